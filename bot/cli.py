@@ -1,0 +1,118 @@
+"""The `cadence` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot import logs
+from bot.settings import ConfigError, Settings, exit_on_config_error, load_settings
+
+log = logging.getLogger("cadence.cli")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve Slack's requests (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) and run the scheduler."""
+    from bot.runtime import Runtime
+    from bot.server import serve_http, serve_socket_mode
+    from storage import migrate
+
+    settings.require_slack()
+    workers = args.workers or settings.web_concurrency
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        log.warning(
+            "serving with %d workers on SQLite: SQLite is for one process on one machine; use Postgres to scale out",
+            workers,
+        )
+    if args.migrate:
+        migrate.upgrade(settings.database_url)
+    if settings.socket_mode:
+        serve_socket_mode(Runtime.from_settings(settings))
+        return 0
+    serve_http(
+        lambda: Runtime.from_settings(settings),
+        port=args.port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the database schema up to the newest revision (or the one named)."""
+    from storage import migrate
+
+    migrate.upgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Take the database schema down to the revision named ('base' empties it)."""
+    from storage import migrate
+
+    migrate.downgrade(settings.database_url, args.revision)
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the revision the database is at."""
+    from storage import migrate
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        print(migrate.current_revision(db.engine) or "empty")
+    finally:
+        db.dispose()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cadence", description="Cadence runs your team's agile ceremonies in Slack.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help=_summary(cmd_serve), description=_summary(cmd_serve))
+    serve.add_argument("--port", type=int, help="the port to listen on (default: PORT, else 3000)")
+    serve.add_argument("--workers", type=int, help="server worker processes (default: WEB_CONCURRENCY, else 1)")
+    serve.add_argument(
+        "--no-migrate", dest="migrate", action="store_false", help="do not upgrade the database schema at start"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="manage the database schema", description="Manage the database schema.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser("upgrade", help=_summary(cmd_db_upgrade), description=_summary(cmd_db_upgrade))
+    upgrade.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    downgrade = db_commands.add_parser(
+        "downgrade", help=_summary(cmd_db_downgrade), description=_summary(cmd_db_downgrade)
+    )
+    downgrade.add_argument("revision", help="target revision, or 'base'")
+    downgrade.set_defaults(handler=cmd_db_downgrade)
+    current = db_commands.add_parser("current", help=_summary(cmd_db_current), description=_summary(cmd_db_current))
+    current.set_defaults(handler=cmd_db_current)
+    return parser
+
+
+def _summary(handler: Handler) -> str:
+    return (handler.__doc__ or "").strip().splitlines()[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logs.configure(settings.log_level, settings.log_format)
+        return args.handler(args, settings)
+    except ConfigError as error:
+        exit_on_config_error(error)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

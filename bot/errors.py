@@ -1,0 +1,63 @@
+"""The one global error handler: log with context, tell the user briefly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ceremonies.errors import CadenceError
+
+log = logging.getLogger("cadence.errors")
+
+SOMETHING_WENT_WRONG = ":warning: Something went wrong on our side. Please try again."
+DATABASE_UNAVAILABLE = ":hourglass: Cadence can't reach its database right now. Please try again in a moment."
+
+
+def user_message(error: Exception) -> str:
+    """What the person who clicked or typed is told about `error`."""
+    if isinstance(error, CadenceError):
+        return f":warning: {error}"
+    if isinstance(error, OperationalError | DBAPIError):
+        return DATABASE_UNAVAILABLE
+    return SOMETHING_WENT_WRONG
+
+
+def handle_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+    """Log the failure with its workspace, channel, user and listener, and tell the user in one line."""
+    kind = body.get("command") or body.get("type") or "event"
+    action_ids = ",".join(a.get("action_id", "") for a in body.get("actions", []) if isinstance(a, dict))
+    callback_id = (body.get("view") or {}).get("callback_id", "")
+    where = dict(team=context.team_id, channel=context.channel_id, user=context.user_id, listener=kind)
+    if isinstance(error, CadenceError):
+        log.info("refused %s: %s", kind, error, extra=where)
+    else:
+        log.error(
+            "listener failed: %s %s %s: %s", kind, action_ids, callback_id, type(error).__name__, extra=where,
+            exc_info=error,
+        )
+    _tell(body, context, user_message(error))
+
+
+def _tell(body: dict[str, Any], context: BoltContext, text: str) -> None:
+    try:
+        response_url = body.get("response_url") or next(
+            (u.get("response_url") for u in body.get("response_urls", []) if u.get("response_url")), None
+        )
+        if response_url:
+            WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
+        elif context.client is not None and context.user_id:
+            if context.channel_id:
+                context.client.chat_postEphemeral(channel=context.channel_id, user=context.user_id, text=text)
+            else:
+                context.client.chat_postMessage(channel=context.user_id, text=text)
+    except (SlackApiError, OSError) as exc:
+        log.warning("could not tell the user about a failure: %s", exc)
+
+
+def register(app: App) -> None:
+    app.error(handle_error)

@@ -1,0 +1,29 @@
+"""`/cadence`: help for every command of the app."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from bot.commands import SlashCommand, first_word
+from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
+
+
+def handle_cadence_command(ack: Ack, command: dict) -> None:
+    """Lists every Cadence command with its description and usage."""
+    from bot.listeners import all_commands
+
+    subcommand, _rest = first_word(command.get("text"))
+    if subcommand in ("", "help"):
+        blocks = help_blocks(all_commands())
+        ack(text="Cadence commands", blocks=blocks, response_type="ephemeral")
+        return
+    problem = f"I don't know `{subcommand[:50]}`."
+    ack(text=command_usage_text(CADENCE, problem), blocks=command_usage_blocks(CADENCE, problem))
+
+
+CADENCE = SlashCommand("/cadence", handle_cadence_command, ("/cadence help",))
+SLASH_COMMANDS = (CADENCE,)
+
+
+def register(app: App) -> None:
+    app.command(CADENCE.name)(handle_cadence_command)

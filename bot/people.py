@@ -1,0 +1,82 @@
+"""Who a member is (name, timezone, still here?), from `users.info`, cached in the database for a day."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.runtime import Runtime
+from storage import people as store
+from storage.models import Person
+
+log = logging.getLogger("cadence.people")
+
+PROFILE_MAX_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    name: str
+    timezone: str | None
+    is_deleted: bool
+    is_admin: bool
+    is_owner: bool
+    is_bot: bool
+
+    @property
+    def can_administer(self) -> bool:
+        return self.is_admin or self.is_owner
+
+
+def profile(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> Profile | None:
+    """The member's profile: from the cache when fresher than a day, else from Slack; None when Slack has no such user."""
+    now = runtime.now()
+    with runtime.db.transaction() as session:
+        cached = store.get_person(session, team_id=team_id, user_id=user_id)
+        if cached is not None and now - cached.fetched_at < PROFILE_MAX_AGE:
+            return _profile(cached)
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        if error.response.get("error") == "user_not_found":
+            return None
+        if cached is not None:
+            log.warning("users.info failed for %s; using the cached profile: %s", user_id, error)
+            return _profile(cached)
+        raise
+    with runtime.db.transaction() as session:
+        saved = store.save_person(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            display_name=_name(user),
+            timezone=user.get("tz"),
+            is_deleted=bool(user.get("deleted")),
+            is_bot=bool(user.get("is_bot")),
+            is_admin=bool(user.get("is_admin")),
+            is_owner=bool(user.get("is_owner")),
+            fetched_at=now,
+        )
+        return _profile(saved)
+
+
+def _name(user: dict) -> str:
+    prof = user.get("profile") or {}
+    return prof.get("display_name") or prof.get("real_name") or user.get("real_name") or user.get("name") or user["id"]
+
+
+def _profile(person: Person) -> Profile:
+    return Profile(
+        user_id=person.user_id,
+        name=person.display_name,
+        timezone=person.timezone,
+        is_deleted=person.is_deleted,
+        is_admin=person.is_admin,
+        is_owner=person.is_owner,
+        is_bot=person.is_bot,
+    )

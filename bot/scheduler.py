@@ -1,0 +1,53 @@
+"""The clock: APScheduler calls `tick` every few seconds; each ceremony's jobs ask the database what is due."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.listeners import Job, all_jobs
+from bot.runtime import Runtime
+
+log = logging.getLogger("cadence.scheduler")
+
+TICK_SECONDS = 20
+
+
+class Scheduler:
+    """Runs every scheduled job on each tick; a failing job is logged and never stops the others or the clock."""
+
+    def __init__(self, runtime: Runtime, jobs: Sequence[Job] | None = None) -> None:
+        self.runtime = runtime
+        self.jobs = list(all_jobs() if jobs is None else jobs)
+        self._clock: BackgroundScheduler | None = None
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Do all work that is due at `now` (default: the runtime's clock)."""
+        now = now or self.runtime.now()
+        for job in self.jobs:
+            try:
+                job(self.runtime, now)
+            except Exception:
+                log.exception("scheduled job %s failed; it runs again on the next tick", job.__qualname__)
+
+    def start(self) -> None:
+        """Tick now (catching up on what fell due while the app was down) and then every few seconds."""
+        self._clock = BackgroundScheduler(timezone=UTC)
+        self._clock.add_job(
+            self.tick,
+            "interval",
+            seconds=TICK_SECONDS,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            id="cadence.tick",
+        )
+        self._clock.start()
+
+    def shutdown(self) -> None:
+        if self._clock is not None:
+            self._clock.shutdown(wait=True)
+            self._clock = None

@@ -1,0 +1,100 @@
+"""The WSGI application Slack talks to, and the production server around it."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from gunicorn.app.base import BaseApplication
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+from bot.app import create_app
+from bot.runtime import Runtime
+from bot.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
+
+log = logging.getLogger("cadence.server")
+
+SERVER_THREADS = 16
+
+
+class CadenceWSGI:
+    """`POST /slack/events` for Slack (signature checked by Bolt), `GET /healthz` for the platform."""
+
+    def __init__(self, runtime: Runtime, app: App) -> None:
+        self.runtime = runtime
+        self.app = app
+        self.slack = SlackRequestHandler(app, path="/slack/events")
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz":
+            return self._health(start_response)
+        return self.slack(environ, start_response)
+
+    def _health(self, start_response: StartResponse) -> Iterable[bytes]:
+        healthy = self.runtime.db.ping()
+        body = json.dumps({"status": "ok" if healthy else "database unavailable"}).encode()
+        status = "200 OK" if healthy else "503 Service Unavailable"
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def build_wsgi(runtime: Runtime) -> CadenceWSGI:
+    return CadenceWSGI(runtime, create_app(runtime))
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn with threaded workers; each worker builds its own app and runs its own scheduler tick.
+
+    Several workers (or machines) are safe because every scheduled action is claimed in the database first.
+    """
+
+    def __init__(self, runtime_factory: Any, options: dict[str, Any]) -> None:
+        self.runtime_factory = runtime_factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> CadenceWSGI:
+        runtime = self.runtime_factory()
+        wsgi = build_wsgi(runtime)
+        Scheduler(runtime).start()
+        return wsgi
+
+
+def serve_http(runtime_factory: Any, *, port: int, workers: int, log_level: str) -> None:
+    """Run the app under gunicorn until stopped."""
+    GunicornServer(
+        runtime_factory,
+        {
+            "bind": f"0.0.0.0:{port}",
+            "workers": workers,
+            "worker_class": "gthread",
+            "threads": SERVER_THREADS,
+            "timeout": 30,
+            "graceful_timeout": 20,
+            "loglevel": log_level.lower(),
+            "accesslog": None,
+        },
+    ).run()
+
+
+def serve_socket_mode(runtime: Runtime) -> None:
+    """Run the app over Socket Mode (no public URL needed) until stopped."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    app = create_app(runtime)
+    scheduler = Scheduler(runtime)
+    scheduler.start()
+    try:
+        SocketModeHandler(app, runtime.settings.slack_app_token).start()
+    finally:
+        scheduler.shutdown()

@@ -1,0 +1,98 @@
+"""The one settings object of Cadence, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SLACK_API_DEFAULT = "https://slack.com/api/"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the variable and what is expected."""
+
+
+class Settings(BaseSettings):
+    """Every setting Cadence reads. Nothing else in the code reads `os.environ`."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    slack_bot_token: str | None = Field(default=None, description="the bot token, xoxb-…")
+    slack_signing_secret: str | None = Field(default=None, description="the app's signing secret")
+    slack_app_token: str | None = Field(default=None, description="an app-level token, xapp-…, for Socket Mode")
+    slack_api_url: str = Field(default=SLACK_API_DEFAULT, description="the Web API base URL")
+    database_url: str = Field(default="sqlite:///cadence.sqlite3", description="an SQLAlchemy database URL")
+    port: int = Field(default=3000, ge=1, le=65535, description="a TCP port from 1 to 65535")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    default_timezone: str = Field(default="UTC", description="an IANA timezone name such as Europe/Berlin")
+    web_concurrency: int = Field(default=1, ge=1, le=64, description="the number of server worker processes")
+    retro_anonymity_secret: str = Field(
+        default="cadence-anonymity-development-secret",
+        min_length=16,
+        description="a secret of at least 16 characters used to hash anonymous authors",
+    )
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("expected an IANA timezone name such as Europe/Berlin") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value.startswith("postgres://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgres://")
+        elif value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError("expected sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    def require_slack(self) -> None:
+        """Refuse to serve without the tokens Slack requests need."""
+        if not self.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is not set: expected the bot token (xoxb-…) from your Slack app's OAuth page")
+        if self.socket_mode:
+            return
+        if not self.slack_signing_secret:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set: expected the signing secret from your Slack app's Basic Information page"
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning a validation failure into one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "setting"
+        field = Settings.model_fields.get(name.lower())
+        expected = field.description if field and field.description else error["msg"]
+        raise ConfigError(f"{name} is invalid: {error['msg'].removeprefix('Value error, ')} ({expected})") from None
+
+
+def exit_on_config_error(error: ConfigError) -> NoReturn:
+    """End the program with one line naming the variable, exit status 2, no traceback."""
+    print(f"cadence: {error}", file=sys.stderr)
+    raise SystemExit(2)

@@ -1,0 +1,84 @@
+"""Block Kit building blocks and Slack's limits, defined once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+Block = dict[str, Any]
+
+SECTION_TEXT_LIMIT = 3000
+HEADER_TEXT_LIMIT = 150
+CONTEXT_TEXT_LIMIT = 2000
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+MESSAGE_TEXT_LIMIT = 4000
+MESSAGE_BLOCK_LIMIT = 50
+VIEW_BLOCK_LIMIT = 100
+ACTIONS_ELEMENT_LIMIT = 25
+ELLIPSIS = "…"
+
+
+def cut(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
+    """`text` shortened to `limit` characters, ending in an ellipsis when something was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def escape(text: str) -> str:
+    """User text made safe for mrkdwn: no accidental mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str, *, accessory: dict[str, Any] | None = None) -> Block:
+    block = SectionBlock(text=MarkdownTextObject(text=cut(text or " ")), accessory=accessory)
+    return block.to_dict()
+
+
+def header(text: str) -> Block:
+    return HeaderBlock(text=PlainTextObject(text=cut(text, HEADER_TEXT_LIMIT))).to_dict()
+
+
+def context(text: str) -> Block:
+    return ContextBlock(elements=[MarkdownTextObject(text=cut(text or " ", CONTEXT_TEXT_LIMIT))]).to_dict()
+
+
+def divider() -> Block:
+    return DividerBlock().to_dict()
+
+
+def button(text: str, action_id: str, value: str = "", *, style: str | None = None) -> dict[str, Any]:
+    element = ButtonElement(
+        text=PlainTextObject(text=cut(text, BUTTON_TEXT_LIMIT)),
+        action_id=action_id,
+        value=value[:BUTTON_VALUE_LIMIT] or None,
+        style=style,
+    )
+    return element.to_dict()
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> Block:
+    return ActionsBlock(elements=list(elements)[:ACTIONS_ELEMENT_LIMIT], block_id=block_id).to_dict()
+
+
+def fit_message(blocks: list[Block], *, overflow_note: str = "…and more; see the thread.") -> list[Block]:
+    """At most 50 blocks, the last replaced by a note when some had to go."""
+    if len(blocks) <= MESSAGE_BLOCK_LIMIT:
+        return blocks
+    return [*blocks[: MESSAGE_BLOCK_LIMIT - 1], context(overflow_note)]
+
+
+def fallback_text(text: str) -> str:
+    """The notification text of a message, within Slack's limit."""
+    return cut(text, MESSAGE_TEXT_LIMIT)

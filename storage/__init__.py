@@ -1,0 +1,1 @@
+"""The database: typed models, sessions, repository functions and Alembic migrations."""

@@ -1,0 +1,505 @@
+"""A fake Slack Web API over real HTTP: records every call, answers like Slack, checks Block Kit, fails on demand."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from tests.blockkit import message_problems, view_problems
+
+JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
+BOT_USER_ID = "UCADENCE"
+BOT_ID = "BCADENCE"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str | None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    thread_ts: str | None = None
+    deleted: bool = False
+    edits: int = 0
+    metadata: Any = None
+
+    @property
+    def all_text(self) -> str:
+        """The message's text and every text inside its blocks, for assertions on what people read."""
+        return self.text + "\n" + "\n".join(_texts(self.blocks))
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    retry_after: int | None = None
+
+
+@dataclass
+class FakeSlackState:
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[str, str], Message] = field(default_factory=dict)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["text"]] if isinstance(node.get("text"), str) else []
+        for key, value in node.items():
+            if key != "text" or not isinstance(value, str):
+                found.extend(_texts(value))
+        return found
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
+
+
+class FakeSlack:
+    """Start with `FakeSlack().start()`; point the app at `fake.api_url`."""
+
+    def __init__(self, team_id: str = "T1", team_name: str = "Test Team") -> None:
+        self.team_id = team_id
+        self.team_name = team_name
+        self.state = FakeSlackState()
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, list[str]] = {}
+        self.tokens: dict[str, str] = {}  # token -> team id; any xoxb- token is accepted for `team_id` by default
+        self.oauth_grants: dict[str, dict[str, Any]] = {}
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._response_targets: dict[str, tuple[str, str] | None] = {}
+        self._lock = threading.RLock()
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                fake._handle(self)
+
+            def do_PUT(self) -> None:
+                fake._handle(self)
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-slack", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    # -- arranging ----------------------------------------------------------------------------------------------
+    def add_user(
+        self,
+        user_id: str,
+        name: str | None = None,
+        *,
+        tz: str = "Europe/Berlin",
+        tz_offset: int = 3600,
+        deleted: bool = False,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_bot: bool = False,
+    ) -> dict[str, Any]:
+        name = name or user_id.lower()
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": name.title(),
+            "deleted": deleted,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_bot": is_bot,
+            "tz": tz,
+            "tz_offset": tz_offset,
+            "profile": {"display_name": name, "real_name": name.title()},
+        }
+        self.users[user_id] = user
+        return user
+
+    def add_channel(self, channel_id: str, name: str | None = None, *, is_member: bool = True) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name or channel_id.lower(), "is_member": is_member}
+
+    def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
+             times: int = 1) -> None:
+        """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After, 500) or `ok: false`."""
+        if status == 200 and error is None:
+            error = "internal_error"
+        with self._lock:
+            for _ in range(times):
+                self._failures[method].append(Failure(status=status, error=error, retry_after=retry_after))
+
+    def response_url(self, target: tuple[str, str] | None = None) -> str:
+        """A response_url for an interaction; replace_original/delete_original act on the message at `target`."""
+        token = f"r{next(self._ids)}"
+        self._response_targets[token] = target
+        return f"{self.base_url}/respond/{token}"
+
+    # -- reading what happened ----------------------------------------------------------------------------------
+    def calls(self, method: str | None = None) -> list[Call]:
+        with self._lock:
+            return [c for c in self.state.calls if method is None or c.method == method]
+
+    def messages(self, channel: str | None = None, *, thread_ts: str | None = None, top_level: bool = False
+                 ) -> list[Message]:
+        """Messages as they stand now (updates applied, deletions left out), oldest first."""
+        with self._lock:
+            found = [m for m in self.state.messages.values() if not m.deleted]
+        if channel is not None:
+            found = [m for m in found if m.channel == channel]
+        if thread_ts is not None:
+            found = [m for m in found if m.thread_ts == thread_ts]
+        if top_level:
+            found = [m for m in found if m.thread_ts is None]
+        return sorted(found, key=lambda m: float(m.ts))
+
+    def dms(self, user_id: str) -> list[Message]:
+        """What the app said to `user_id` in its DM."""
+        return self.messages(self.dm_channel(user_id))
+
+    def message(self, channel: str, ts: str) -> Message:
+        with self._lock:
+            return self.state.messages[(channel, ts)]
+
+    def ephemerals(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [e for e in self.state.ephemerals if user_id is None or e.get("user") == user_id]
+
+    def responses(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.state.responses)
+
+    def views(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.state.views.values())
+
+    def last_view(self) -> dict[str, Any]:
+        with self._lock:
+            return list(self.state.views.values())[-1]
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self.state.home_views.get(user_id)
+
+    @property
+    def violations(self) -> list[str]:
+        with self._lock:
+            return list(self.state.violations)
+
+    @staticmethod
+    def dm_channel(user_id: str) -> str:
+        return "D" + user_id
+
+    # -- serving ------------------------------------------------------------------------------------------------
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        path = urlparse(request.path).path
+        if path.startswith("/respond/"):
+            self._respond_url(request, path.removeprefix("/respond/"), raw)
+            return
+        if path.startswith("/upload/"):
+            with self._lock:
+                self.state.uploads.setdefault(path.removeprefix("/upload/"), {})["content"] = raw
+            self._send(request, 200, b"OK", content_type="text/plain")
+            return
+        if not path.startswith("/api/"):
+            self._send(request, 404, b"not found", content_type="text/plain")
+            return
+        method = path.removeprefix("/api/")
+        args = self._args(request, raw)
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or args.get("token")
+        with self._lock:
+            self.state.calls.append(Call(method, args, token))
+            failure = self._failures[method].popleft() if self._failures[method] else None
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            if failure.status != 200:
+                body = {"ok": False, "error": "ratelimited" if failure.status == 429 else "internal_error"}
+                self._send_json(request, failure.status, body, headers)
+            else:
+                self._send_json(request, 200, {"ok": False, "error": failure.error}, headers)
+            return
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        if handler is None:
+            self._send_json(request, 200, {"ok": False, "error": "unknown_method"})
+            return
+        if method not in ("oauth.v2.access",) and not self._authorized(token):
+            self._send_json(request, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        with self._lock:
+            result = handler(args, token)
+        self._send_json(request, 200, result)
+
+    def _authorized(self, token: str | None) -> bool:
+        if not token:
+            return False
+        return token in self.tokens or token.startswith(("xoxb-", "xoxp-"))
+
+    def team_of(self, token: str | None) -> str:
+        return self.tokens.get(token or "", self.team_id)
+
+    @staticmethod
+    def _args(request: BaseHTTPRequestHandler, raw: bytes) -> dict[str, Any]:
+        content_type = request.headers.get("Content-Type") or ""
+        if "application/json" in content_type:
+            args = json.loads(raw or b"{}")
+        else:
+            args = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+            query = parse_qs(urlparse(request.path).query)
+            args.update({k: v[0] for k, v in query.items()})
+        for name in JSON_FIELDS:
+            if isinstance(args.get(name), str) and args[name][:1] in "[{":
+                args[name] = json.loads(args[name])
+        return args
+
+    def _send_json(self, request: BaseHTTPRequestHandler, status: int, body: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> None:
+        self._send(request, status, json.dumps(body).encode(), headers=headers)
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, body: bytes, *, content_type: str = "application/json",
+              headers: dict[str, str] | None = None) -> None:
+        request.send_response(status)
+        request.send_header("Content-Type", content_type)
+        request.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
+        request.end_headers()
+        request.wfile.write(body)
+
+    def _respond_url(self, request: BaseHTTPRequestHandler, token: str, raw: bytes) -> None:
+        body = json.loads(raw or b"{}")
+        with self._lock:
+            problems = message_problems(body.get("text"), body.get("blocks"))
+            self._record_problems("response_url", problems)
+            self.state.responses.append(body)
+            target = self._response_targets.get(token)
+            if target is not None and target in self.state.messages:
+                message = self.state.messages[target]
+                if body.get("delete_original"):
+                    message.deleted = True
+                elif body.get("replace_original"):
+                    message.text = body.get("text", "")
+                    message.blocks = body.get("blocks") or []
+                    message.edits += 1
+        self._send(request, 200, b"ok", content_type="text/plain")
+
+    def _record_problems(self, where: str, problems: list[str]) -> None:
+        self.state.violations.extend(f"{where}: {p}" for p in problems)
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _channel_check(self, channel: str | None) -> str | None:
+        if not channel:
+            return "channel_not_found"
+        if channel.startswith(("U", "W")):
+            user = self.users.get(channel)
+            if user is None:
+                return "user_not_found" if self.users else None
+            if user.get("deleted"):
+                return "user_disabled"
+            return None
+        info = self.channels.get(channel)
+        if info is None:
+            return None if channel.startswith(("C", "G", "D")) else "channel_not_found"
+        if info.get("archived"):
+            return "is_archived"
+        return None if info["is_member"] else "not_in_channel"
+
+    # -- Web API methods ----------------------------------------------------------------------------------------
+    def _api_auth_test(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        team = self.team_of(token)
+        return {"ok": True, "url": f"https://{team.lower()}.slack.com/", "team": self.team_name, "user": "cadence",
+                "team_id": team, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+
+    def _api_chat_postMessage(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = args.get("channel")
+        if error := self._channel_check(channel):
+            return {"ok": False, "error": error}
+        assert channel is not None
+        if channel.startswith(("U", "W")):
+            channel = self.dm_channel(channel)
+        problems = message_problems(args.get("text"), args.get("blocks"))
+        if problems:
+            self._record_problems(f"chat.postMessage to {channel}", problems)
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        thread_ts = args.get("thread_ts") or None
+        if thread_ts and (channel, thread_ts) not in self.state.messages:
+            return {"ok": False, "error": "thread_not_found"}
+        ts = self._next_ts()
+        message = Message(channel, ts, args.get("text") or "", args.get("blocks") or [], thread_ts,
+                          metadata=args.get("metadata"))
+        self.state.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"text": message.text, "blocks": message.blocks, "ts": ts, "user": BOT_USER_ID}}
+
+    def _api_chat_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        key = (args.get("channel") or "", args.get("ts") or "")
+        message = self.state.messages.get(key)
+        if message is None or message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        problems = message_problems(args.get("text"), args.get("blocks"))
+        if problems:
+            self._record_problems(f"chat.update of {key}", problems)
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        if "text" in args:
+            message.text = args.get("text") or ""
+        if "blocks" in args:
+            message.blocks = args.get("blocks") or []
+        message.edits += 1
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message.text}
+
+    def _api_chat_delete(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        key = (args.get("channel") or "", args.get("ts") or "")
+        message = self.state.messages.get(key)
+        if message is None or message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        message.deleted = True
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    def _api_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if error := self._channel_check(args.get("channel")):
+            return {"ok": False, "error": error}
+        if self.users and args.get("user") not in self.users:
+            return {"ok": False, "error": "user_not_in_channel"}
+        problems = message_problems(args.get("text"), args.get("blocks"))
+        if problems:
+            self._record_problems("chat.postEphemeral", problems)
+            return {"ok": False, "error": "invalid_blocks", "errors": problems}
+        self.state.ephemerals.append(args)
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_chat_getPermalink(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        return {"ok": True, "channel": channel,
+                "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
+
+    def _api_conversations_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        users = (args.get("users") or "").split(",")
+        if len(users) != 1 or not users[0]:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
+
+    def _api_conversations_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = args.get("channel") or ""
+        info = self.channels.get(channel)
+        if info is None:
+            if not channel.startswith(("C", "G")):
+                return {"ok": False, "error": "channel_not_found"}
+            info = {"id": channel, "name": channel.lower(), "is_member": True}
+        return {"ok": True, "channel": {**info, "is_channel": True, "is_archived": bool(info.get("archived"))}}
+
+    def _api_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        user = self.users.get(args.get("user") or "")
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": user}
+
+    def _api_usergroups_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        users = self.usergroups.get(args.get("usergroup") or "")
+        if users is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": users}
+
+    def _open_view(self, view: Any, *, kind: str, view_id: str | None = None) -> dict[str, Any]:
+        problems = view_problems(view)
+        if problems:
+            self._record_problems(kind, problems)
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        view_id = view_id or f"V{next(self._ids):05d}"
+        stored = {**view, "id": view_id, "hash": f"h{next(self._ids)}", "team_id": self.team_id}
+        self.state.views[view_id] = stored
+        return {"ok": True, "view": stored}
+
+    def _api_views_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._open_view(args.get("view"), kind="views.open")
+
+    def _api_views_push(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return self._open_view(args.get("view"), kind="views.push")
+
+    def _api_views_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        view_id = args.get("view_id")
+        if view_id and view_id not in self.state.views:
+            return {"ok": False, "error": "not_found"}
+        return self._open_view(args.get("view"), kind="views.update", view_id=view_id)
+
+    def _api_views_publish(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        view = args.get("view")
+        problems = view_problems(view)
+        if problems:
+            self._record_problems("views.publish", problems)
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        user = args.get("user_id") or ""
+        self.state.home_views[user] = view
+        return {"ok": True, "view": {**view, "id": f"VH{user}"}}
+
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        file_id = f"F{next(self._ids):06d}"
+        self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0)}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        files = args.get("files") or []
+        shared = []
+        for item in files:
+            upload = self.state.uploads.get(item.get("id"))
+            if upload is None or "content" not in upload:
+                return {"ok": False, "error": "file_not_found"}
+            upload.update(title=item.get("title"), channel=args.get("channel_id"), thread_ts=args.get("thread_ts"),
+                          initial_comment=args.get("initial_comment"))
+            shared.append({"id": item["id"], "title": item.get("title"), "name": upload.get("filename")})
+        return {"ok": True, "files": shared}
+
+    def _api_oauth_v2_access(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        grant = self.oauth_grants.pop(args.get("code") or "", None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {"ok": True, **grant}
