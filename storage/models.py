@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Index, Integer, MetaData, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Index, Integer, MetaData, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.types import UTCDateTime
@@ -21,6 +21,7 @@ NAMING_CONVENTION = {
 # Documented maximum lengths of stored identifiers; Slack ids are short, keys are ours.
 SLACK_ID_LENGTH = 32
 CLAIM_KEY_LENGTH = 255
+HOLIDAY_NAME_LENGTH = 100
 
 
 class Base(DeclarativeBase):
@@ -80,3 +81,17 @@ class WorkClaim(Base):
     done_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class Holiday(Base):
+    """A day off for the whole workspace: no stand-up prompts, and blockers do not age."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (UniqueConstraint("team_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(HOLIDAY_NAME_LENGTH), default="")
+    added_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), default="")
+    added_at: Mapped[datetime]

@@ -91,3 +91,22 @@ def test_times_come_back_in_utc(db: Database) -> None:
         stored = session.get(Workspace, "T1")
         assert stored.installed_at == datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
         assert stored.installed_at.tzinfo == UTC
+
+
+def test_holidays_are_per_workspace(db: Database) -> None:
+    from datetime import date
+
+    from storage import calendar
+
+    with db.transaction() as session:
+        assert calendar.add_holiday(session, team_id="T1", day=date(2026, 12, 25), name="Christmas", added_by="U1",
+                                    now=NOW)
+        assert not calendar.add_holiday(session, team_id="T1", day=date(2026, 12, 25), name="again", added_by="U1",
+                                        now=NOW)
+        assert calendar.add_holiday(session, team_id="T2", day=date(2026, 12, 26), name="", added_by="U9", now=NOW)
+    with db.transaction() as session:
+        assert calendar.holiday_days(session, team_id="T1") == {date(2026, 12, 25)}
+        assert calendar.holiday_days(session, team_id="T1", start=date(2026, 12, 26)) == set()
+        assert calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25))
+        assert not calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25))
+        assert calendar.holiday_days(session, team_id="T2") == {date(2026, 12, 26)}

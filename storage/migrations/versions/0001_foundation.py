@@ -55,9 +55,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_work_claims_key")),
     )
     op.create_index("ix_work_claims_team_kind", "work_claims", ["team_id", "kind"])
+    op.create_table(
+        "holidays",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("added_by", sa.String(32), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_holidays")),
+        sa.UniqueConstraint("team_id", "day", name=op.f("uq_holidays_team_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("holidays")
     op.drop_index("ix_work_claims_team_kind", table_name="work_claims")
     op.drop_table("work_claims")
     op.drop_table("people")
