@@ -169,6 +169,19 @@ def assign_owner(session: Session, *, team_id: str, blocker_id: int, owner_id: s
     return blocker
 
 
+def update_from_answer(session: Session, *, team_id: str, blocker_id: int, text: str, owner_id: str | None,
+                       link: str | None) -> Blocker:
+    """An edited stand-up answer changes its blocker's text (and owner, when the new text names one)."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    blocker.text = text[: domain.TEXT_LIMIT]
+    if owner_id is not None:
+        blocker.owner_id = owner_id
+    if link:
+        blocker.link = link[: domain.LINK_LIMIT]
+    session.flush()
+    return blocker
+
+
 def open_blockers(session: Session, *, team_id: str, channel_id: str) -> list[Blocker]:
     """A team channel's open blockers, oldest first."""
     query = select(Blocker).where(
