@@ -224,6 +224,11 @@ def digest_day(now: datetime, *, settings: TrackerSettings, holidays: Set[date])
     return local.date()
 
 
+def digest_moment(day: date, *, settings: TrackerSettings) -> datetime:
+    """When `day`'s digest is due, in UTC: it lists the blockers open at that moment and still open when it is sent."""
+    return datetime.combine(day, settings.digest_time, ZoneInfo(settings.timezone)).astimezone(UTC)
+
+
 # -- records --------------------------------------------------------------------------------------------------------
 
 

@@ -438,17 +438,19 @@ def send_digests(runtime: Runtime, now: datetime) -> None:
         day = domain.digest_day(now, settings=settings, holidays=holidays)
         if day is None:
             continue
+        # Blockers flagged after the digest time wait for tomorrow's digest, so that a late tick (after an outage)
+        # sends the digest that was due and flagging a blocker in the afternoon does not set one off.
+        moment = domain.digest_moment(day, settings=settings)
+        with runtime.db.transaction() as session:
+            due = [b for b in store.open_blockers(session, team_id=team_id, channel_id=channel_id)
+                   if b.created_at <= moment]
+            items = _aged(session, runtime, due, team_id=team_id, channel_id=channel_id, now=now)
+        if not items:
+            continue
         key = f"{DIGEST_KIND}:{team_id}:{channel_id}:{day.isoformat()}"
         with runtime.db.transaction() as session:
-            if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now):
+            if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now, due_at=moment):
                 continue
-        with runtime.db.transaction() as session:
-            items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
-                          team_id=team_id, channel_id=channel_id, now=now)
-        if not items:
-            with runtime.db.transaction() as session:
-                claims.finish(session, key=key, now=now)
-            continue
         label = f"{day:%a} {day.day} {day:%b}"
         try:
             runtime.client_for(team_id).chat_postMessage(
