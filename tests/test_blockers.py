@@ -526,3 +526,24 @@ def test_the_digest_follows_the_teams_time_and_timezone(cadence: Cadence) -> Non
     assert digests(cadence) == []
     cadence.tick(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
     assert len(digests(cadence)) == 1
+
+
+def test_flagging_a_message_for_a_non_member_owner_is_refused_inside_the_modal(cadence: Cadence) -> None:
+    cadence.slack.shortcut("blocker.flag", message={"ts": "1699999999.000300", "text": "stuck on <@U8|gone>"})
+    cadence.settle()
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), {
+        "blocker.text": {"value": {"type": "plain_text_input", "value": "stuck on <@U8|gone>"}},
+    })
+    cadence.settle()
+    assert "<@U8> is not a member of this workspace" in reply.json["errors"]["blocker.owner"]
+    assert blockers(cadence) == []
+
+
+def test_an_escalation_contact_who_left_is_given_up_not_retried_forever(cadence: Cadence) -> None:
+    set_settings(cadence, contact="U8")
+    flag(cadence, "waiting on a person who left")
+    cadence.tick(TUESDAY_7AM + timedelta(days=1))
+    cadence.tick(TUESDAY_7AM + timedelta(days=1, minutes=10))
+    attempts = [c for c in cadence.fake.calls("chat.postMessage") if c.args.get("channel") == "U8"]
+    assert len(attempts) == 1
+    assert blockers(cadence)[0].escalation_count == 0

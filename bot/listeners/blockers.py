@@ -32,6 +32,8 @@ log = logging.getLogger("cadence.blockers")
 SLACK_RETRY_AFTER = timedelta(minutes=5)
 ESCALATION_KIND = "blocker.escalate"
 DIGEST_KIND = "blocker.digest"
+# Errors that retrying cannot fix: the work is given up (and logged) instead of being retried every few minutes.
+PERMANENT_ERRORS = frozenset({"user_not_found", "user_disabled", "channel_not_found", "not_in_channel", "is_archived"})
 
 
 # -- shared steps ---------------------------------------------------------------------------------------------------
@@ -301,15 +303,21 @@ def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
     runtime = bot.app.runtime_of(context)
     form = views.parse_flag(body["view"])
     try:
-        domain.parse_blocker_text(form.text)
+        owner = form.owner_id or domain.parse_blocker_text(form.text).owner_id
     except InvalidInput as problem:
         ack(response_action="errors", errors={views.TEXT_BLOCK: str(problem)})
         return
+    if owner:
+        try:
+            _check_member(runtime, client, team_id=context.team_id, user_id=owner)
+        except OwnerNotAMember as problem:
+            ack(response_action="errors", errors={views.OWNER_BLOCK: str(problem)})
+            return
     ack()
     link = client.chat_getPermalink(channel=form.channel_id, message_ts=form.message_ts).get("permalink")
     blocker, posted = flag_blocker(runtime, client, team_id=context.team_id, channel_id=form.channel_id,
                                    reporter_id=context.user_id, text=form.text, source=Source.MESSAGE,
-                                   owner_id=form.owner_id, link=link)
+                                   owner_id=owner, link=link)
     if not posted:
         client.chat_postMessage(channel=context.user_id,
                                 text=f":construction: Blocker #{blocker.id} is saved, but I couldn't post it in "
@@ -415,14 +423,22 @@ def _escalate(runtime: Runtime, item: AgedBlocker, *, level: int, contact_id: st
     except SlackApiError as error:
         log.warning("escalation of blocker %s failed: %s", blocker.id, error.response.get("error"),
                     extra={"team": blocker.team_id, "channel": blocker.channel_id, "user": contact_id})
-        with runtime.db.transaction() as session:
-            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER,
-                           error=str(error.response.get("error")))
+        _give_back(runtime, key=key, now=now, error=error)
         return
     with runtime.db.transaction() as session:
         store.record_escalation(session, team_id=blocker.team_id, blocker_id=blocker.id, level=level,
                                 contact_id=contact_id, now=now)
         claims.finish(session, key=key, now=now)
+
+
+def _give_back(runtime: Runtime, *, key: str, now: datetime, error: SlackApiError) -> None:
+    """Retry claimed work later after a Slack failure, or give it up when retrying cannot help."""
+    reason = str(error.response.get("error"))
+    with runtime.db.transaction() as session:
+        if reason in PERMANENT_ERRORS:
+            claims.finish(session, key=key, now=now)
+        else:
+            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=reason)
 
 
 def send_digests(runtime: Runtime, now: datetime) -> None:
@@ -459,9 +475,7 @@ def send_digests(runtime: Runtime, now: datetime) -> None:
         except SlackApiError as error:
             log.warning("blocker digest failed: %s", error.response.get("error"),
                         extra={"team": team_id, "channel": channel_id})
-            with runtime.db.transaction() as session:
-                claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER,
-                               error=str(error.response.get("error")))
+            _give_back(runtime, key=key, now=now, error=error)
             continue
         with runtime.db.transaction() as session:
             claims.finish(session, key=key, now=now)
