@@ -413,6 +413,7 @@ def test_escalation_at_the_threshold_once_and_again_at_the_next_step(cadence: Ca
     assert "open for *2 working days* (escalation 2)" in second.all_text
     [blocker] = blockers(cadence)
     assert (blocker.escalation_level, blocker.escalation_count) == (2, 2)
+    assert "escalated 2×" in cards(cadence)[0].all_text
 
     # The Resolve button in the DM resolves it, and nothing escalates afterwards.
     cadence.slack.click(second, "blocker.resolve", user="U3")

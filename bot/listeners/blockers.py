@@ -429,6 +429,7 @@ def _escalate(runtime: Runtime, item: AgedBlocker, *, level: int, contact_id: st
         store.record_escalation(session, team_id=blocker.team_id, blocker_id=blocker.id, level=level,
                                 contact_id=contact_id, now=now)
         claims.finish(session, key=key, now=now)
+    _refresh_card(runtime, client, team_id=blocker.team_id, blocker_id=blocker.id)  # shows "escalated N×"
 
 
 def _give_back(runtime: Runtime, *, key: str, now: datetime, error: SlackApiError) -> None:
