@@ -548,3 +548,17 @@ def test_an_escalation_contact_who_left_is_given_up_not_retried_forever(cadence:
     attempts = [c for c in cadence.fake.calls("chat.postMessage") if c.args.get("channel") == "U8"]
     assert len(attempts) == 1
     assert blockers(cadence)[0].escalation_count == 0
+
+
+def test_a_standup_blocker_without_a_daily_thread_goes_to_the_report_channel(cadence: Cadence) -> None:
+    event = hooks.StandupAnswerRecorded(
+        team_id="T1", channel_id="C1", report_channel_id="C5", standup_id=1, run_id=1, answer_id=7, user_id="U2",
+        local_date=date(2026, 12, 1), blocker_text="the test cluster is down", report_thread_ts=None,
+        answer_permalink=None, is_edit=False,
+    )
+    hooks.standup_answer_recorded(cadence.runtime, cadence.runtime.client_for("T1"), event)
+    [card] = cards(cadence, "C5")
+    assert card.thread_ts is None
+    [blocker] = blockers(cadence)
+    assert (blocker.channel_id, blocker.message_channel_id, blocker.reporter_id) == ("C1", "C5", "U2")
+    assert "the test cluster is down" in cadence.command("/blocker", "list", channel="C1").text
