@@ -8,7 +8,6 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from bot import errors
-from bot.listeners import register_all
 from bot.runtime import Runtime
 from bot.slack import make_client
 
@@ -29,6 +28,9 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     def attach_runtime(context: BoltContext, next: Any) -> Any:
         context["runtime"] = runtime
         return next()
+
+    # Imported here because listener modules import this one (for runtime_of).
+    from bot.listeners import register_all
 
     errors.register(app)
     register_all(app)
