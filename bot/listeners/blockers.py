@@ -11,8 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-import bot.app  # a module import: bot.app imports this module through the listener registry
 from bot import hooks
+from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.people import profile
 from bot.runtime import Runtime
@@ -132,7 +132,7 @@ def resolve(runtime: Runtime, client: WebClient, *, team_id: str, blocker_id: in
 
 def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
     """Flags what blocks you (`@someone` can unblock it), lists, resolves and sets escalation for the team's blockers."""
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     subcommand, rest = first_word(command.get("text"))
     if subcommand == "help":
@@ -195,7 +195,7 @@ def _action(body: dict) -> dict:
 
 def open_resolve_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
@@ -204,7 +204,7 @@ def open_resolve_modal(ack: Ack, body: dict, client: WebClient, context: BoltCon
 
 
 def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     view = body["view"]
     blocker_id = int(views.metadata(view).get("blocker_id") or 0)
     try:
@@ -221,7 +221,7 @@ def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext
 
 def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     action = _action(body)
     blocker_id = domain.parse_blocker_id(str(action.get("block_id", "")).removeprefix(views.CARD_BLOCK))
     owner_id = action.get("selected_user")
@@ -236,7 +236,7 @@ def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
 
 def offer_help(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
@@ -268,7 +268,7 @@ def _answer_in_prompt(body: dict, respond: Respond, blocker_id: int, answer: str
 
 def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     ack()
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
     _answer_in_prompt(body, respond, blocker_id, f":white_check_mark: Blocker #{blocker_id} marked resolved.")
@@ -276,7 +276,7 @@ def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, c
 
 def prompt_still_blocked(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
@@ -300,7 +300,7 @@ def open_flag_modal(ack: Ack, body: dict, client: WebClient) -> None:
 
 
 def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     form = views.parse_flag(body["view"])
     try:
         owner = form.owner_id or domain.parse_blocker_text(form.text).owner_id
@@ -328,7 +328,7 @@ def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
 
 
 def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    runtime = bot.app.runtime_of(context)
+    runtime = runtime_of(context)
     form = views.parse_settings(body["view"])
     settings, problems = domain.validate_settings(threshold=form.threshold, contact_id=form.contact_id,
                                                   digest_time=form.digest_time, timezone=form.timezone)
