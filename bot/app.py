@@ -7,22 +7,22 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot import errors
+from bot import dedup, errors, oauth, redact
 from bot.listeners import register_all
 from bot.runtime import Runtime
-from bot.slack import make_client
 
 
 def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
     """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context."""
     settings = runtime.settings
     settings.require_slack()
+    redact.install(settings)
     app = App(
-        client=make_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         process_before_response=False,
         listener_executor=listener_executor,
         request_verification_enabled=not settings.socket_mode,
+        **oauth.app_options(runtime),
     )
 
     @app.middleware
@@ -30,6 +30,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
         context["runtime"] = runtime
         return next()
 
+    dedup.register(app)
     errors.register(app)
     register_all(app)
     return app
