@@ -20,6 +20,7 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store import OAuthStateStore
@@ -260,6 +261,10 @@ def record_single_workspace(runtime: Runtime) -> None:
     """With SLACK_BOT_TOKEN, remember the workspace the token belongs to as installed (schedules run for it)."""
     if runtime.installations is not None or not runtime.settings.slack_bot_token:
         return
-    team = make_client(runtime.settings).auth_test()
+    try:
+        team = make_client(runtime.settings).auth_test()
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.warning("could not ask Slack which workspace SLACK_BOT_TOKEN belongs to: %s", error)
+        return
     with runtime.db.transaction() as session:
         workspaces.record_installation(session, team_id=team["team_id"], name=team.get("team") or "", now=runtime.now())

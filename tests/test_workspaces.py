@@ -293,3 +293,15 @@ def test_cli_keys_generate_and_a_bad_key_is_one_line(tmp_path: Path) -> None:
         "cadence: CADENCE_ENCRYPTION_KEY is invalid: key 1 is not a Fernet key (32 url-safe base64-encoded bytes) "
         "(one or more Fernet keys, comma-separated, newest first (make one with `cadence keys generate`))"
     ]
+
+
+def test_single_workspace_mode_records_its_workspace_when_the_server_starts(cadence: Cadence) -> None:
+    from bot.server import build_wsgi
+
+    cadence.slack.event({"type": "app_uninstalled"})
+    cadence.settle()
+    assert not cadence.runtime.is_active("T1")
+    build_wsgi(cadence.runtime)  # restarted with the new token after reinstalling
+    assert cadence.runtime.is_active("T1")
+    with cadence.db.transaction() as session:
+        assert workspaces.active_team_ids(session) == ["T1"]
