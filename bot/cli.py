@@ -101,6 +101,11 @@ def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
         with db.transaction() as session:
+            installed = args.team_id in workspaces.active_team_ids(session)
+            if installed and not args.even_if_installed:
+                print(f"cadence: workspace {args.team_id} still has Cadence installed; uninstall it first, or add "
+                      "--even-if-installed to delete its data and tokens anyway", file=sys.stderr)
+                return 2
             deleted = workspaces.purge(session, team_id=args.team_id)
     finally:
         db.dispose()
@@ -176,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
         "purge", help=_summary(cmd_workspace_purge), description=_summary(cmd_workspace_purge)
     )
     purge.add_argument("team_id", help="the Slack workspace id, T…")
+    purge.add_argument(
+        "--even-if-installed", action="store_true", help="purge a workspace that still has Cadence installed"
+    )
     purge.set_defaults(handler=cmd_workspace_purge)
 
     keys = commands.add_parser(

@@ -247,11 +247,20 @@ def test_cli_export_writes_the_workspace_as_json(db: Database, db_url: str, tmp_
 def test_cli_purge_deletes_at_once(db: Database, db_url: str, tmp_path: Path) -> None:
     seed(db, "TA")
     seed(db, "TB")
+    refused = cadence_cli(["workspace", "purge", "TA"], db_url, tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("cadence: workspace TA still has Cadence installed; uninstall it first")
+    assert counts(db, "TA")["holidays"] == 1
+    with db.transaction() as session:
+        workspaces.record_uninstall(session, team_id="TA", now=NOW)
     result = cadence_cli(["workspace", "purge", "TA"], db_url, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("workspace TA: 7 rows deleted (")
     assert set(counts(db, "TA").values()) == {0}
     assert counts(db, "TB")["holidays"] == 1
+    forced = cadence_cli(["workspace", "purge", "TB", "--even-if-installed"], db_url, tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert set(counts(db, "TB").values()) == {0}
 
 
 def test_cli_keys_rotate_re_encrypts_every_token_with_the_new_key(db: Database, db_url: str, tmp_path: Path) -> None:
