@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from storage import installations
 from storage.models import WorkClaim, Workspace
-from storage.schema import metadata
 
 
 def record_installation(session: Session, *, team_id: str, name: str, now: datetime) -> Workspace:
@@ -82,6 +81,9 @@ def expired(session: Session, *, uninstalled_before: datetime) -> list[tuple[str
 
 def workspace_tables() -> list[Table]:
     """Every table holding a workspace's data, parents before children."""
+    # Imported here so that a ceremony's storage module may import this one while storage.schema is loading.
+    from storage.schema import metadata
+
     ours = [table for table in metadata.sorted_tables if "team_id" in table.columns]
     return [*ours, *installations.WORKSPACE_TABLES]
 

@@ -198,3 +198,42 @@ def test_requests_from_an_unknown_workspace_are_told_to_reinstall(multi: Cadence
     reply = multi.command("/cadence", "help", team="TNOPE")
     assert reply.status == 200
     assert "reinstall" in (multi.fake.responses()[-1].get("text", "") if multi.fake.responses() else reply.text)
+
+
+def test_scheduled_work_stops_at_once_for_an_uninstalled_workspace(
+    multi: Cadence, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A job written the way ceremonies write them: due rows filtered with active_clause, then client_for."""
+    from datetime import date
+
+    from bot.runtime import Runtime
+    from bot.scheduler import Scheduler
+    from storage import workspaces
+    from storage.models import Holiday
+
+    def announce_holidays(runtime: Runtime, now: object) -> None:
+        with runtime.db.transaction() as session:
+            due = session.execute(select(Holiday.team_id, Holiday.name)
+                                  .where(workspaces.active_clause(Holiday.team_id)).order_by(Holiday.team_id)).all()
+        for team_id, name in due:
+            runtime.client_for(team_id).chat_postMessage(channel="C1", text=f"Day off: {name}")
+
+    def careless(runtime: Runtime, now: object) -> None:
+        runtime.client_for("TA")
+
+    install(multi, "TA", TOKEN_A)
+    install(multi, "TB", TOKEN_B)
+    with multi.db.transaction() as session:
+        for team in ("TA", "TB"):
+            session.add(Holiday(team_id=team, day=date(2026, 12, 24), name=team, added_by="U1", added_at=multi.clock()))
+    scheduler = Scheduler(multi.runtime, [announce_holidays, careless])
+    scheduler.tick()
+    assert [(c.token, c.args["text"]) for c in multi.fake.calls("chat.postMessage")] == [
+        (TOKEN_A, "Day off: TA"), (TOKEN_B, "Day off: TB")]
+
+    multi.slack.event({"type": "app_uninstalled"}, team="TA")
+    multi.settle()
+    scheduler.tick()
+    assert [c.args["text"] for c in multi.fake.calls("chat.postMessage")] == [
+        "Day off: TA", "Day off: TB", "Day off: TB"]
+    assert "careless acted in an uninstalled workspace" in caplog.text
