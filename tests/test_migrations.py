@@ -46,7 +46,7 @@ def test_every_revision_steps_down_and_up(db_url: str) -> None:
     from alembic.script import ScriptDirectory
 
     revisions = list(ScriptDirectory.from_config(migrate.alembic_config(db_url)).walk_revisions())
-    for revision in revisions:
+    for revision in reversed(revisions):  # base first, so that it ends at head
         migrate.downgrade(db_url, revision.down_revision or "base")
         migrate.upgrade(db_url, revision.revision)
     database = Database(db_url)
