@@ -380,6 +380,13 @@ def run_by_id(session: Session, *, team_id: str, run_id: int) -> StandupRun | No
     return session.scalar(select(StandupRun).where(StandupRun.team_id == team_id, StandupRun.id == run_id))
 
 
+def latest_run_date(session: Session, *, team_id: str, standup_id: int) -> date | None:
+    """The local date of the stand-up's latest run."""
+    return session.scalar(select(StandupRun.local_date).where(StandupRun.team_id == team_id,
+                                                              StandupRun.standup_id == standup_id)
+                          .order_by(StandupRun.local_date.desc()).limit(1))
+
+
 def runs_to_close(session: Session, *, team_id: str, now: datetime) -> list[StandupRun]:
     return list(session.scalars(select(StandupRun).where(
         StandupRun.team_id == team_id, StandupRun.closed_at.is_(None), StandupRun.closes_at <= now)))

@@ -447,6 +447,11 @@ class FakeSlack:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": users}
 
+    def _api_usergroups_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        groups = [{"id": gid, "handle": gid.lower(), "name": gid, "user_count": len(users)}
+                  for gid, users in self.usergroups.items()]
+        return {"ok": True, "usergroups": groups}
+
     def _open_view(self, view: Any, *, kind: str, view_id: str | None = None) -> dict[str, Any]:
         problems = view_problems(view)
         if problems:
