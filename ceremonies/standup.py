@@ -191,7 +191,10 @@ def due_prompts(config: StandupConfig, participants: Iterable[Participant], *, n
 
 
 def reminder_due(config: StandupConfig, *, due_at: datetime, closes_at: datetime, now: datetime) -> bool:
-    """True when a prompt sent for `due_at` and not answered deserves its one reminder at `now`."""
+    """True when a prompt due (or, if later, sent) at `due_at` and not answered deserves its one reminder at `now`.
+
+    A prompt sent late after an outage is reminded a full delay after it was sent, never straight away.
+    """
     if config.reminder_delay <= timedelta(0):
         return False
     return due_at + config.reminder_delay <= now < closes_at

@@ -618,7 +618,7 @@ def send_reminders(runtime: Runtime, client: WebClient, *, team_id: str, standup
             return 0
         config = store.config_of(session, standup)
         waiting = [p for p in store.awaiting_reminder(session, team_id=team_id, standup_id=standup_id, now=now)
-                   if domain.reminder_due(config, due_at=p.due_at, closes_at=p.closes_at, now=now)]
+                   if domain.reminder_due(config, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at, now=now)]
     sent = 0
     for prompt in waiting:
         key = f"standup.reminder:{standup_id}:{prompt.user_id}:{prompt.local_date.isoformat()}"
