@@ -392,11 +392,6 @@ def runs_to_close(session: Session, *, team_id: str, now: datetime) -> list[Stan
         StandupRun.team_id == team_id, StandupRun.closed_at.is_(None), StandupRun.closes_at <= now)))
 
 
-def runs_without_report(session: Session, *, team_id: str) -> list[StandupRun]:
-    return list(session.scalars(select(StandupRun).where(
-        StandupRun.team_id == team_id, StandupRun.report_ts.is_(None), StandupRun.closed_at.is_(None))))
-
-
 def prompted(session: Session, *, team_id: str, standup_id: int, dates: Iterable[date]) -> set[tuple[str, date]]:
     """(user, local date) pairs that already had their prompt."""
     rows = session.execute(select(StandupPrompt.user_id, StandupPrompt.local_date).where(

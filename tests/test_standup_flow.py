@@ -340,3 +340,27 @@ def test_a_long_answer_is_stored_whole_and_posted_cut(cadence: Cadence) -> None:
     with cadence.db.transaction() as session:
         texts = [i.text for i in session.scalars(select(store.StandupAnswerItem))]
     assert long in texts
+
+
+def test_an_answer_slack_refused_is_posted_on_a_later_tick(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1", "U2"))
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    cadence.fake.fail("chat.postMessage", error="fatal_error")
+    answer(cadence, "U1", ["a", "b", ""])
+    assert cadence.fake.messages("C1", thread_ts=parent(cadence).ts) == []
+    with cadence.db.transaction() as session:
+        assert [a.report_ts for a in session.scalars(select(store.StandupAnswer))] == [None]
+    cadence.tick(utc(2026, 12, 1, 8, 40))
+    cadence.tick(utc(2026, 12, 1, 8, 41))
+    assert len(cadence.fake.messages("C1", thread_ts=parent(cadence).ts)) == 1
+    assert parent(cadence).text == "Stand-up · Tue 1 Dec · 1/2 answered"
+
+
+def test_a_day_when_everyone_is_away_stays_quiet(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1",))
+    cadence.command("/standup", "away 2026-12-01 2026-12-01", user="U1")
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    assert cadence.fake.dms("U1") == []
+    assert cadence.fake.messages("C1") == []

@@ -315,6 +315,11 @@ def submit_answer(ack: Ack, body: dict, client: WebClient, context: BoltContext)
     runtime = runtime_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     standup_id, day, answers = views.parse_answer(body["view"])
+    with runtime.db.transaction() as session:
+        found = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+    if found is None:
+        ack(response_action="errors", errors={views.answer_block(0): "This stand-up was deleted in the meantime."})
+        return
     standup, config = _standup_and_questions(runtime, team_id, standup_id)
     if problems := domain.answer_problems(config.questions, answers):
         ack(response_action="errors", errors=views.answer_errors(problems))
@@ -375,6 +380,13 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
     text, blocks = views.answer_report(view, day=run.local_date, standalone=standalone)
     channel = answer.report_channel_id or run.report_channel_id
     where = {"standup": standup.id, "user": answer.user_id}
+    post_key = f"standup.answer_post:{answer.id}"
+    if not answer.report_ts:
+        # The listener and a retrying tick may both try to post a new answer: only the claim holder does.
+        with runtime.db.transaction() as session:
+            if not claims.claim(session, team_id=team_id, kind="standup.answer_post", key=post_key,
+                                now=runtime.now(), lease=PROMPT_LEASE):
+                return False
     try:
         if answer.report_ts:
             client.chat_update(channel=channel, ts=answer.report_ts, text=text, blocks=blocks)
@@ -389,12 +401,18 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
     except SlackApiError as error:
         log.warning("stand-up answer not posted (chat.postMessage/update): %s", error.response.get("error"),
                     extra=where)
+        if not answer.report_ts:
+            with runtime.db.transaction() as session:
+                claims.release(session, key=post_key, now=runtime.now(), retry_after=RETRY_AFTER,
+                               error=str(error.response.get("error")))
         return False
     with runtime.db.transaction() as session:
         stored = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
         if stored is not None:
             stored.report_channel_id, stored.report_ts = channel, report_ts
             stored.permalink = (permalink or "")[:store.PERMALINK_LENGTH] or None
+        if not answer.report_ts:
+            claims.finish(session, key=post_key, now=runtime.now())
     if not standalone:
         refresh_parent(runtime, client, team_id=team_id, run_id=run.id)
     blocker_index = config.blocker_index
@@ -703,38 +721,37 @@ def close_runs(runtime: Runtime, client: WebClient, *, team_id: str, now: dateti
                 continue
             run.closed_at = now
             style = domain.ReportStyle(standup.report_style)
-        if run.report_ts is None:
-            with runtime.db.transaction() as session:
-                claims.finish(session, key=f"standup.parent:{run_id}", now=now)
-            ensure_parent_or_summary(runtime, client, team_id=team_id, run_id=run_id, style=style)
+        if style is domain.ReportStyle.PER_ANSWER:
+            closed = _post_summary(runtime, client, team_id=team_id, run_id=run_id)
         else:
+            ensure_parent(runtime, client, team_id=team_id, run_id=run_id)  # a day when nobody was prompted
             refresh_parent(runtime, client, team_id=team_id, run_id=run_id)
+            with runtime.db.transaction() as session:
+                stored = store.run_by_id(session, team_id=team_id, run_id=run_id)
+                closed = stored is not None and stored.report_ts is not None
         with runtime.db.transaction() as session:
-            claims.finish(session, key=key, now=now)
-
-
-def ensure_parent_or_summary(runtime: Runtime, client: WebClient, *, team_id: str, run_id: int,
-                             style: domain.ReportStyle) -> None:
-    """At close, a run without a parent (per-answer style, or the parent failed) gets its summary message."""
-    found = _parent(runtime, team_id, run_id)
-    if found is None:
-        return
-    run, (text, blocks) = found
-    try:
-        posted = client.chat_postMessage(channel=run.report_channel_id, text=text, blocks=blocks)
-    except SlackApiError as error:
-        log.warning("stand-up summary not posted (chat.postMessage): %s", error.response.get("error"),
-                    extra={"standup": run.standup_id, "channel": run.report_channel_id})
-        with runtime.db.transaction() as session:
+            if closed:
+                claims.finish(session, key=key, now=now)
+                continue
             stored = store.run_by_id(session, team_id=team_id, run_id=run_id)
             if stored is not None:
                 stored.closed_at = None  # closes again on a later tick
-        return
-    if style is domain.ReportStyle.THREAD:
-        with runtime.db.transaction() as session:
-            stored = store.run_by_id(session, team_id=team_id, run_id=run_id)
-            if stored is not None:
-                stored.report_ts = posted["ts"]
+            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error="report not posted")
+
+
+def _post_summary(runtime: Runtime, client: WebClient, *, team_id: str, run_id: int) -> bool:
+    """The closing summary of a day reported one message per answer; False when Slack refused it."""
+    found = _parent(runtime, team_id, run_id)
+    if found is None:
+        return True
+    run, (text, blocks) = found
+    try:
+        client.chat_postMessage(channel=run.report_channel_id, text=text, blocks=blocks)
+    except SlackApiError as error:
+        log.warning("stand-up summary not posted (chat.postMessage): %s", error.response.get("error"),
+                    extra={"standup": run.standup_id, "channel": run.report_channel_id})
+        return False
+    return True
 
 
 def post_unposted_answers(runtime: Runtime, client: WebClient, *, team_id: str) -> None:
