@@ -174,8 +174,8 @@ def due_prompts(config: StandupConfig, participants: Iterable[Participant], *, n
         days = [today] if force else [today - timedelta(days=1), today]
         for day in days:
             window = answer_window(config, day, person.timezone)
-            if force:
-                window = DailyWindow(day, now, max(window.closes_at, now + timedelta(minutes=1)))
+            if force:  # open now, for at least as long as a scheduled day's window
+                window = DailyWindow(day, now, max(window.closes_at, now + (window.closes_at - window.opens_at)))
             elif not window.is_open(now):
                 continue
             if not force and not is_working_day(day, weekdays=config.days):

@@ -137,6 +137,10 @@ def test_the_whole_day(cadence: Cadence) -> None:
     reminders = [m for m in cadence.fake.calls("chat.postMessage") if "A reminder" in (m.args.get("text") or "")]
     assert [r.args["channel"] for r in reminders] == ["U2"]
 
+    # Berlin's window closes at 16:00 UTC, but the day is not over: New York has not even been prompted.
+    cadence.tick(utc(2026, 12, 1, 16, 0))
+    assert "Did not answer" not in parent(cadence).all_text
+
     # New York's 09:30.
     cadence.tick(utc(2026, 12, 1, 14, 30))
     assert prompt_of(cadence, "U3")

@@ -29,6 +29,7 @@ log = logging.getLogger("cadence.standup")
 RETRY_AFTER = timedelta(minutes=1)
 PROMPT_LEASE = timedelta(minutes=5)
 PROMPT_SENDERS = 4
+GONE_ERRORS = frozenset({"user_not_found", "user_disabled", "account_inactive"})  # no point retrying
 
 
 def runtime_of(context: BoltContext) -> Runtime:
@@ -563,19 +564,16 @@ def send_due_prompts(runtime: Runtime, client: WebClient, *, team_id: str, stand
         away = store.away_ranges(session, team_id=team_id, user_ids=config.participants,
                                  start=(now - timedelta(days=2)).date(), end=(now + timedelta(days=2)).date())
     users = [u for u in config.participants if u not in gone]
-    if config.timezone_mode is domain.TimezoneMode.TEAM:
-        profiles: dict[str, Profile | None] = {}
-    else:
-        profiles = _profiles(runtime, client, team_id, users, now)
+    profiles = _profiles(runtime, client, team_id, users, now)  # cached a day: who left, and everyone's timezone
     participants = []
     for user_id in users:
-        if user_id in profiles and (profiles[user_id] is None or profiles[user_id].is_deleted):  # type: ignore[union-attr]
+        if user_id not in profiles:
+            continue  # Slack did not answer about them; try again on the next tick
+        person = profiles[user_id]
+        if person is None or person.is_deleted:
             _tell_owner_gone(runtime, client, standup, user_id, now)
             continue
-        if config.timezone_mode is domain.TimezoneMode.PERSON and user_id not in profiles:
-            continue  # users.info failed; try again on the next tick
-        person = profiles.get(user_id)
-        tz = domain.participant_zone(config, person.timezone if person else None, runtime.settings.default_timezone)
+        tz = domain.participant_zone(config, person.timezone, runtime.settings.default_timezone)
         participants.append(domain.Participant(user_id, tz, tuple(away.get(user_id, ()))))
     work = domain.due_prompts(config, participants, now=now, holidays=holidays, force=force)
     with runtime.db.transaction() as session:
@@ -588,6 +586,10 @@ def send_due_prompts(runtime: Runtime, client: WebClient, *, team_id: str, stand
     closes: dict[date, datetime] = defaultdict(lambda: now)
     for prompt in due:
         closes[prompt.local_date] = max(closes[prompt.local_date], prompt.closes_at)
+    for day in closes:
+        # The day closes when the last timezone's window does, not when the first prompted one's does.
+        for person in participants:
+            closes[day] = max(closes[day], domain.answer_window(config, day, person.timezone).closes_at)
     with runtime.db.transaction() as session:
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
@@ -639,10 +641,16 @@ def _send_prompt(runtime: Runtime, client: WebClient, *, standup: store.Standup,
         # The user id as channel posts in the app's DM with them: one call per person, no conversations.open.
         posted = client.chat_postMessage(channel=prompt.user_id, text=text, blocks=blocks)
     except SlackApiError as error:
-        log.warning("stand-up prompt not sent (chat.postMessage): %s; retried later", error.response.get("error"),
+        reason = str(error.response.get("error"))
+        if reason in GONE_ERRORS:
+            with runtime.db.transaction() as session:
+                claims.finish(session, key=key, now=now)
+            _tell_owner_gone(runtime, client, standup, prompt.user_id, now)
+            return False
+        log.warning("stand-up prompt not sent (chat.postMessage): %s; retried later", reason,
                     extra={"team": team_id, "standup": standup.id, "user": prompt.user_id})
         with runtime.db.transaction() as session:
-            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=str(error.response.get("error")))
+            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=reason)
         return False
     with runtime.db.transaction() as session:
         store.record_prompt(session, team_id=team_id, standup_id=standup.id, run_id=run_id, user_id=prompt.user_id,
