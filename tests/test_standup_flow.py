@@ -368,3 +368,56 @@ def test_a_day_when_everyone_is_away_stays_quiet(cadence: Cadence) -> None:
     cadence.tick(utc(2026, 12, 1, 8, 30))
     assert cadence.fake.dms("U1") == []
     assert cadence.fake.messages("C1") == []
+
+
+def test_prompts_follow_berlin_across_the_spring_change(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1",))
+    cadence.tick(utc(2026, 3, 27, 8, 29))
+    assert cadence.fake.dms("U1") == []
+    cadence.tick(utc(2026, 3, 27, 8, 30))  # Friday, 09:30 CET
+    cadence.tick(utc(2026, 3, 30, 7, 29))
+    assert len(cadence.fake.dms("U1")) == 1
+    cadence.tick(utc(2026, 3, 30, 7, 30))  # Monday, 09:30 CEST
+    assert [m.text for m in cadence.fake.dms("U1")][-1].endswith("(Mon 30 Mar).")
+
+
+def test_setup_problems_are_shown_inline_and_nothing_is_saved(cadence: Cadence) -> None:
+    team(cadence)
+    reply = set_up(cadence, users=(), **{views.B_DAYS: {"selected_options": []},
+                                         views.question_block(2): {"value": ""}})
+    errors = reply.json["errors"]
+    assert set(errors) == {views.B_PARTICIPANTS, views.B_DAYS, views.B_BLOCKER}
+    with cadence.db.transaction() as session:
+        assert session.scalars(select(store.Standup)).all() == []
+
+
+def test_participation_counts_skips_away_and_reminders(db: Any) -> None:
+    from ceremonies.schedule import DateRange
+    from ceremonies.standup import StandupConfig, default_questions
+
+    now = utc(2026, 12, 1, 8, 30)
+    with db.transaction() as session:
+        standup = store.save_standup(session, team_id="T1", channel_id="C1", owner_id="U1", now=now, config=StandupConfig(
+            channel_id="C1", report_channel_id="C1", participants=("U1", "U2", "U3"), questions=default_questions()))
+        run = store.open_run(session, team_id="T1", standup=standup, local_date=TUESDAY, closes_at=now, now=now)
+        for user in ("U1", "U2"):
+            prompt = store.record_prompt(session, team_id="T1", standup_id=standup.id, run_id=run.id, user_id=user,
+                                         local_date=TUESDAY, timezone="Europe/Berlin", due_at=now, closes_at=now,
+                                         sent_at=now, dm_channel_id="D", dm_ts="1.1")
+        store.mark_reminded(session, team_id="T1", prompt_id=prompt.id, now=now)
+        store.record_answer(session, team_id="T1", run=run, user_id="U1", questions=default_questions(),
+                            answers={0: "a", 1: "b"}, late=True, now=now)
+        store.record_skip(session, team_id="T1", standup_id=standup.id, user_id="U2", local_date=TUESDAY, now=now)
+        store.add_away(session, team_id="T1", user_id="U3", away=DateRange(TUESDAY, TUESDAY), now=now)
+        store.add_away(session, team_id="T2", user_id="U1", away=DateRange(TUESDAY, TUESDAY), now=now)  # elsewhere
+    with db.transaction() as session:
+        figures = store.participation(session, team_id="T1", channel_id="C1", start=TUESDAY, end=TUESDAY)
+        assert store.participation(session, team_id="T2", channel_id="C1", start=TUESDAY, end=TUESDAY).days == []
+    assert figures.days == [store.DayParticipation(TUESDAY, prompted=2, answered=1, late=1, skipped=1, away=1)]
+    assert figures.people == [
+        store.PersonParticipation("U1", prompted=1, answered=1, late=1, skipped=0, reminded=0, away_days=0),
+        store.PersonParticipation("U2", prompted=1, answered=0, late=0, skipped=1, reminded=1, away_days=0),
+        store.PersonParticipation("U3", prompted=0, answered=0, late=0, skipped=0, reminded=0, away_days=1),
+    ]
+    assert figures.answer_rate == 0.5
