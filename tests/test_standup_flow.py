@@ -421,3 +421,23 @@ def test_participation_counts_skips_away_and_reminders(db: Any) -> None:
         store.PersonParticipation("U3", prompted=0, answered=0, late=0, skipped=0, reminded=0, away_days=1),
     ]
     assert figures.answer_rate == 0.5
+
+
+def test_away_from_the_prompt_button_stops_the_reminder(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1",))
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    cadence.slack.click(prompt_of(cadence, "U1"), views.AWAY, user="U1")
+    cadence.settle()
+    view = cadence.fake.last_view()
+    assert view["callback_id"] == views.AWAY_VIEW
+    refused = cadence.slack.view_submission(view, form_values(view, **{views.B_AWAY_TO: {"selected_date": "2026-11-30"}}),
+                                            user="U1")
+    assert "before the first" in refused.json["errors"][views.B_AWAY_TO]
+    cadence.slack.view_submission(view, form_values(view, **{views.B_AWAY_TO: {"selected_date": "2026-12-02"}}),
+                                  user="U1")
+    cadence.settle()
+    assert "you're away from Tue 1 Dec to Wed 2 Dec" in cadence.fake.dms("U1")[-1].text
+    cadence.tick(utc(2026, 12, 1, 10, 30))
+    cadence.tick(utc(2026, 12, 2, 8, 30))
+    assert len(cadence.fake.dms("U1")) == 2  # the prompt and the confirmation: no reminder, no prompt on the 2nd

@@ -689,6 +689,10 @@ def send_reminders(runtime: Runtime, client: WebClient, *, team_id: str, standup
         config = store.config_of(session, standup)
         waiting = [p for p in store.awaiting_reminder(session, team_id=team_id, standup_id=standup_id, now=now)
                    if domain.reminder_due(config, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at, now=now)]
+        away = store.away_ranges(session, team_id=team_id, user_ids={p.user_id for p in waiting},
+                                 start=min((p.local_date for p in waiting), default=None),
+                                 end=max((p.local_date for p in waiting), default=None)) if waiting else {}
+    waiting = [p for p in waiting if not any(p.local_date in r for r in away.get(p.user_id, ()))]
     sent = 0
     for prompt in waiting:
         key = f"standup.reminder:{standup_id}:{prompt.user_id}:{prompt.local_date.isoformat()}"
