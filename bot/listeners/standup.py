@@ -23,6 +23,7 @@ from ceremonies.errors import InvalidInput, NotFound
 from storage import calendar, claims
 from storage import people as people_store
 from storage import standup as store
+from storage.models import HOLIDAY_NAME_LENGTH
 
 log = logging.getLogger("cadence.standup")
 
@@ -114,6 +115,8 @@ def _holidays(ack: Ack, runtime: Runtime, *, team_id: str, user_id: str, text: s
     day_text, name = first_word(rest)
     try:
         day = domain.parse_day(day_text)
+        if len(name.strip()) > HOLIDAY_NAME_LENGTH:
+            raise InvalidInput(f"A holiday's name can have at most {HOLIDAY_NAME_LENGTH} characters.")
     except InvalidInput as problem:
         ack(**_usage(str(problem)))
         return
@@ -398,7 +401,7 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
                                              unfurl_links=False, unfurl_media=False)
             report_ts = posted["ts"]
             channel = posted.get("channel") or channel
-            permalink = client.chat_getPermalink(channel=channel, message_ts=report_ts).get("permalink")
+            permalink = None
     except SlackApiError as error:
         log.warning("stand-up answer not posted (chat.postMessage/update): %s", error.response.get("error"),
                     extra=where)
@@ -407,6 +410,11 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
                 claims.release(session, key=post_key, now=runtime.now(), retry_after=RETRY_AFTER,
                                error=str(error.response.get("error")))
         return False
+    if permalink is None:
+        try:  # the answer is posted whatever happens here: a missing link must not post it again
+            permalink = client.chat_getPermalink(channel=channel, message_ts=report_ts).get("permalink")
+        except SlackApiError as error:
+            log.warning("no permalink for a stand-up answer: %s", error.response.get("error"), extra=where)
     with runtime.db.transaction() as session:
         stored = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
         if stored is not None:
@@ -416,10 +424,8 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
             claims.finish(session, key=post_key, now=runtime.now())
     if not standalone:
         refresh_parent(runtime, client, team_id=team_id, run_id=run.id)
-    blocker_index = config.blocker_index
-    blocker = None
-    if any(q.is_blocker for q in questions.values()) or blocker_index is not None:
-        blocker = next((i.text for i in items if i.is_blocker), "")
+    # The answer to the blocker question as asked that day; None when the stand-up has no blocker question.
+    blocker = next((i.text for i in items if i.is_blocker), None if config.blocker_index is None else "")
     hooks.standup_answer_recorded(runtime, client, hooks.StandupAnswerRecorded(
         team_id=team_id, channel_id=standup.channel_id, report_channel_id=channel, standup_id=standup.id,
         run_id=run.id, answer_id=answer_id, user_id=answer.user_id, local_date=run.local_date,
