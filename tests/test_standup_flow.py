@@ -441,3 +441,12 @@ def test_away_from_the_prompt_button_stops_the_reminder(cadence: Cadence) -> Non
     cadence.tick(utc(2026, 12, 1, 10, 30))
     cadence.tick(utc(2026, 12, 2, 8, 30))
     assert len(cadence.fake.dms("U1")) == 2  # the prompt and the confirmation: no reminder, no prompt on the 2nd
+
+
+def test_the_prompt_recalls_yesterdays_plan(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1",))
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    answer(cadence, "U1", ["did things", "write the migration", ""])
+    cadence.tick(utc(2026, 12, 2, 8, 30))
+    assert "Last time you planned: write the migration" in prompt_of(cadence, "U1").all_text

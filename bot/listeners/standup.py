@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 
 from bot import hooks
 from bot.commands import SlashCommand, first_word
@@ -536,14 +537,19 @@ def _refresh_from_users_list(runtime: Runtime, client: WebClient, team_id: str, 
             log.warning("users.list failed; falling back to users.info: %s", error.response.get("error"),
                         extra={"team": team_id})
             break
-        with runtime.db.transaction() as session:
-            for user in page.get("members") or []:
-                if user.get("id") in wanted:
-                    saved[user["id"]] = people_store.save_person(
-                        session, team_id=team_id, user_id=user["id"], display_name=_display_name(user),
-                        timezone=user.get("tz"), is_deleted=bool(user.get("deleted")),
-                        is_bot=bool(user.get("is_bot")), is_admin=bool(user.get("is_admin")),
-                        is_owner=bool(user.get("is_owner")), fetched_at=now)
+        try:
+            with runtime.db.transaction() as session:
+                for user in page.get("members") or []:
+                    if user.get("id") in wanted:
+                        saved[user["id"]] = people_store.save_person(
+                            session, team_id=team_id, user_id=user["id"], display_name=_display_name(user),
+                            timezone=user.get("tz"), is_deleted=bool(user.get("deleted")),
+                            is_bot=bool(user.get("is_bot")), is_admin=bool(user.get("is_admin")),
+                            is_owner=bool(user.get("is_owner")), fetched_at=now)
+        except IntegrityError:
+            # Another process cached the same people at the same moment; the cache is fresh either way.
+            log.info("profiles were refreshed concurrently by another process", extra={"team": team_id})
+            return {}
         cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
         if not cursor:
             break

@@ -271,7 +271,7 @@ def parse_day_value(value: str) -> tuple[int, date]:
 def prompt_message(*, standup_id: int, channel_id: str, day: date, previous_today: str | None,
                    extra: list[Block]) -> tuple[str, list[Block]]:
     """The daily prompt DM: greeting, yesterday's plan for reference, the three buttons, other ceremonies' blocks."""
-    text = f"Good morning! Time for the <#{channel_id}> stand-up ({day_label(day)})."
+    text = f"Hi! Time for the <#{channel_id}> stand-up ({day_label(day)})."
     blocks = [section(text)]
     if previous_today:
         blocks.append(context(f"Last time you planned: {escape(cut(previous_today, 1800))}"))
