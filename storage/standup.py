@@ -92,6 +92,7 @@ class StandupParticipant(Base):
     team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     standup_id: Mapped[int] = mapped_column(ForeignKey("standups.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    via_usergroup: Mapped[bool] = mapped_column(Boolean, default=False)  # kept in step with the group daily
     gone_since: Mapped[datetime | None]  # Slack said the account is deleted/deactivated; the owner was told
 
 
@@ -259,7 +260,7 @@ def config_of(session: Session, standup: Standup) -> StandupConfig:
 
 
 def save_standup(session: Session, *, team_id: str, channel_id: str, owner_id: str, config: StandupConfig,
-                 now: datetime) -> Standup:
+                 now: datetime, from_usergroup: Iterable[str] = ()) -> Standup:
     """Create or replace a channel's stand-up configuration in one go (questions and participants included)."""
     standup = get_standup(session, team_id=team_id, channel_id=channel_id)
     if standup is None:
@@ -281,16 +282,44 @@ def save_standup(session: Session, *, team_id: str, channel_id: str, owner_id: s
     for position, question in enumerate(config.questions):
         session.add(StandupQuestion(team_id=team_id, standup_id=standup.id, position=position, text=question.text,
                                     is_blocker=question.is_blocker, required=question.required))
-    existing = {p.user_id: p for p in participants_of(session, team_id=team_id, standup_id=standup.id)}
-    wanted = list(dict.fromkeys(config.participants))
+    _set_participants(session, team_id=team_id, standup_id=standup.id, chosen=config.participants,
+                      from_usergroup=from_usergroup)
+    return standup
+
+
+def _set_participants(session: Session, *, team_id: str, standup_id: int, chosen: Iterable[str],
+                      from_usergroup: Iterable[str]) -> None:
+    group = set(from_usergroup)
+    existing = {p.user_id: p for p in participants_of(session, team_id=team_id, standup_id=standup_id)}
+    wanted = list(dict.fromkeys(chosen))
     for user_id, row in existing.items():
         if user_id not in wanted:
             session.delete(row)
     for user_id in wanted:
-        if user_id not in existing:
-            session.add(StandupParticipant(team_id=team_id, standup_id=standup.id, user_id=user_id))
+        row = existing.get(user_id)
+        if row is None:
+            session.add(StandupParticipant(team_id=team_id, standup_id=standup_id, user_id=user_id,
+                                           via_usergroup=user_id in group))
+        else:
+            row.via_usergroup = user_id in group
     session.flush()
-    return standup
+
+
+def sync_usergroup(session: Session, *, team_id: str, standup_id: int, members: Iterable[str]) -> tuple[int, int]:
+    """Bring the participants who came from the stand-up's user group in step with its members; (added, removed).
+
+    People chosen one by one stay whatever the group does.
+    """
+    members = list(dict.fromkeys(members))
+    rows = participants_of(session, team_id=team_id, standup_id=standup_id)
+    chosen = [r.user_id for r in rows if not r.via_usergroup]
+    from_group = {r.user_id for r in rows if r.via_usergroup}
+    joined = [m for m in members if m not in from_group and m not in chosen]
+    left = [u for u in from_group if u not in members]
+    _set_participants(session, team_id=team_id, standup_id=standup_id,
+                      chosen=[*chosen, *(m for m in members if m not in chosen)],
+                      from_usergroup=[m for m in members if m not in chosen])
+    return len(joined), len(left)
 
 
 def delete_standup(session: Session, *, team_id: str, standup_id: int) -> bool:

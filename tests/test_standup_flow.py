@@ -213,6 +213,20 @@ def test_setup_takes_a_user_group(cadence: Cadence) -> None:
         standup = store.get_standup(session, team_id="T1", channel_id="C1")
         assert standup is not None
         assert store.config_of(session, standup).participants == ("U1", "U2", "U3")
+    cadence.fake.usergroups["S1"] = ["U3", "U1", "U5"]  # U2 left the group, U5 joined; U1 was chosen by hand
+    cadence.fake.add_user("U5", "eve")
+    cadence.tick(utc(2026, 12, 2, 6, 0))
+    with cadence.db.transaction() as session:
+        standup = store.get_standup(session, team_id="T1", channel_id="C1")
+        assert standup is not None
+        assert sorted(store.config_of(session, standup).participants) == ["U1", "U3", "U5"]
+    cadence.fake.usergroups["S1"] = []
+    cadence.tick(utc(2026, 12, 2, 6, 1))  # once a day only
+    cadence.tick(utc(2026, 12, 3, 6, 0))
+    with cadence.db.transaction() as session:
+        standup = store.get_standup(session, team_id="T1", channel_id="C1")
+        assert standup is not None
+        assert store.config_of(session, standup).participants == ("U1",)
 
 
 def test_away_holidays_and_skip(cadence: Cadence) -> None:

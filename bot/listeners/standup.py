@@ -185,9 +185,11 @@ def submit_setup(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     form = views.parse_setup(body["view"])
     problems = dict(form.problems)
     members = list(form.users)
+    group_members: list[str] = []
     if form.usergroup_id:
         try:
-            members.extend(client.usergroups_users_list(usergroup=form.usergroup_id).get("users") or [])
+            group_members = list(client.usergroups_users_list(usergroup=form.usergroup_id).get("users") or [])
+            members.extend(group_members)
         except SlackApiError as error:
             problems[views.B_USERGROUP] = f"Slack would not list that group's members ({error.response.get('error')})."
     config = form.config(members)
@@ -202,7 +204,7 @@ def submit_setup(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     ack()
     with runtime.db.transaction() as session:
         store.save_standup(session, team_id=team_id, channel_id=form.channel_id, owner_id=user_id, config=config,
-                           now=runtime.now())
+                           now=runtime.now(), from_usergroup=[m for m in group_members if m not in form.users])
     client.chat_postEphemeral(channel=form.channel_id, user=user_id,
                               text=f"Stand-up saved: {domain.days_label(config.days)} at "
                                    f"{config.local_time.strftime('%H:%M')} for {len(config.participants)} people; "
@@ -786,6 +788,29 @@ def post_unposted_answers(runtime: Runtime, client: WebClient, *, team_id: str) 
         publish_answer(runtime, client, team_id=team_id, answer_id=answer_id, is_edit=False)
 
 
+def sync_usergroup(runtime: Runtime, client: WebClient, *, team_id: str, standup_id: int, now: datetime) -> None:
+    """Once a (UTC) day, people who joined or left the stand-up's user group join or leave the stand-up."""
+    with runtime.db.transaction() as session:
+        standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+        if standup is None or not standup.usergroup_id:
+            return
+        group = standup.usergroup_id
+        key = f"standup.usergroup:{standup_id}:{now.date().isoformat()}"
+        if not claims.claim(session, team_id=team_id, kind="standup.usergroup", key=key, now=now):
+            return
+    try:
+        members = client.usergroups_users_list(usergroup=group).get("users") or []
+    except SlackApiError as error:
+        log.warning("usergroups.users.list failed; the group is synced later: %s", error.response.get("error"),
+                    extra={"team": team_id, "standup": standup_id})
+        with runtime.db.transaction() as session:
+            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=str(error.response.get("error")))
+        return
+    with runtime.db.transaction() as session:
+        store.sync_usergroup(session, team_id=team_id, standup_id=standup_id, members=members)
+        claims.finish(session, key=key, now=now)
+
+
 def run_standups(runtime: Runtime, now: datetime) -> None:
     """Everything stand-ups do on a tick: prompts, reminders, window closes and retries, each claimed once."""
     with runtime.db.transaction() as session:
@@ -795,6 +820,7 @@ def run_standups(runtime: Runtime, now: datetime) -> None:
         with runtime.db.transaction() as session:
             standup_ids = [s.id for s in store.active_standups(session, team_id=team_id)]
         for standup_id in standup_ids:
+            sync_usergroup(runtime, client, team_id=team_id, standup_id=standup_id, now=now)
             send_due_prompts(runtime, client, team_id=team_id, standup_id=standup_id, now=now)
             send_reminders(runtime, client, team_id=team_id, standup_id=standup_id, now=now)
         close_runs(runtime, client, team_id=team_id, now=now)

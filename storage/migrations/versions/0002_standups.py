@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("standup_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("via_usergroup", sa.Boolean(), nullable=False),
         sa.Column("gone_since", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["standup_id"],
