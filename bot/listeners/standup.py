@@ -226,6 +226,7 @@ def _report_channel_problem(client: WebClient, channel_id: str) -> dict[str, str
 
 
 def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    """Delete the stand-up after its owner confirmed on the ephemeral message."""
     ack()
     runtime = runtime_of(context)
     standup_id = int(body["actions"][0]["value"])
@@ -235,6 +236,7 @@ def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond)
 
 
 def cancel_delete(ack: Ack, respond: Respond) -> None:
+    """Keep the stand-up: replace the confirmation with a short note."""
     ack()
     respond(replace_original=True, text="Kept the stand-up.")
 
@@ -250,6 +252,7 @@ def _standup_and_questions(runtime: Runtime, team_id: str, standup_id: int) -> t
 
 
 def open_answer_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Write stand-up: open the modal with the questions (and today's answers when there are some)."""
     ack()
     runtime = runtime_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -266,6 +269,7 @@ def open_answer_modal(ack: Ack, body: dict, client: WebClient, context: BoltCont
 
 
 def open_edit_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Edit my answer: open the modal filled with the answer as it stands."""
     ack()
     runtime = runtime_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
@@ -282,6 +286,7 @@ def open_edit_modal(ack: Ack, body: dict, client: WebClient, context: BoltContex
 
 
 def skip_today(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
+    """Skip today: recorded, no reminder, and the prompt says so."""
     ack()
     runtime = runtime_of(context)
     standup_id, day = views.parse_day_value(body["actions"][0]["value"])
@@ -293,12 +298,14 @@ def skip_today(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> 
 
 
 def open_away_modal(ack: Ack, body: dict, client: WebClient) -> None:
+    """I'm away…: a modal with the first and last day away."""
     ack()
     standup_id, day = views.parse_day_value(body["actions"][0]["value"])
     client.views_open(trigger_id=body["trigger_id"], view=views.away_modal(standup_id=standup_id, day=day))
 
 
 def submit_away(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    """Record time away from the modal (refused inline when the range is backwards or over a year)."""
     runtime = runtime_of(context)
     start, end = views.parse_away_modal(body["view"])
     if start is None or end is None:
@@ -840,6 +847,7 @@ JOBS = (run_standups,)
 
 
 def register(app: App) -> None:
+    """Stand-up listeners, on the Bolt app."""
     app.command(STANDUP.name)(handle_standup_command)
     app.view(views.SETUP_VIEW)(submit_setup)
     app.view(views.ANSWER_VIEW)(submit_answer)
