@@ -151,6 +151,7 @@ class StandupAnswer(Base):
     submitted_at: Mapped[datetime]
     edited_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    report_stale: Mapped[bool] = mapped_column(Boolean, default=False)  # edited, report not updated yet
     report_channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     report_ts: Mapped[str | None] = mapped_column(String(TS_LENGTH))  # None until posted (a tick retries)
     permalink: Mapped[str | None] = mapped_column(String(PERMALINK_LENGTH))
@@ -502,6 +503,7 @@ def record_answer(session: Session, *, team_id: str, run: StandupRun, user_id: s
         old: dict[int, StandupAnswerItem] = {}
     else:
         answer.edited_at = now
+        answer.report_stale = True
         old = {i.position: i for i in answer_items(session, team_id=team_id, answer_id=answer.id)}
     for position, question in enumerate(questions):
         text = (answers.get(position) or "").strip()
@@ -528,8 +530,9 @@ def edit_history(session: Session, *, team_id: str, answer_id: int) -> list[Stan
 
 
 def unposted_answers(session: Session, *, team_id: str) -> list[StandupAnswer]:
-    return list(session.scalars(select(StandupAnswer).where(StandupAnswer.team_id == team_id,
-                                                            StandupAnswer.report_ts.is_(None))))
+    """Answers not in the report yet, or edited since they were posted."""
+    return list(session.scalars(select(StandupAnswer).where(
+        StandupAnswer.team_id == team_id, StandupAnswer.report_ts.is_(None) | StandupAnswer.report_stale)))
 
 
 def record_skip(session: Session, *, team_id: str, standup_id: int, user_id: str, local_date: date,

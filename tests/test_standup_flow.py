@@ -464,3 +464,20 @@ def test_the_prompt_recalls_yesterdays_plan(cadence: Cadence) -> None:
     answer(cadence, "U1", ["did things", "write the migration", ""])
     cadence.tick(utc(2026, 12, 2, 8, 30))
     assert "Last time you planned: write the migration" in prompt_of(cadence, "U1").all_text
+
+
+def test_an_edit_slack_refused_reaches_the_report_on_a_later_tick(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence, users=("U1",))
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    answer(cadence, "U1", ["a", "b", ""])
+    confirmation = cadence.fake.dms("U1")[-1]
+    cadence.fake.fail("chat.update", error="fatal_error")
+    answer(cadence, "U1", ["a", "b, then c", ""], message=confirmation, action=views.EDIT)
+    reply = cadence.fake.messages("C1", thread_ts=parent(cadence).ts)[0]
+    assert "then c" not in reply.all_text
+    cadence.tick(utc(2026, 12, 1, 9, 0))
+    assert "then c" in cadence.fake.message("C1", reply.ts).all_text
+    updates = len(cadence.fake.calls("chat.update"))
+    cadence.tick(utc(2026, 12, 1, 9, 1))
+    assert len(cadence.fake.calls("chat.update")) == updates  # done: not updated again

@@ -429,6 +429,7 @@ def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_
         stored = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
         if stored is not None:
             stored.report_channel_id, stored.report_ts = channel, report_ts
+            stored.report_stale = stored.report_stale and stored.edited_at != answer.edited_at  # edited meanwhile
             stored.permalink = (permalink or "")[:store.PERMALINK_LENGTH] or None
         if not answer.report_ts:
             claims.finish(session, key=post_key, now=runtime.now())
@@ -788,11 +789,11 @@ def _post_summary(runtime: Runtime, client: WebClient, *, team_id: str, run_id: 
 
 
 def post_unposted_answers(runtime: Runtime, client: WebClient, *, team_id: str) -> None:
-    """Answers Slack refused to take earlier are posted now: nothing is lost."""
+    """Answers (and edits) Slack refused to take earlier are posted now: nothing is lost."""
     with runtime.db.transaction() as session:
-        pending = [a.id for a in store.unposted_answers(session, team_id=team_id)]
-    for answer_id in pending:
-        publish_answer(runtime, client, team_id=team_id, answer_id=answer_id, is_edit=False)
+        pending = [(a.id, a.report_ts is not None) for a in store.unposted_answers(session, team_id=team_id)]
+    for answer_id, is_edit in pending:
+        publish_answer(runtime, client, team_id=team_id, answer_id=answer_id, is_edit=is_edit)
 
 
 def sync_usergroup(runtime: Runtime, client: WebClient, *, team_id: str, standup_id: int, now: datetime) -> None:

@@ -128,6 +128,7 @@ def upgrade() -> None:
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("edited_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
+        sa.Column("report_stale", sa.Boolean(), nullable=False),
         sa.Column("report_channel_id", sa.String(length=32), nullable=True),
         sa.Column("report_ts", sa.String(length=32), nullable=True),
         sa.Column("permalink", sa.String(length=500), nullable=True),
