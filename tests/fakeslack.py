@@ -442,11 +442,24 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
 
+    def _api_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        members = list(self.users.values())
+        start = int(args.get("cursor") or 0)
+        limit = max(1, min(int(args.get("limit") or 200), 1000))
+        page = members[start:start + limit]
+        cursor = str(start + limit) if start + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
     def _api_usergroups_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         users = self.usergroups.get(args.get("usergroup") or "")
         if users is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": users}
+
+    def _api_usergroups_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        groups = [{"id": gid, "handle": gid.lower(), "name": gid, "user_count": len(users)}
+                  for gid, users in self.usergroups.items()]
+        return {"ok": True, "usergroups": groups}
 
     def _open_view(self, view: Any, *, kind: str, view_id: str | None = None) -> dict[str, Any]:
         problems = view_problems(view)
