@@ -19,7 +19,7 @@ from ceremonies import polls
 from ceremonies.errors import CadenceError, InvalidInput
 from storage import claims
 from storage import polls as store
-from storage.poker import stale_messages
+from storage.poker import release_render, stale_messages
 
 
 def _runtime(context: BoltContext) -> Runtime:
@@ -49,7 +49,7 @@ def post_poll(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: 
     posted = client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
     with runtime.db.transaction() as session:
         store.set_message_ts(session, team_id=team_id, poll_id=poll_id, ts=posted["ts"])
-        store.release_render(session, store.Poll, team_id=team_id, row_id=poll_id, shown_version=state.version)
+        release_render(session, store.Poll, team_id=team_id, row_id=poll_id, shown_version=state.version)
 
 
 def handle_poll_command(ack: Ack, command: dict, client: WebClient, context: BoltContext) -> None:
