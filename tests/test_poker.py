@@ -276,3 +276,18 @@ def test_a_restart_loses_nothing(cadence: Cadence, db_url: str) -> None:
         assert "<@U3>: *3*" in current(again, story).all_text
     finally:
         again.stop()
+
+
+def test_a_failed_message_update_is_repaired_on_the_next_tick(cadence: Cadence) -> None:
+    cadence.command("/poker", "Only story", user="U1")
+    story = parent_and_stories(cadence)[1][0]
+    cadence.fake.fail("chat.update", error="internal_error")
+    vote(cadence, story, "5", user="U2")
+    assert "*Votes (0)*" in current(cadence, story).all_text
+    assert cadence.fake.responses() == []  # the vote counted; nobody is told otherwise
+    assert cadence.fake.ephemerals("U2")[-1]["text"] == "Your vote on Only story: 5"
+    cadence.tick()
+    assert "*Votes (1)*: <@U2>" in current(cadence, story).all_text
+    updates = len(cadence.fake.calls("chat.update"))
+    cadence.tick()
+    assert len(cadence.fake.calls("chat.update")) == updates

@@ -166,3 +166,13 @@ def test_the_modal_checks_the_limits_and_posts_the_poll(cadence: Cadence) -> Non
     assert counts(poll) == {"Tuesday": "0 (0%)", "Thursday": "0 (0%)"}
     assert "several choices allowed" in poll.all_text
     assert "closes" in poll.all_text
+
+
+def test_a_failed_poll_update_is_repaired_on_the_next_tick(cadence: Cadence) -> None:
+    cadence.command("/poll", '"Q?" "A" "B"', user="U1")
+    poll = the_poll(cadence)
+    cadence.fake.fail("chat.update", error="internal_error")
+    choose(cadence, poll, "A", user="U2")
+    assert counts(the_poll(cadence))["A"] == "0 (0%)"
+    cadence.tick()
+    assert counts(the_poll(cadence))["A"] == "1 (100%)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -20,6 +21,8 @@ from ceremonies import poker
 from ceremonies.errors import InvalidInput, NotFound
 from storage import claims
 from storage import poker as store
+
+log = logging.getLogger("cadence.poker")
 
 Render = Callable[[Session], tuple[int, str, str, str, list[dict[str, Any]]]]
 POST_RETRY = timedelta(minutes=1)
@@ -51,6 +54,11 @@ def coalesced_update(runtime: Runtime, client: WebClient, model: Any, *, team_id
                 version, channel, ts, text, blocks = render(session)
             client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             shown = version
+        except SlackApiError as error:
+            # The change itself is stored; the message stays marked stale and the next tick updates it.
+            log.warning("chat.update of %s %s failed; the scheduler retries it: %s", model.__tablename__, row_id,
+                        error.response.get("error"))
+            return
         finally:
             with runtime.db.transaction() as session:
                 store.release_render(session, model, team_id=team_id, row_id=row_id, shown_version=shown)
