@@ -110,6 +110,8 @@ def parse_custom_deck(text: str) -> Deck:
     duplicates = sorted({c for c in cards if cards.count(c) > 1})
     if duplicates:
         raise InvalidInput(f"Each card must be different; `{duplicates[0]}` is there twice.")
+    if len([c for c in cards if c not in NON_ESTIMATES]) < DECK_MIN_CARDS:
+        raise InvalidInput(f"A custom deck needs at least {DECK_MIN_CARDS} cards besides {UNSURE} and {COFFEE}.")
     return Deck(DeckName.CUSTOM, tuple(cards))
 
 

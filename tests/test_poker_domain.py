@@ -41,6 +41,7 @@ def test_a_custom_deck_is_parsed_from_a_comma_separated_list() -> None:
         (",".join(str(i) for i in range(26)), "at most 25"),
         ("1, 2, 2", "`2` is there twice"),
         ("1, " + "x" * 76, "at most 75 characters"),
+        ("1, ?, ☕", "besides"),
     ],
 )
 def test_a_custom_deck_is_refused_clearly(text: str, problem: str) -> None:
