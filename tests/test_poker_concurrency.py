@@ -14,7 +14,7 @@ from tests.test_poker import card_button, parent_and_stories, voters_line
 from tests.test_polls import counts, the_poll
 
 VOTERS = 30
-SLACK_UPDATE_SECONDS = 0.2  # a chat.update as slow as Slack's on a busy day
+SLACK_UPDATE_SECONDS = 0.5  # a chat.update as slow as Slack's on a busy day
 
 
 def storm(clicks: list[Callable[[], object]]) -> None:
