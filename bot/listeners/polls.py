@@ -123,8 +123,8 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond:
         return
     if not changed:
         return
-    refresh_poll(runtime, client, team_id=team_id, poll_id=poll_id)
     respond(text=views.your_choices(choices, anonymous=anonymous), response_type="ephemeral", replace_original=False)
+    refresh_poll(runtime, client, team_id=team_id, poll_id=poll_id)
 
 
 def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
@@ -139,9 +139,9 @@ def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond
     except CadenceError as refusal:
         respond(text=f":warning: {refusal}", response_type="ephemeral", replace_original=False)
         return
+    respond(text=views.your_choices([], anonymous=anonymous), response_type="ephemeral", replace_original=False)
     if changed:
         refresh_poll(runtime, client, team_id=team_id, poll_id=poll_id)
-    respond(text=views.your_choices([], anonymous=anonymous), response_type="ephemeral", replace_original=False)
 
 
 def close(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
