@@ -221,10 +221,11 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     with runtime.db.transaction() as session:
         outcome = store.record_vote(session, team_id=team_id, story_id=story_id, round=round, user_id=user_id,
                                     card=card, now=runtime.now())
-        state = store.story_state(session, team_id=team_id, story_id=story_id)
     if not outcome.changed:
         return
     if not outcome.revealed:
+        with runtime.db.transaction() as session:  # apart from the vote, which holds the story's row lock
+            state = store.story_state(session, team_id=team_id, story_id=story_id)
         # The voter's own note first: the shared message may wait behind other voters' updates.
         text, blocks = views.your_vote(card, story_id, round, state.label)
         client.chat_postEphemeral(channel=state.channel_id, user=user_id, thread_ts=state.parent_ts, text=text,
