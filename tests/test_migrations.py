@@ -42,16 +42,18 @@ def test_down_to_empty_and_up_again(db_url: str) -> None:
 
 
 def test_every_revision_steps_down_and_up(db_url: str) -> None:
-    """Each revision's downgrade undoes exactly its upgrade."""
+    """From empty, each revision in turn goes up, down (undoing exactly itself) and up again; the end is head."""
     from alembic.script import ScriptDirectory
 
-    revisions = list(ScriptDirectory.from_config(migrate.alembic_config(db_url)).walk_revisions())
+    revisions = list(reversed(list(ScriptDirectory.from_config(migrate.alembic_config(db_url)).walk_revisions())))
+    migrate.downgrade(db_url, "base")
     for revision in revisions:
+        migrate.upgrade(db_url, revision.revision)
         migrate.downgrade(db_url, revision.down_revision or "base")
         migrate.upgrade(db_url, revision.revision)
-    migrate.upgrade(db_url)  # the walk ends at the first revision; the drift check and later tests need the head
     database = Database(db_url)
     try:
+        assert migrate.current_revision(database.engine) == migrate.head_revision()
         assert drift(database) == []
     finally:
         database.dispose()

@@ -23,24 +23,21 @@ def card_button(message: Message, card: str) -> tuple[dict[str, Any], str]:
 
 def vote(cadence: Cadence, message: Message, card: str, *, user: str, settle: bool = True) -> None:
     element, block_id = card_button(message, card)
-    cadence.slack.block_action(element["action_id"], element["value"], user=user, channel=message.channel,
-                               message_ts=message.ts, block_id=block_id)
+    reply = cadence.slack.block_action(element["action_id"], element["value"], user=user, channel=message.channel,
+                                       message_ts=message.ts, block_id=block_id)
+    assert reply.status == 200
     if settle:
         cadence.settle()
 
 
 def click(cadence: Cadence, message: Message, action_id: str, *, user: str) -> None:
-    cadence.slack.click(message, action_id, user=user)
+    assert cadence.slack.click(message, action_id, user=user).status == 200
     cadence.settle()
 
 
 def refused(cadence: Cadence, message: Message, action_id: str, *, user: str) -> str:
-    """Click as someone who may not; the refusal comes back as an ephemeral line.
-
-    The HTTP status is not checked: Bolt may answer 404 when a listener raises right after ack() (a race in its
-    thread runner resets the ack), which is the global error handler's path and not this feature's.
-    """
-    cadence.slack.click(message, action_id, user=user)
+    """Click as someone who may not; the refusal comes back as an ephemeral line."""
+    assert cadence.slack.click(message, action_id, user=user).status == 200
     cadence.settle()
     return cadence.fake.responses()[-1]["text"]
 

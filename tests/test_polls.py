@@ -24,15 +24,16 @@ def choose(cadence: Cadence, message: Message, option: str, *, user: str) -> Non
     for block in message.blocks:
         accessory = block.get("accessory") or {}
         if accessory.get("action_id", "").startswith("poll.vote.") and accessory["text"]["text"] == option:
-            cadence.slack.block_action(accessory["action_id"], accessory["value"], user=user,
-                                       channel=message.channel, message_ts=message.ts)
+            reply = cadence.slack.block_action(accessory["action_id"], accessory["value"], user=user,
+                                               channel=message.channel, message_ts=message.ts)
+            assert reply.status == 200
             cadence.settle()
             return
     raise AssertionError(f"no option {option!r} on the poll: {message.all_text}")
 
 
 def click(cadence: Cadence, message: Message, action_id: str, *, user: str) -> None:
-    cadence.slack.click(message, action_id, user=user)
+    assert cadence.slack.click(message, action_id, user=user).status == 200
     cadence.settle()
 
 

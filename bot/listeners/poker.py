@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.runtime import Runtime
 from bot.views import poker as views
@@ -26,12 +27,6 @@ log = logging.getLogger("cadence.poker")
 
 Render = Callable[[Session], tuple[int, str, str, str, list[dict[str, Any]]]]
 POST_RETRY = timedelta(minutes=1)
-
-
-def _runtime(context: BoltContext) -> Runtime:
-    from bot.app import runtime_of  # bot.app imports the listener registry: imported late to avoid a cycle
-
-    return runtime_of(context)
 
 
 # -- coalesced message updates -------------------------------------------------------------------------------------
@@ -159,7 +154,7 @@ def handle_poker_command(ack: Ack, command: dict, client: WebClient, context: Bo
     if subcommand == "help":
         ack(text=command_usage_text(POKER), blocks=command_usage_blocks(POKER), response_type="ephemeral")
         return
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     if subcommand == "":
         ack()
@@ -203,7 +198,7 @@ def submit_start(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
         return
     ack()
     start_session(
-        _runtime(context), client, team_id=context.team_id or "", channel_id=answers["channel_id"],
+        runtime_of(context), client, team_id=context.team_id or "", channel_id=answers["channel_id"],
         facilitator_id=body["user"]["id"], deck=deck, stories=stories, participants=answers["participants"],
         auto_reveal=answers["auto_reveal"], reveal_policy=poker.RevealPolicy(answers["reveal_policy"]),
     )
@@ -215,7 +210,7 @@ def submit_start(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
 def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     """A card clicked: record it, update the story's message from the database, tell the voter their card."""
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id, user_id = context.team_id or "", body["user"]["id"]
     story_id, round, card = views.parse_vote_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
@@ -235,7 +230,7 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
 
 def open_reason(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
         state = store.story_state(session, team_id=context.team_id or "", story_id=story_id)
@@ -250,7 +245,7 @@ def submit_reason(ack: Ack, body: dict, client: WebClient, context: BoltContext)
         ack(response_action="errors", errors={views.REASON_BLOCK: str(problem)})
         return
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     with runtime.db.transaction() as session:
         store.set_reason(session, team_id=team_id, story_id=story_id, round=round, user_id=body["user"]["id"],
@@ -260,7 +255,7 @@ def submit_reason(ack: Ack, body: dict, client: WebClient, context: BoltContext)
 
 def reveal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
@@ -271,7 +266,7 @@ def reveal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> Non
 
 def revote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
@@ -282,7 +277,7 @@ def revote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> Non
 
 def open_accept(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     story_id, _round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
         state = store.story_state(session, team_id=context.team_id or "", story_id=story_id)
@@ -309,14 +304,14 @@ def _decide(runtime: Runtime, client: WebClient, *, team_id: str, story_id: int,
 def submit_accept(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     story_id, round, estimate = views.parse_accept(body["view"])
-    _decide(_runtime(context), client, team_id=context.team_id or "", story_id=story_id, round=round,
+    _decide(runtime_of(context), client, team_id=context.team_id or "", story_id=story_id, round=round,
             user_id=body["user"]["id"], estimate=estimate)
 
 
 def skip(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
-    _decide(_runtime(context), client, team_id=context.team_id or "", story_id=story_id, round=round,
+    _decide(runtime_of(context), client, team_id=context.team_id or "", story_id=story_id, round=round,
             user_id=body["user"]["id"], estimate=None)
 
 

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.listeners.poker import coalesced_update
 from bot.runtime import Runtime
@@ -20,12 +21,6 @@ from ceremonies.errors import CadenceError, InvalidInput
 from storage import claims
 from storage import polls as store
 from storage.poker import release_render, stale_messages
-
-
-def _runtime(context: BoltContext) -> Runtime:
-    from bot.app import runtime_of  # bot.app imports the listener registry: imported late to avoid a cycle
-
-    return runtime_of(context)
 
 
 def refresh_poll(runtime: Runtime, client: WebClient, *, team_id: str, poll_id: int) -> None:
@@ -69,7 +64,7 @@ def handle_poll_command(ack: Ack, command: dict, client: WebClient, context: Bol
         ack(text=command_usage_text(POLL, str(problem)), blocks=command_usage_blocks(POLL, str(problem)))
         return
     ack()
-    post_poll(_runtime(context), client, team_id=command["team_id"], channel_id=command["channel_id"],
+    post_poll(runtime_of(context), client, team_id=command["team_id"], channel_id=command["channel_id"],
               creator_id=command["user_id"], draft=draft)
 
 
@@ -91,7 +86,7 @@ def submit_create(ack: Ack, body: dict, client: WebClient, context: BoltContext)
     ack()
     draft = polls.validate(answers["question"], answers["options"], multi=answers["multi"],
                            anonymous=answers["anonymous"], close_after=close_after)
-    post_poll(_runtime(context), client, team_id=context.team_id or "", channel_id=answers["channel_id"],
+    post_poll(runtime_of(context), client, team_id=context.team_id or "", channel_id=answers["channel_id"],
               creator_id=body["user"]["id"], draft=draft)
 
 
@@ -109,7 +104,7 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond:
     anonymous poll nothing may tie a person to a vote, not even a log.
     """
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     poll_id, option_id = views.parse_vote_value(body["actions"][0]["value"])
     try:
@@ -129,7 +124,7 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond:
 
 def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     poll_id = int(body["actions"][0]["value"])
     try:
@@ -146,7 +141,7 @@ def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond
 
 def close(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = _runtime(context)
+    runtime = runtime_of(context)
     team_id = context.team_id or ""
     poll_id = int(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
