@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,7 @@ class FakeSlack:
         self.oauth_grants: dict[str, dict[str, Any]] = {}
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.latency: dict[str, float] = {}  # method -> seconds each call takes, like a slow Slack
         self._response_targets: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
@@ -265,6 +267,8 @@ class FakeSlack:
             else:
                 self._send_json(request, 200, {"ok": False, "error": failure.error}, headers)
             return
+        if self.latency.get(method):
+            time.sleep(self.latency[method])
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             self._send_json(request, 200, {"ok": False, "error": "unknown_method"})
