@@ -45,7 +45,8 @@ def test_every_revision_steps_down_and_up(db_url: str) -> None:
     """Each revision's downgrade undoes exactly its upgrade."""
     from alembic.script import ScriptDirectory
 
-    revisions = list(ScriptDirectory.from_config(migrate.alembic_config(db_url)).walk_revisions())
+    # walk_revisions() goes from head down; step base-first so that the last step leaves the schema at head.
+    revisions = list(reversed(list(ScriptDirectory.from_config(migrate.alembic_config(db_url)).walk_revisions())))
     for revision in revisions:
         migrate.downgrade(db_url, revision.down_revision or "base")
         migrate.upgrade(db_url, revision.revision)
