@@ -47,12 +47,14 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     assert "*Stop* — 2 cards" in collecting.all_text
     assert "*Start* — 1 card" in collecting.all_text
     assert "Cards from <@U2>, <@U3>" in collecting.all_text
-    assert "meetings" not in collecting.all_text and "pairing" not in collecting.all_text
+    assert "meetings" not in collecting.all_text
+    assert "pairing" not in collecting.all_text
 
     # My cards: only your own, and you can edit them.
     click(cadence, collecting, views.MY_CARDS, "U2")
     mine = cadence.fake.last_view()
-    assert "Start pairing" in str(mine["blocks"]) and "Continue demos" in str(mine["blocks"])
+    assert "Start pairing" in str(mine["blocks"])
+    assert "Continue demos" in str(mine["blocks"])
     assert "meetings" not in str(mine["blocks"])
     edit = next(b for b in mine["blocks"] if b["type"] == "actions")["elements"][0]
     cadence.slack.block_action(views.EDIT_CARD, edit["value"], user="U2", view=mine, channel=None)
@@ -93,7 +95,8 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     vote_on(cadence, "Stop meetings", "U2")
     assert "You already voted on this card" in last_response_text(cadence)
     every_message = "\n".join(m.all_text for m in cadence.fake.messages(CHANNEL))
-    assert "*2 votes*" not in every_message and "*1 vote*" not in every_message
+    assert "*2 votes*" not in every_message
+    assert "*1 vote*" not in every_message
     assert "2 people have voted" in board(cadence).all_text
 
     # Discuss: the groups by votes, one message each; merged cards count together.
@@ -107,11 +110,13 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     # Actions: from a card, the owner gets a DM.
     add_action(cadence, discussion[0], "U1", text="Cap meetings at 30 minutes", owner="U3", due="2026-12-10")
     dm = cadence.fake.dms("U3")[-1]
-    assert "Cap meetings at 30 minutes" in dm.text and "Due 2026-12-10" in dm.text
+    assert "Cap meetings at 30 minutes" in dm.text
+    assert "Due 2026-12-10" in dm.text
     with cadence.db.transaction() as session:
         item = session.scalars(select(store.RetroActionItem)).one()
         card = session.get(store.RetroCard, item.card_id)
-        assert card is not None and card.text == "Stop meetings"
+        assert card is not None
+        assert card.text == "Stop meetings"
         assert (item.owner_id, item.status, str(item.due_date)) == ("U3", "open", "2026-12-10")
 
     advance(cadence, "U1")
@@ -167,7 +172,8 @@ def test_the_default_title_is_the_date(cadence: Cadence) -> None:
 def test_help_and_unknown_text_answer_with_the_usage(cadence: Cadence) -> None:
     assert "/retro export [board number]" in cadence.command("/retro", "help").text
     reply = cadence.command("/retro", "dance")
-    assert "I don't know `dance`." in reply.text and "/retro actions" in reply.text
+    assert "I don't know `dance`." in reply.text
+    assert "/retro actions" in reply.text
 
 
 def test_export_posts_the_board_as_markdown(cadence: Cadence) -> None:
@@ -179,7 +185,8 @@ def test_export_posts_the_board_as_markdown(cadence: Cadence) -> None:
     assert len(uploads) == 1
     content = uploads[0]["content"].decode()
     assert content.startswith("# Sprint 8\n")
-    assert "## Went well" in content and "- Fast CI" in content
+    assert "## Went well" in content
+    assert "- Fast CI" in content
     assert uploads[0]["filename"].startswith("retro-")
 
 
