@@ -466,7 +466,7 @@ def answer_review(ack: Ack, body: dict, action: dict, client: WebClient, context
     if answered.changed and ts:
         blocks = views.review_blocks(review_id, line, carried=carried, outcome=outcome, decided_by=decided_by)
         client.chat_update(channel=channel_id, ts=ts, blocks=blocks,
-                           text=f"{domain.OUTCOME_LABELS[outcome]}: {line.text}"[:3000])
+                           text=f"From an earlier retro: {line.text}"[:3000])
 
 
 # -- scheduled work ------------------------------------------------------------------------------------------------
