@@ -726,6 +726,34 @@ def retro_stats(session: Session, *, team_id: str, channel_id: str, start: datet
     )
 
 
+def board_for_export(
+    session: Session, *, channel_id: str, board_id: int | None = None, team_id: str | None = None
+) -> RetroBoard:
+    """The board the command line exports: by number, else the channel's latest.
+
+    Without `team_id` (the command line knows only the channel) the workspace is the one whose boards the channel
+    has; a channel id found in two workspaces needs `team_id`.
+    """
+    if team_id is None:
+        teams = list(session.scalars(
+            select(RetroBoard.team_id).where(RetroBoard.channel_id == channel_id).group_by(RetroBoard.team_id)
+        ))
+        if len(teams) > 1:
+            raise domain.InvalidInput("That channel has retros in several workspaces; give the workspace id too.")
+        if not teams:
+            raise domain.BoardNotFound
+        team_id = teams[0]
+    if board_id is None:
+        board = latest_board(session, team_id=team_id, channel_id=channel_id)
+        if board is None:
+            raise domain.BoardNotFound
+        return board
+    board = get_board(session, team_id=team_id, board_id=board_id)
+    if board.channel_id != channel_id:
+        raise domain.BoardNotFound
+    return board
+
+
 def board_export(session: Session, *, team_id: str, board_id: int) -> domain.BoardExport:
     """The board as exported; names come from the people cache (user ids where unknown), and none when anonymous."""
     board = get_board(session, team_id=team_id, board_id=board_id)
