@@ -84,6 +84,11 @@ class BoardNotFound(NotFound):
         super().__init__("That retro board no longer exists.")
 
 
+class NoRetroYet(NotFound):
+    def __init__(self) -> None:
+        super().__init__("This channel has no retro board yet; start one with `/retro`.")
+
+
 class BoardClosed(NotAllowed):
     def __init__(self) -> None:
         super().__init__("This retro is closed; nothing on it can change any more.")

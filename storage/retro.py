@@ -741,12 +741,12 @@ def board_for_export(
         if len(teams) > 1:
             raise domain.InvalidInput("That channel has retros in several workspaces; give the workspace id too.")
         if not teams:
-            raise domain.BoardNotFound
+            raise domain.NoRetroYet
         team_id = teams[0]
     if board_id is None:
         board = latest_board(session, team_id=team_id, channel_id=channel_id)
         if board is None:
-            raise domain.BoardNotFound
+            raise domain.NoRetroYet
         return board
     board = get_board(session, team_id=team_id, board_id=board_id)
     if board.channel_id != channel_id:

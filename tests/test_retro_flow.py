@@ -192,4 +192,4 @@ def test_export_posts_the_board_as_markdown(cadence: Cadence) -> None:
 
 def test_export_without_a_board_says_so(cadence: Cadence) -> None:
     cadence.command("/retro", "export", channel=CHANNEL)
-    assert last_response_text(cadence) == ":warning: That retro board no longer exists."
+    assert last_response_text(cadence) == ":warning: This channel has no retro board yet; start one with `/retro`."

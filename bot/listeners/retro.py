@@ -97,7 +97,7 @@ def export_board(runtime: Runtime, client: WebClient, *, team_id: str, channel_i
         if board_id is None:
             board = store.latest_board(session, team_id=team_id, channel_id=channel_id)
             if board is None:
-                raise domain.BoardNotFound
+                raise domain.NoRetroYet
             board_id = board.id
         board = store.get_board(session, team_id=team_id, board_id=board_id)
         if board.channel_id != channel_id:
