@@ -193,3 +193,25 @@ def test_export_posts_the_board_as_markdown(cadence: Cadence) -> None:
 def test_export_without_a_board_says_so(cadence: Cadence) -> None:
     cadence.command("/retro", "export", channel=CHANNEL)
     assert last_response_text(cadence) == ":warning: This channel has no retro board yet; start one with `/retro`."
+
+
+def test_a_long_board_is_split_over_several_messages_in_the_thread(cadence: Cadence) -> None:
+    people(cadence)
+    start_retro(cadence, user="U1", anonymous=False)
+    with cadence.db.transaction() as session:
+        board_row = session.scalars(select(store.RetroBoard)).one()
+        for index in range(70):
+            store.add_card(session, team_id="T1", board_id=board_row.id, column=index % 3,
+                           text=f"Card {index:02d} " + "x" * 490, author_id="U2", author_key=None,
+                           now=cadence.clock())
+    advance(cadence, "U1")
+    messages = thread(cadence)
+    assert len(messages) == 2
+    assert all(len(m.blocks) <= 50 for m in messages)
+    shown = "\n".join(m.all_text for m in messages)
+    assert all(f"Card {index:02d} " in shown for index in range(70))
+    advance(cadence, "U1")
+    advance(cadence, "U1")  # voting: every card gets its Vote button, still within the limits
+    vote_messages = thread(cadence)[2:]
+    buttons = [b for m in vote_messages for b in m.blocks if (b.get("accessory") or {}).get("action_id") == views.VOTE]
+    assert len(buttons) == 70
