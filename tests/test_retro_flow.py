@@ -160,8 +160,15 @@ def test_start_modal_validates_and_one_retro_runs_at_a_time(cadence: Cadence) ->
     }
     start_retro(cadence, user="U1", template="custom", columns="Keep\nDrop\nTry")
     assert "*Keep* — 0 cards" in board(cadence).all_text
-    again = start_retro(cadence, user="U2")
-    assert "already running" in again.json["errors"][views.TITLE_BLOCK]
+    modal = cadence.fake.last_view()
+    again = cadence.command("/retro", "", user="U2", channel=CHANNEL)
+    assert again.text == ":warning: A retro is already running in this channel; its facilitator must close it first."
+    assert cadence.fake.last_view() == modal
+    # A start modal opened before the other retro began is refused when it is submitted.
+    late = cadence.slack.view_submission(modal, {views.TITLE_BLOCK: text_input("Late"), views.TEMPLATE_BLOCK: {
+        views.VALUE: {"type": "static_select", "selected_option": {"value": "mad_sad_glad"}}},
+        views.VOTES_BLOCK: text_input("3")}, user="U2")
+    assert "already running" in late.json["errors"][views.TITLE_BLOCK]
 
 
 def test_the_default_title_is_the_date(cadence: Cadence) -> None:

@@ -53,11 +53,14 @@ def handle_retro_command(ack: Ack, command: dict, client: WebClient, context: Bo
     team_id, channel_id = command["team_id"], command["channel_id"]
     subcommand, rest = first_word(command.get("text"))
     if subcommand in ("", "start"):
-        ack()
         today = runtime.now().date()
         with runtime.db.transaction() as session:
+            if store.active_board(session, team_id=team_id, channel_id=channel_id) is not None:
+                ack(text=f":warning: {domain.RetroAlreadyRunning()}", response_type="ephemeral")
+                return
             sources = [_bind(source, session, team_id, channel_id) for source in TITLE_SOURCES]
             title = domain.default_title(today, sources=sources)
+        ack()
         client.views_open(trigger_id=command["trigger_id"], view=views.setup_modal(channel_id, title))
     elif subcommand == "help":
         ack(text=command_usage_text(RETRO), blocks=command_usage_blocks(RETRO), response_type="ephemeral")
