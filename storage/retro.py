@@ -181,6 +181,11 @@ def create_board(
     return board
 
 
+def delete_board(session: Session, *, team_id: str, board_id: int) -> None:
+    """Remove a board and everything on it (a board that could not be posted)."""
+    session.execute(delete(RetroBoard).where(RetroBoard.team_id == team_id, RetroBoard.id == board_id))
+
+
 def get_board(session: Session, *, team_id: str, board_id: int, lock: bool = False) -> RetroBoard:
     """The board, locked for the rest of the transaction when `lock` (SQLite's writer lock already covers it)."""
     query = select(RetroBoard).where(RetroBoard.team_id == team_id, RetroBoard.id == board_id)

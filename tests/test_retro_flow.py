@@ -222,3 +222,16 @@ def test_a_long_board_is_split_over_several_messages_in_the_thread(cadence: Cade
     vote_messages = thread(cadence)[2:]
     buttons = [b for m in vote_messages for b in m.blocks if (b.get("accessory") or {}).get("action_id") == views.VOTE]
     assert len(buttons) == 70
+
+
+def test_a_channel_without_the_bot_gets_a_clear_answer_and_no_stuck_board(cadence: Cadence) -> None:
+    people(cadence)
+    cadence.fake.add_channel("CSECRET", is_member=False)
+    start_retro(cadence, user="U1", channel="CSECRET")
+    assert cadence.fake.dms("U1")[-1].text == (
+        ":warning: I can't post in <#CSECRET>: invite me with `/invite @Cadence`, then start the retro again.")
+    with cadence.db.transaction() as session:
+        assert session.scalars(select(store.RetroBoard)).all() == []
+    cadence.fake.add_channel("CSECRET", is_member=True)
+    start_retro(cadence, user="U1", channel="CSECRET")
+    assert board(cadence, "CSECRET").text.startswith("Retro “")

@@ -141,7 +141,16 @@ def submit_setup(ack: Ack, body: dict, view: dict, client: WebClient, context: B
     with runtime.db.transaction() as session:
         board = store.get_board(session, team_id=team_id, board_id=board_id)
         state = _state(session, board)
-    posted = client.chat_postMessage(channel=channel_id, text=views.board_text(state), blocks=views.board_blocks(state))
+    try:
+        posted = client.chat_postMessage(channel=channel_id, text=views.board_text(state),
+                                         blocks=views.board_blocks(state))
+    except SlackApiError as error:
+        # A board nobody can see would block the channel's next retro: take it back and say what to do.
+        with runtime.db.transaction() as session:
+            store.delete_board(session, team_id=team_id, board_id=board_id)
+        if error.response.get("error") in ("not_in_channel", "channel_not_found", "is_archived"):
+            raise CannotPost(channel_id) from error
+        raise
     with runtime.db.transaction() as session:
         store.set_message_ts(session, team_id=team_id, board_id=board_id, ts=posted["ts"])
     for review_id, item_id in reviews:
@@ -154,6 +163,11 @@ def submit_setup(ack: Ack, body: dict, view: dict, client: WebClient, context: B
                                           text=f"From an earlier retro: {line.text}"[:3000])
         with runtime.db.transaction() as session:
             store.set_review_message_ts(session, team_id=team_id, review_id=review_id, ts=message["ts"])
+
+
+class CannotPost(CadenceError):
+    def __init__(self, channel_id: str) -> None:
+        super().__init__(f"I can't post in <#{channel_id}>: invite me with `/invite @Cadence`, then start the retro again.")
 
 
 def _state(session: Session, board: store.RetroBoard) -> views.BoardState:
