@@ -429,8 +429,8 @@ def cast_vote(
     )
     if card is None:
         raise domain.CardNotFound
-    groups = domain.group_cards(domain_cards(session, board=board))
-    lead = next((g.id for g in groups if card_id in {c.id for c in g.cards}), card_id)
+    # A vote on a merged card goes to its group's lead (merging re-points a whole group, so one step is enough).
+    lead = card.merged_into_id if card.merged_into_id is not None else card.id
     mine = list(
         session.scalars(
             select(RetroVote).where(

@@ -85,6 +85,12 @@ def test_merging_moves_the_whole_group(db: Database) -> None:
         board = store.get_board(session, team_id="T1", board_id=board_id)
         groups = domain.group_cards(store.domain_cards(session, board=board))
         assert [(g.id, sorted(x.id for x in g.cards)) for g in groups] == [(c, sorted([a, b, c]))]
+    move_to(db, board_id, Phase.VOTE)
+    with db.transaction() as session:
+        store.cast_vote(session, team_id="T1", board_id=board_id, card_id=b, voter_id="U3", click_id="1", now=NOW)
+        assert store.vote_counts(session, team_id="T1", board_id=board_id) == {c: 1}
+        with pytest.raises(domain.AlreadyVotedOnCard):  # the group is one card to vote on
+            store.cast_vote(session, team_id="T1", board_id=board_id, card_id=a, voter_id="U3", click_id="2", now=NOW)
 
 
 def test_the_budget_is_held_by_the_database(db: Database) -> None:
