@@ -146,3 +146,12 @@ def test_the_home_tab_query_lists_a_persons_open_items(cadence: Cadence) -> None
         mine = store.open_action_items_for_user(session, team_id="T1", user_id="U3")
         assert [i.text for i in mine] == ["A sooner", "B later", "Undated"]
         assert store.open_action_items_for_user(session, team_id="T2", user_id="U3") == []
+
+
+def test_a_reminder_missed_while_the_app_was_down_is_sent_once_when_it_is_back(cadence: Cadence) -> None:
+    setup_people(cadence)
+    retro_with_actions(cadence, [("Fix the flaky test", "U3", "2026-12-10")])
+    dms_before = len(cadence.fake.dms("U3"))
+    cadence.tick(datetime(2026, 12, 12, 15, 0, tzinfo=UTC))
+    cadence.tick(datetime(2026, 12, 12, 15, 1, tzinfo=UTC))
+    assert len(cadence.fake.dms("U3")) == dms_before + 1

@@ -197,3 +197,4 @@ def test_csv_export() -> None:
         "card,To improve,Reviews wait,1,2,,,,",
         "action,,Review within a day,,,,carol,2026-12-10,done",
     ]
+

@@ -77,6 +77,7 @@ VALUE = "value"
 ANONYMOUS_OPTION = "anonymous"
 MULTIPLE_OPTION = "multiple"
 SELECT_OPTION_LIMIT = 100
+MY_CARDS_SHOWN = 49  # two blocks a card and a note: within a modal's 100 blocks
 OPTION_TEXT_LIMIT = 75
 
 NEXT_LABELS = {
@@ -389,11 +390,14 @@ def my_cards_modal(board_id: int, columns: Sequence[str], cards: Sequence[tuple[
     blocks: list[Block] = [context("Only you see these. Others see them once the facilitator reveals the board.")]
     if not cards:
         blocks.append(section("You have not added any cards yet."))
-    for card_id, column, text in cards[:45]:
+    shown = MY_CARDS_SHOWN if len(cards) <= MY_CARDS_SHOWN else MY_CARDS_SHOWN - 1
+    for card_id, column, text in cards[:shown]:
         name = columns[column] if column < len(columns) else ""
         blocks.append(section(f"*{escape(name)}*\n{escape(text)}"))
         blocks.append(actions(button("Edit", EDIT_CARD, f"{board_id}:{card_id}"),
                               button("Delete", DELETE_CARD, f"{board_id}:{card_id}", style="danger")))
+    if len(cards) > shown:
+        blocks.append(context(f"…and {len(cards) - shown} more; delete some to see the rest."))
     return _modal(MY_CARDS_VIEW, "My cards", blocks, {"board": board_id}, submit=None)
 
 
