@@ -111,6 +111,19 @@ class RetroVote(Base):
     cast_at: Mapped[datetime]
 
 
+class RetroPost(Base):
+    """A message the board posted in its thread (e.g. the cards to vote on), to be redrawn when the phase moves on."""
+
+    __tablename__ = "retro_posts"
+    __table_args__ = (Index("ix_retro_posts_board", "board_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    board_id: Mapped[int] = mapped_column(ForeignKey("retro_boards.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    ts: Mapped[str] = mapped_column(String(TS_LENGTH))
+
+
 class RetroActionItem(Base):
     """An action item: who does what by when, and how it ended (done or dropped, and when)."""
 
@@ -247,6 +260,20 @@ def advance(session: Session, *, team_id: str, board_id: int, target: Phase, use
             board.closed_at = now
         session.flush()
     return moved
+
+
+def add_post(session: Session, *, team_id: str, board_id: int, kind: str, ts: str) -> None:
+    session.add(RetroPost(team_id=team_id, board_id=board_id, kind=kind, ts=ts))
+    session.flush()
+
+
+def posts(session: Session, *, team_id: str, board_id: int, kind: str) -> list[str]:
+    """The timestamps of the board's thread messages of one kind, in the order they were posted."""
+    return list(session.scalars(
+        select(RetroPost.ts)
+        .where(RetroPost.team_id == team_id, RetroPost.board_id == board_id, RetroPost.kind == kind)
+        .order_by(RetroPost.id)
+    ))
 
 
 # -- cards ---------------------------------------------------------------------------------------------------------

@@ -100,7 +100,13 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     assert "2 people have voted" in board(cadence).all_text
 
     # Discuss: the groups by votes, one message each; merged cards count together.
+    stale_vote = vote_button_value(cadence, "Continue demos")
+    vote_message_ts = next(m.ts for m in thread(cadence) if m.text == "Vote on the cards")
     advance(cadence, "U1")
+    voted = cadence.fake.message(CHANNEL, vote_message_ts)
+    assert not any((b.get("accessory") or {}).get("action_id") == views.VOTE for b in voted.blocks)
+    assert "*2 votes* · Stop meetings" in voted.all_text
+    assert "*0 votes* · Continue demos" in voted.all_text
     discussion = [m for m in thread(cadence) if m.text.startswith("To discuss")]
     assert [m.text for m in discussion] == [
         "To discuss #1: Stop meetings", "To discuss #2: Start pair programming"]
@@ -130,9 +136,8 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     assert "Cap meetings at 30 minutes — <@U3>, due 2026-12-10" in summary
 
     # A button on a closed board: a clear refusal, nothing changes.
-    value = vote_button_value(cadence, "Continue demos")
     before = len(cadence.fake.calls("chat.update"))
-    cadence.slack.block_action(views.VOTE, value, user="U2", channel=CHANNEL, message_ts=thread(cadence)[0].ts)
+    cadence.slack.block_action(views.VOTE, stale_vote, user="U2", channel=CHANNEL, message_ts=vote_message_ts)
     cadence.settle()
     assert last_response_text(cadence) == ":warning: This retro is closed; nothing on it can change any more."
     assert len(cadence.fake.calls("chat.update")) == before

@@ -31,6 +31,7 @@ from storage import retro as store
 log = logging.getLogger("cadence.retro")
 
 REMINDER_RETRY = timedelta(minutes=5)
+VOTE_POST = "vote"
 
 # Where a new retro's default title can come from besides the date: (session, team_id, channel_id, today) -> name.
 # The sprint feature appends its "current sprint's name" here; the first name offered wins.
@@ -350,9 +351,19 @@ def _post_phase(runtime: Runtime, client: WebClient, *, team_id: str, board_id: 
         vote = state.phase is Phase.VOTE
         for blocks in views.card_messages(board_id, columns, groups, vote_buttons=vote, anonymous=state.anonymous,
                                           title=state.title):
-            client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, blocks=blocks,
-                                    text="Vote on the cards" if vote else "The cards")
+            posted = client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, blocks=blocks,
+                                             text="Vote on the cards" if vote else "The cards")
+            if vote:
+                with runtime.db.transaction() as session:
+                    store.add_post(session, team_id=team_id, board_id=board_id, kind=VOTE_POST, ts=posted["ts"])
     elif state.phase is Phase.DISCUSS:
+        # Voting is over: the vote messages lose their buttons and show the counts.
+        with runtime.db.transaction() as session:
+            vote_posts = store.posts(session, team_id=team_id, board_id=board_id, kind=VOTE_POST)
+        redrawn = views.card_messages(board_id, columns, groups, vote_buttons=False, anonymous=state.anonymous,
+                                      title=state.title, show_votes=True)
+        for ts, blocks in zip(vote_posts, redrawn, strict=False):
+            client.chat_update(channel=channel_id, ts=ts, blocks=blocks, text="The votes")
         for rank, group in enumerate(domain.to_discuss(groups), 1):
             column = columns[group.column] if group.column < len(columns) else ""
             client.chat_postMessage(

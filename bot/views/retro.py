@@ -197,9 +197,9 @@ def _action_lines(items: Sequence[ActionLine]) -> str:
 # -- cards in the thread -------------------------------------------------------------------------------------------
 def card_messages(
     board_id: int, columns: Sequence[str], groups: Sequence[CardGroup], *, vote_buttons: bool, anonymous: bool,
-    title: str,
+    title: str, show_votes: bool = False,
 ) -> list[list[Block]]:
-    """The cards by column, split over as many messages as Slack's 50-block limit needs."""
+    """The cards by column, split over as many messages as Slack's 50-block limit needs (the same split each time)."""
     blocks: list[Block] = []
     for index, name in enumerate(columns):
         blocks.append(header(name))
@@ -208,8 +208,9 @@ def card_messages(
             blocks.append(context("No cards."))
         for group in column_groups:
             accessory = button("Vote", VOTE, f"{board_id}:{group.id}") if vote_buttons else None
-            blocks.append(section(_group_text(group, anonymous=anonymous), accessory=accessory))
-    intro = context(f"“{escape(title)}” — {'vote here' if vote_buttons else 'the cards'}")
+            blocks.append(section(_group_text(group, anonymous=anonymous, votes=show_votes), accessory=accessory))
+    purpose = "vote here" if vote_buttons else "the votes" if show_votes else "the cards"
+    intro = context(f"“{escape(title)}” — {purpose}")
     return _split([intro, *blocks])
 
 

@@ -1,4 +1,4 @@
-"""Retrospective boards: boards, columns, cards, votes, action items and their reviews.
+"""Retrospective boards: boards, columns, cards, votes, thread posts, action items and their reviews.
 
 Revision ID: 0005
 Revises: 0001
@@ -94,6 +94,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_retro_votes_card", "retro_votes", ["card_id"])
     op.create_table(
+        "retro_posts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(32), nullable=False),
+        sa.Column("board_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("ts", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_retro_posts")),
+        sa.ForeignKeyConstraint(
+            ["board_id"], ["retro_boards.id"], name=op.f("fk_retro_posts_board_id_retro_boards"), ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_retro_posts_board", "retro_posts", ["board_id", "kind"])
+    op.create_table(
         "retro_action_items",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.String(32), nullable=False),
@@ -150,6 +163,8 @@ def downgrade() -> None:
     op.drop_index("ix_retro_action_items_owner", table_name="retro_action_items")
     op.drop_index("ix_retro_action_items_channel", table_name="retro_action_items")
     op.drop_table("retro_action_items")
+    op.drop_index("ix_retro_posts_board", table_name="retro_posts")
+    op.drop_table("retro_posts")
     op.drop_index("ix_retro_votes_card", table_name="retro_votes")
     op.drop_table("retro_votes")
     op.drop_index("ix_retro_cards_board", table_name="retro_cards")
