@@ -59,3 +59,14 @@ def test_modals_are_valid() -> None:
         views.action_modal(1, groups, card_id=5),
     ):
         assert view_problems(view) == []
+
+
+def test_user_text_cannot_mention_everyone() -> None:
+    loud = state(Phase.CLOSED, title="<!channel> party", groups=tuple(domain.group_cards([Card(1, 0, "<!here> x")])),
+                 actions=(views.ActionLine("<@U9> do it", "U3", None),))
+    blocks = views.board_blocks(loud)
+    assert blocks[0]["text"]["type"] == "plain_text"  # a header never mentions anyone
+    rendered = views.board_text(loud) + str(blocks[1:]) + views.summary_text(loud)
+    assert "<!channel>" not in rendered
+    assert "<!here>" not in rendered
+    assert "<@U9>" not in rendered

@@ -112,7 +112,7 @@ def export_board(runtime: Runtime, client: WebClient, *, team_id: str, channel_i
         content=domain.export_markdown(export),
         filename=f"retro-{export.board_id}.md",
         title=f"Retro: {export.title}",
-        initial_comment=f"The retro board “{export.title}” as Markdown.",
+        initial_comment=views.export_comment(export.title),
         request_file_info=False,
     )
 

@@ -168,7 +168,7 @@ def board_blocks(board: BoardState) -> list[Block]:
 
 
 def board_text(board: BoardState) -> str:
-    return fallback_text(f"Retro “{board.title}”: {domain.PHASE_LABELS[board.phase]}")
+    return fallback_text(f"Retro “{escape(board.title)}”: {domain.PHASE_LABELS[board.phase]}")
 
 
 def _cards(count: int) -> str:
@@ -270,8 +270,12 @@ def actions_list_blocks(items: Sequence[ActionLine], *, channel_id: str) -> list
 
 def owner_dm_text(item: ActionLine, *, title: str, channel_id: str) -> str:
     due = f" Due {item.due.isoformat()}." if item.due else ""
-    return fallback_text(f"You own an action item from the retro “{title}” in <#{channel_id}>: "
+    return fallback_text(f"You own an action item from the retro “{escape(title)}” in <#{channel_id}>: "
                          f"{escape(item.text)}.{due}")
+
+
+def export_comment(title: str) -> str:
+    return fallback_text(f"The retro board “{escape(title)}” as Markdown.")
 
 
 def reminder_text(item: ActionLine, *, channel_id: str) -> str:
@@ -282,7 +286,7 @@ def reminder_text(item: ActionLine, *, channel_id: str) -> str:
 def summary_text(board: BoardState) -> str:
     """The closing summary posted in the thread: top cards with votes, action items with owners and due dates."""
     return fallback_text(
-        f"*Retro “{board.title}” is closed.*\n*Top cards*\n{_top_lines(board) or '_No cards._'}\n"
+        f"*Retro “{escape(board.title)}” is closed.*\n*Top cards*\n{_top_lines(board) or '_No cards._'}\n"
         f"*Action items*\n{_action_lines(board.actions) or '_None._'}"
     )
 
