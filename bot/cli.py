@@ -142,6 +142,32 @@ def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retro_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a team channel's retro board (the latest unless --board is given) as Markdown or CSV."""
+    from ceremonies import retro as domain
+    from ceremonies.errors import CadenceError
+    from storage import retro as store
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            board = store.board_for_export(session, channel_id=args.team, board_id=args.board, team_id=args.workspace)
+            export = store.board_export(session, team_id=board.team_id, board_id=board.id)
+    except CadenceError as error:
+        print(f"cadence: {error}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+    text = domain.export_markdown(export) if args.format == "md" else domain.export_csv(export)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cadence", description="Cadence runs your team's agile ceremonies in Slack.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -196,6 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=cmd_keys_generate)
     rotate = keys_commands.add_parser("rotate", help=_summary(cmd_keys_rotate), description=_summary(cmd_keys_rotate))
     rotate.set_defaults(handler=cmd_keys_rotate)
+    retro = commands.add_parser("retro", help="retrospective boards", description="Retrospective boards.")
+    retro_commands = retro.add_subparsers(dest="retro_command", required=True, metavar="RETRO_COMMAND")
+    retro_export = retro_commands.add_parser(
+        "export", help=_summary(cmd_retro_export), description=_summary(cmd_retro_export)
+    )
+    retro_export.add_argument("--team", required=True, metavar="CHANNEL", help="the team's Slack channel id, e.g. C0123")
+    retro_export.add_argument("--board", type=int, help="the board's number (default: the channel's latest board)")
+    retro_export.add_argument("--workspace", metavar="TEAM_ID", help="the Slack workspace id, when several share the database")
+    retro_export.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown (default) or CSV")
+    retro_export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    retro_export.set_defaults(handler=cmd_retro_export)
     return parser
 
 

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.commands import SlashCommand
-from bot.listeners import blockers, help, poker, polls, standup, workspaces
+from bot.listeners import blockers, help, poker, polls, retro, standup, workspaces
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 Job = Callable[["Runtime", datetime], None]
 
-MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, workspaces)
+MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, retro, workspaces)
 
 
 def register_all(app: App) -> None:
