@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import IO
+
+from bot.requestlog import ContextFilter
 
 CONTEXT_FIELDS = ("team", "channel", "user", "listener", "request_id")
 
@@ -36,10 +39,17 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{where}]" if where else line
 
 
+def make_handler(fmt: str = "text", stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing to `stream` (standard error by default) whose records carry the current Slack request."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ContextFilter())
+    return handler
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Send the app's logs to standard error in the chosen format."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler = make_handler(fmt)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

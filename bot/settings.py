@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     default_timezone: str = Field(default="UTC", description="an IANA timezone name such as Europe/Berlin")
     web_concurrency: int = Field(default=1, ge=1, le=64, description="the number of server worker processes")
+    prometheus_multiproc_dir: str | None = Field(
+        default=None,
+        description="an existing, empty directory where every worker process writes its metrics (several workers)",
+    )
     retro_anonymity_secret: str = Field(
         default="cadence-anonymity-development-secret",
         min_length=16,
@@ -43,6 +48,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("prometheus_multiproc_dir")
+    @classmethod
+    def _existing_directory(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_dir():
+            raise ValueError("no such directory")
+        return value or None
 
     @field_validator("default_timezone")
     @classmethod
