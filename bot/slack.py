@@ -52,7 +52,7 @@ def counting_only(client: WebClient) -> WebClient:
         ssl=client.ssl,
         proxy=client.proxy,
         headers=dict(client.headers),
-        team_id=client.team_id,
+        team_id=client.default_params.get("team_id"),
         logger=client.logger,
         retry_handlers=[handler for handler in client.retry_handlers if isinstance(handler, SlackCallCounter)],
     )
