@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot import errors, requestlog
+from bot import acks, errors, requestlog
 from bot.listeners import register_all
 from bot.runtime import Runtime
 from bot.slack import make_client
@@ -36,6 +36,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
         context["runtime"] = runtime
         return next()
 
+    app.middleware(acks.keep_acks)
     app.middleware(requestlog.bind_request)
     errors.register(app)
     register_all(app)
