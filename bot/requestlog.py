@@ -35,6 +35,7 @@ class RequestInfo:
     team: str | None = None
     channel: str | None = None
     user: str | None = None
+    bound: bool = False  # named by bind_request; a bound one left in a thread belongs to an earlier request
 
 
 _current: contextvars.ContextVar[RequestInfo | None] = contextvars.ContextVar("cadence_request", default=None)
@@ -70,9 +71,10 @@ def listener_of(body: dict[str, Any]) -> tuple[str, str]:
 def bind_request(body: dict[str, Any], context: BoltContext, next: Callable[[], Any]) -> Any:
     """Bolt middleware: name the request's workspace, channel, user and listener for logs and metrics."""
     info = _current.get()
-    if info is None:  # Socket Mode: no WSGI layer in front of Bolt
+    if info is None or info.bound:  # Socket Mode: no WSGI layer in front of Bolt opened one for this request
         info = RequestInfo(new_request_id())
         _current.set(info)
+    info.bound = True
     info.kind, info.listener = listener_of(body)
     info.team, info.channel, info.user = context.team_id, context.channel_id, context.user_id
     return next()

@@ -185,3 +185,36 @@ def test_a_listener_failing_right_after_its_ack_still_answers_slack(cadence: Cad
 
     assert statuses == [200] * 5  # Bolt alone would answer some of these 404 after 3 s (bot/acks.py)
     assert len(cadence.fake.responses()) == 5
+
+
+def test_without_the_http_layer_each_request_gets_its_own_id(cadence: Cadence) -> None:
+    """Socket Mode hands Bolt requests with no WSGI layer in front; a thread must not reuse an earlier request's id."""
+    from slack_bolt.request import BoltRequest
+
+    from bot import requestlog
+
+    seen: list[str] = []
+
+    def probe(ack: Ack) -> None:
+        ack()
+        info = requestlog.current()
+        assert info is not None
+        seen.append(info.request_id)
+
+    cadence.app.command("/probe")(probe)
+    for _ in range(2):
+        body = urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/probe", "text": ""})
+        response = cadence.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        assert response.status == 200
+    cadence.settle()
+
+    assert len(set(seen)) == 2
+
+
+def test_a_missing_metrics_directory_stops_the_program_naming_the_variable(tmp_path) -> None:
+    from bot.settings import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR is invalid: no such directory"):
+        load_settings(_env_file=None, prometheus_multiproc_dir=str(tmp_path / "missing"))
+    assert load_settings(_env_file=None, prometheus_multiproc_dir=str(tmp_path)).prometheus_multiproc_dir == str(
+        tmp_path)
