@@ -9,6 +9,9 @@ settled, so claims can be finished as the run goes rather than at its end.
 
     deliveries = FanOut(runtime.client_for(team_id)).send(posts, on_delivery=finish_or_release)
 
+Scheduled messages use `deliver_claimed`, which does the claiming, finishing and releasing around it (see
+storage.claims): whichever processes run it at once, each message is sent once.
+
 A 500 or a timeout can, in rare cases, come after Slack did post the message; the retry then posts it twice. Slack's
 chat.postMessage has no idempotency key, so this is the price of not losing prompts.
 """
@@ -24,12 +27,16 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
+from bot.runtime import Runtime
 from bot.slack import counting_only
+from storage import claims
 
 log = logging.getLogger("cadence.fanout")
 
@@ -43,6 +50,7 @@ MAX_ATTEMPTS = 6  # per message, for 5xx and connection errors
 MAX_RATE_LIMITED = 30  # per message: a 429 is Slack asking to slow down, not the message failing
 MAX_BACKOFF_SECONDS = 30.0
 # ok: false errors Slack documents as transient; everything else (channel_not_found, user_disabled...) is final.
+DEFAULT_RETRY_AFTER = timedelta(minutes=5)  # a message Slack refused is claimable again after this
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 Clock = Callable[[], float]
@@ -78,6 +86,7 @@ class Delivery:
     channel: str | None = None
     error: str | None = None
     attempts: int = 1
+    retryable: bool = False  # failed on something that may pass later (429s, 5xx, connection errors ran out)
 
     @property
     def ok(self) -> bool:
@@ -95,6 +104,7 @@ class Pacer:
                  clock: Clock = time.monotonic) -> None:
         if per_second <= 0 or burst < 1:
             raise ValueError("per_second must be positive and burst at least 1")
+        self.per_second = per_second
         self.interval = 1.0 / per_second
         self.tolerance = (burst - 1) * self.interval
         self.per_channel_interval = per_channel_interval
@@ -277,7 +287,7 @@ class FanOut:
             code = f"unexpected:{type(error).__name__}"
         log.warning("could not post %s to %s after %d attempts: %s", pending.post.key, pending.post.channel,
                     pending.attempts, code)
-        return Delivery(pending.post, error=code, attempts=pending.attempts)
+        return Delivery(pending.post, error=code, attempts=pending.attempts, retryable=transient)
 
 
 def _classify(error: BaseException) -> tuple[str, bool, float | None]:
@@ -299,3 +309,44 @@ def _classify(error: BaseException) -> tuple[str, bool, float | None]:
     if isinstance(error, OSError):
         return "connection_error", True, None
     return type(error).__name__, False, None
+
+
+def deliver_claimed(
+    runtime: Runtime,
+    *,
+    team_id: str,
+    kind: str,
+    posts: Sequence[Post],
+    due_at: datetime,
+    retry_after: timedelta = DEFAULT_RETRY_AFTER,
+    fanout: FanOut | None = None,
+) -> list[Delivery]:
+    """Send scheduled messages exactly once however many processes try: claim each post's key (`Post.key`) in the
+    database, send only the posts this process won, then finish each claim as its message is sent (recording the
+    lag since `due_at` in /metrics), release it to be tried again after `retry_after` when Slack was unavailable,
+    or finish it when Slack refused the message for good (user_disabled, channel_not_found: logged, not retried).
+
+    Returns the deliveries of the posts this process sent; posts claimed elsewhere (or already done) are left out.
+    """
+    now = runtime.now()
+    fanout = fanout or FanOut(runtime.client_for(team_id))
+    # The lease must outlast the whole fan-out, or another process would take over claims still being sent.
+    lease = max(claims.DEFAULT_LEASE, timedelta(seconds=2 * len(posts) / fanout.pacer.per_second + 60))
+    with runtime.db.transaction() as session:
+        # One order for every process, so that two of them claiming the same keys cannot deadlock.
+        won = {post.key for post in sorted(posts, key=lambda p: p.key)
+               if claims.claim(session, team_id=team_id, kind=kind, key=post.key, now=now, due_at=due_at,
+                               lease=lease)}
+
+    def settle(delivery: Delivery) -> None:
+        done_at = runtime.now()
+        with runtime.db.transaction() as session:
+            if not delivery.retryable:
+                claims.finish(session, key=delivery.post.key, now=done_at)
+            else:
+                claims.release(session, key=delivery.post.key, now=done_at, retry_after=retry_after,
+                               error=delivery.error or "unknown")
+        if delivery.ok:
+            metrics.observe_lag(kind, due_at, done_at)
+
+    return fanout.send([post for post in posts if post.key in won], on_delivery=settle)
