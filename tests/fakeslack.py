@@ -53,7 +53,6 @@ class Failure:
     retry_after: int | None = None
 
 
-@dataclass
 class TokenBucket:
     """`rate` calls a second, bursts of up to `burst`; a refused call spends nothing."""
 

@@ -214,3 +214,26 @@ def test_deliveries_finish_or_release_each_claim(db: Database, slack: FakeSlack,
         assert released is not None
         assert released.last_error == "user_disabled"
         assert released.lease_until == now + timedelta(minutes=10)
+
+
+def test_the_fake_slack_limits_the_workspace_and_each_channel_like_slack(slack: FakeSlack) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    clock = VirtualClock()
+    slack.rate_limit(per_second=2, burst=2, per_channel_per_second=1, per_channel_burst=1, clock=clock)
+    bare = WebClient(token="xoxb-1", base_url=slack.api_url, retry_handlers=[])
+
+    bare.chat_postMessage(channel="C1", text="1")
+    with pytest.raises(SlackApiError) as same_channel:
+        bare.chat_postMessage(channel="C1", text="2")
+    bare.chat_postMessage(channel="C2", text="3")
+    with pytest.raises(SlackApiError) as workspace:
+        bare.chat_postMessage(channel="C3", text="4")
+    clock.sleep(0.5)
+    bare.chat_postMessage(channel="C3", text="5")
+
+    for refused in (same_channel.value, workspace.value):
+        assert refused.response.status_code == 429
+        assert refused.response.headers["Retry-After"] == "1"
+    assert [c.args["text"] for c in slack.state.rate_limited] == ["2", "4"]
+    assert sorted(m.text for m in slack.messages()) == ["1", "3", "5"]
