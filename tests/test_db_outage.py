@@ -203,3 +203,4 @@ def test_the_scheduler_survives_an_outage_and_catches_up_when_the_database_retur
     finally:
         scheduler.shutdown()
         runtime.db.dispose()
+
