@@ -12,6 +12,9 @@ settled, so claims can be finished as the run goes rather than at its end.
 Scheduled messages use `deliver_claimed`, which does the claiming, finishing and releasing around it (see
 storage.claims): whichever processes run it at once, each message is sent once.
 
+The pace is per FanOut (one `send` at a time each): two processes fanning out to one workspace at the same moment
+would add up their rates; the 429 handling absorbs that, and `deliver_claimed` makes one process take a whole batch.
+
 A 500 or a timeout can, in rare cases, come after Slack did post the message; the retry then posts it twice. Slack's
 chat.postMessage has no idempotency key, so this is the price of not losing prompts.
 """
