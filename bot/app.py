@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot import dedup, errors, oauth, redact
+from bot import dedup, errors, oauth, redact, requestlog
 from bot.runtime import Runtime
 
 GUARD_ARGS = ("ack", "body", "context")
@@ -53,6 +53,11 @@ class CadenceApp(App):
         return functions[0] if len(functions) == 1 else None
 
 
+# Threads running listeners: each request's ack waits for one, so Bolt's default of 5 would queue acks behind slow
+# work after other acks (Web API calls); the database pool (10 + 20 overflow) bounds what they can use at once.
+LISTENER_THREADS = 32
+
+
 def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
     """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context."""
     settings = runtime.settings
@@ -61,7 +66,9 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     app = CadenceApp(
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         process_before_response=False,
-        listener_executor=listener_executor,
+        listener_executor=requestlog.ContextCarryingExecutor(
+            listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
+        ),
         request_verification_enabled=not settings.socket_mode,
         **oauth.app_options(runtime),
     )
@@ -81,6 +88,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     from bot.listeners import register_all
 
     dedup.register(app)
+    app.middleware(requestlog.bind_request)
     errors.register(app)
     register_all(app)
     return app

@@ -9,6 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ceremonies.errors import CadenceError
 
@@ -22,9 +23,17 @@ def user_message(error: Exception) -> str:
     """What the person who clicked or typed is told about `error`."""
     if isinstance(error, CadenceError):
         return f":warning: {error}"
-    if isinstance(error, OperationalError | DBAPIError):
+    if _database_unavailable(error):
         return DATABASE_UNAVAILABLE
     return SOMETHING_WENT_WRONG
+
+
+def _database_unavailable(error: Exception) -> bool:
+    # Down, restarting, every pooled connection busy, or a connection lost mid-query; not a constraint violation
+    # or a bad query (also DBAPIErrors), which trying again would not mend.
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def handle_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
+from typing import IO
+
+from bot.requestlog import ContextFilter
 
 CONTEXT_FIELDS = ("team", "channel", "user", "listener", "request_id")
 
@@ -23,6 +26,8 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and redacted) by bot.redact
+            entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -36,10 +41,17 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{where}]" if where else line
 
 
+def make_handler(fmt: str = "text", stream: IO[str] | None = None) -> logging.Handler:
+    """A handler writing to `stream` (standard error by default) whose records carry the current Slack request."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(ContextFilter())
+    return handler
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Send the app's logs to standard error in the chosen format."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler = make_handler(fmt)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

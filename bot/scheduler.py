@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import OperationalError
 
+from bot import metrics
 from bot.listeners import Job, all_jobs
 from bot.oauth import WorkspaceNotInstalled
 from bot.runtime import Runtime
@@ -38,7 +40,14 @@ class Scheduler:
             except WorkspaceNotInstalled as error:
                 log.error("scheduled job %s acted in an uninstalled workspace (%s); skip those with "
                           "storage.workspaces.active_clause or runtime.is_active", job.__qualname__, error)
+            except OperationalError as error:
+                # The database is down or restarting: expected now and then, and the claims make the next tick
+                # catch up, so one line per job instead of a traceback every few seconds.
+                metrics.job_failed(job.__qualname__)
+                log.warning("scheduled job %s: database unavailable (%s); it runs again on the next tick",
+                            job.__qualname__, (str(error.orig or error).strip().splitlines() or ["?"])[0][:200])
             except Exception:
+                metrics.job_failed(job.__qualname__)
                 log.exception("scheduled job %s failed; it runs again on the next tick", job.__qualname__)
 
     def start(self) -> None:

@@ -11,8 +11,10 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot import metrics
 from bot.app import create_app
 from bot.oauth import record_single_workspace
+from bot.requestlog import ObservedRequests
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 
@@ -25,17 +27,25 @@ SERVER_THREADS = 16
 
 
 class CadenceWSGI:
-    """`POST /slack/events` for Slack (signature checked by Bolt), `GET /healthz` for the platform."""
+    """`POST /slack/events` for Slack (signature checked by Bolt), `GET /healthz` for the platform, `GET /metrics`
+    for Prometheus."""
 
     def __init__(self, runtime: Runtime, app: App) -> None:
         self.runtime = runtime
         self.app = app
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.slack = ObservedRequests(SlackRequestHandler(app, path="/slack/events"))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return self._health(start_response)
+        if environ.get("PATH_INFO") == "/metrics":
+            return self._metrics(start_response)
         return self.slack(environ, start_response)
+
+    def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:
+        body, content_type = metrics.exposition(self.runtime.settings.prometheus_multiproc_dir)
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         healthy = self.runtime.db.ping()

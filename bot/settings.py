@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     workspace_retention_days: int = Field(
         default=30, ge=0, le=3650, description="days an uninstalled workspace's data is kept, from 0 to 3650"
     )
+    prometheus_multiproc_dir: str | None = Field(
+        default=None,
+        description="an existing, empty directory where every worker process writes its metrics (several workers)",
+    )
     retro_anonymity_secret: str = Field(
         default="cadence-anonymity-development-secret",
         min_length=16,
@@ -65,6 +70,13 @@ class Settings(BaseSettings):
 
         parse_keys(value)
         return value
+
+    @field_validator("prometheus_multiproc_dir")
+    @classmethod
+    def _existing_directory(cls, value: str | None) -> str | None:
+        if value and not Path(value).is_dir():
+            raise ValueError("no such directory")
+        return value or None
 
     @field_validator("default_timezone")
     @classmethod

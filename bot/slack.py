@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 from slack_sdk.http_retry.handler import RetryHandler
 
+from bot.metrics import SlackCallCounter
 from bot.settings import Settings
 
 WEB_API_TIMEOUT_SECONDS = 15
+# One counter for every client: Bolt copies the handler list (not the handlers) into each request's client.
+CALL_COUNTER = SlackCallCounter()
 
 
 def retry_handlers() -> list[RetryHandler]:
-    """Retry on connection errors and on HTTP 429 after the Retry-After Slack sends."""
-    return [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)]
+    """Count every call; retry on connection errors, on HTTP 429 after the Retry-After Slack sends, and on 500/503
+    with exponential backoff and jitter (slack_sdk's default interval calculator: about 0.5 s, then 1 s)."""
+    return [
+        CALL_COUNTER,
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=5),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
 
 
 def make_client(settings: Settings, token: str | None = None) -> WebClient:
@@ -23,4 +36,23 @@ def make_client(settings: Settings, token: str | None = None) -> WebClient:
         base_url=settings.slack_api_url,
         timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=retry_handlers(),
+    )
+
+
+def counting_only(client: WebClient) -> WebClient:
+    """A copy of `client` that counts its calls but leaves every retry to the caller.
+
+    bot.fanout paces and retries by itself: one 429 there pauses the whole workspace's stream, instead of each
+    thread sleeping on its own and the others running into the same limit.
+    """
+    return WebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        ssl=client.ssl,
+        proxy=client.proxy,
+        headers=dict(client.headers),
+        team_id=client.default_params.get("team_id"),
+        logger=client.logger,
+        retry_handlers=[handler for handler in client.retry_handlers if isinstance(handler, SlackCallCounter)],
     )

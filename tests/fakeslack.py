@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
+import random
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,6 +53,67 @@ class Failure:
     retry_after: int | None = None
 
 
+class TokenBucket:
+    """`rate` calls a second, bursts of up to `burst`; a refused call spends nothing."""
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.updated = float(burst), now
+
+    def wait(self, now: float) -> float:
+        """Seconds until a call may go (0: now)."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        # A hair of tolerance: senders pacing at exactly the limit must not lose to float rounding.
+        return 0.0 if self.tokens >= 1 - 1e-9 else (1 - self.tokens) / self.rate
+
+    def spend(self) -> None:
+        self.tokens -= 1
+
+
+@dataclass
+class RateLimit:
+    """Slack's limits as the fake enforces them: a workspace-wide bucket and one bucket per channel."""
+
+    per_second: float
+    burst: int
+    per_channel_per_second: float | None
+    per_channel_burst: int
+    methods: tuple[str, ...]
+    clock: Callable[[], float]
+    workspace: TokenBucket | None = None
+    channels: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def retry_after(self, method: str, channel: str) -> int | None:
+        """None when the call may go (and its tokens are spent), else the whole seconds Slack would ask to wait."""
+        if method not in self.methods:
+            return None
+        now = self.clock()
+        if self.workspace is None:
+            self.workspace = TokenBucket(self.per_second, self.burst, now)
+        waits = [self.workspace.wait(now)]
+        bucket = None
+        if self.per_channel_per_second:
+            bucket = self.channels.get(channel)
+            if bucket is None:
+                bucket = self.channels[channel] = TokenBucket(self.per_channel_per_second, self.per_channel_burst, now)
+            waits.append(bucket.wait(now))
+        if max(waits) > 0:
+            return max(1, math.ceil(max(waits)))
+        self.workspace.spend()
+        if bucket is not None:
+            bucket.spend()
+        return None
+
+
+@dataclass
+class Flaky:
+    share: float
+    status: int
+    retry_after: int | None
+    chance: random.Random
+
+
 @dataclass
 class FakeSlackState:
     calls: list[Call] = field(default_factory=list)
@@ -60,6 +124,7 @@ class FakeSlackState:
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    rate_limited: list[Call] = field(default_factory=list)  # calls the rate limiter answered with 429
 
 
 def _texts(node: Any) -> list[str]:
@@ -89,6 +154,8 @@ class FakeSlack:
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.latency: dict[str, float] = {}  # method -> seconds each call takes, like a slow Slack
+        self._flaky: dict[str, Flaky] = {}
+        self._rate_limit: RateLimit | None = None
         self._response_targets: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
@@ -176,6 +243,22 @@ class FakeSlack:
             for _ in range(times):
                 self._failures[method].append(Failure(status=status, error=error, retry_after=retry_after))
 
+    def flaky(self, method: str, *, share: float, status: int = 500, retry_after: int | None = None,
+              seed: int = 0) -> None:
+        """Answer a random `share` of the calls of `method` with HTTP `status` (before doing anything), until
+        `flaky(method, share=0)`."""
+        with self._lock:
+            self._flaky[method] = Flaky(share, status, retry_after, random.Random(seed))
+
+    def rate_limit(self, *, per_second: float, burst: int = 1, per_channel_per_second: float | None = 1.0,
+                   per_channel_burst: int = 2, methods: tuple[str, ...] = ("chat.postMessage",),
+                   clock: Callable[[], float] = time.monotonic) -> None:
+        """Enforce Slack-like limits on `methods`: `per_second` for the workspace (bursts of `burst`) and
+        `per_channel_per_second` per channel; a call over either is answered 429 with a Retry-After in whole
+        seconds and recorded in `state.rate_limited`. `clock` lets a test run on virtual time."""
+        with self._lock:
+            self._rate_limit = RateLimit(per_second, burst, per_channel_per_second, per_channel_burst, methods, clock)
+
     def response_url(self, target: tuple[str, str] | None = None) -> str:
         """A response_url for an interaction; replace_original/delete_original act on the message at `target`."""
         token = f"r{next(self._ids)}"
@@ -259,6 +342,16 @@ class FakeSlack:
         with self._lock:
             self.state.calls.append(Call(method, args, token))
             failure = self._failures[method].popleft() if self._failures[method] else None
+            flaky = self._flaky.get(method)
+            if failure is None and flaky is not None and flaky.chance.random() < flaky.share:
+                failure = Failure(status=flaky.status, retry_after=flaky.retry_after)
+            if failure is None and self._rate_limit is not None:
+                channel = str(args.get("channel") or "")
+                retry_after = self._rate_limit.retry_after(method, self.dm_channel(channel) if channel.startswith(
+                    ("U", "W")) else channel)
+                if retry_after is not None:
+                    self.state.rate_limited.append(self.state.calls[-1])
+                    failure = Failure(status=429, retry_after=retry_after)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             if failure.status != 200:
