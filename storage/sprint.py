@@ -98,6 +98,26 @@ def running_sprints(session: Session, *, team_id: str | None = None) -> list[Spr
     return list(session.scalars(query.order_by(Sprint.id)))
 
 
+def running_sprints_in(session: Session, *, team_id: str, channel_ids: set[str]) -> list[Sprint]:
+    """The running sprints of these team channels."""
+    if not channel_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Sprint)
+            .where(Sprint.team_id == team_id, Sprint.channel_id.in_(channel_ids), Sprint.ended_at.is_(None))
+            .order_by(Sprint.channel_id)
+        )
+    )
+
+
+def channels_of(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """Team channels whose sprints this person started or added stories to."""
+    started = select(Sprint.channel_id).where(Sprint.team_id == team_id, Sprint.started_by == user_id)
+    added = select(SprintStory.channel_id).where(SprintStory.team_id == team_id, SprintStory.added_by == user_id)
+    return set(session.scalars(started.union(added)))
+
+
 def sprint_named(session: Session, *, team_id: str, channel_id: str, name: str) -> Sprint:
     """The channel's sprint with this name (case-insensitive)."""
     found = session.scalar(

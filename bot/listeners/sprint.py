@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import charts
+from bot import charts, hooks
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.people import profile
@@ -257,6 +257,19 @@ SLASH_COMMANDS = (SPRINT,)
 JOBS = (end_overdue_sprints,)
 
 
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
+    """The health of the running sprint of each team the person belongs to."""
+    with runtime.db.transaction() as session:
+        channels = hooks.teams_of(runtime, context) | store.channels_of(session, team_id=context.team_id,
+                                                                           user_id=context.user_id)
+        summaries = []
+        for sprint in store.running_sprints_in(session, team_id=context.team_id, channel_ids=channels):
+            today = context.now.astimezone(ZoneInfo(sprint.timezone)).date()
+            summaries.append((sprint.channel_id, sprint_figures.summary(session, sprint=sprint, today=today)))
+    return views.home_blocks(summaries)
+
+
 def register(app: App) -> None:
     app.command(SPRINT.name)(handle_sprint_command)
     app.action(views.DONE_ACTION)(handle_done_button)
+    hooks.add_home_section(home_section)

@@ -147,3 +147,21 @@ def participation_blocks(summary: SprintSummary) -> list[Block]:
     if not lines:
         blocks.append(section("No stand-up answers were expected in this sprint."))
     return fit_message(blocks)
+
+
+def home_blocks(summaries: list[tuple[str, SprintSummary]]) -> list[Block]:
+    """One line per team with a running sprint, for the person's Home tab."""
+    if not summaries:
+        return []
+    blocks = [section("*Sprints*")]
+    for channel_id, summary in summaries:
+        verdict = summary.health
+        blocks.append(
+            section(
+                f"{HEALTH_ICON[verdict.status]} <#{channel_id}> *{escape(summary.sprint.name)}* · "
+                f"health {verdict.status.value} · {points(summary.completed_points)}/"
+                f"{points(summary.committed_points)} points done · ends {day_label(summary.sprint.ends_on)}\n"
+                f"_{verdict.reasons[0]}_"
+            )
+        )
+    return blocks
