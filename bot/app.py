@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
@@ -11,12 +13,52 @@ from bot import errors
 from bot.runtime import Runtime
 from bot.slack import make_client
 
+GUARD_ARGS = ("ack", "body", "context")
+
+
+def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
+    """`listener`, with any failure after its ack() handed to the global error handler instead of raised.
+
+    Bolt clears the acknowledgement when an acknowledged listener raises, so the request would wait out Slack's
+    3 seconds and answer 404 although the listener had acknowledged. Failures before the ack still reach Bolt, which
+    answers 500 and calls the same handler.
+    """
+    names = inspect.getfullargspec(inspect.unwrap(listener)).args
+    extra = [name for name in GUARD_ARGS if name not in names]
+
+    def run(**kwargs: Any) -> Any:
+        try:
+            return listener(**{name: kwargs[name] for name in names})
+        except Exception as error:
+            if kwargs["ack"].response is None:
+                raise
+            errors.handle_error(error, kwargs["body"], kwargs["context"])
+            return None
+
+    run.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD) for name in [*names, *extra]]
+    )
+    run.__name__ = getattr(listener, "__name__", "listener")
+    run.__qualname__ = getattr(listener, "__qualname__", run.__name__)
+    return run
+
+
+class CadenceApp(App):
+    """Bolt's App, with every listener guarded (see `guarded`)."""
+
+    def _register_listener(  # type: ignore[override]
+        self, functions: Sequence[Callable[..., Any]], *args: Any, **kwargs: Any
+    ) -> Callable[..., Any] | None:
+        functions = list(functions)
+        super()._register_listener([guarded(f) for f in functions], *args, **kwargs)
+        return functions[0] if len(functions) == 1 else None
+
 
 def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
     """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context."""
     settings = runtime.settings
     settings.require_slack()
-    app = App(
+    app = CadenceApp(
         client=make_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         process_before_response=False,

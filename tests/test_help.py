@@ -84,3 +84,33 @@ def test_a_failing_listener_tells_the_user_briefly(cadence: Cadence) -> None:
     assert [r["text"] for r in responses] == [":warning: Something went wrong on our side. Please try again."]
     assert responses[0]["response_type"] == "ephemeral"
     assert "secret details" not in json.dumps(responses)
+
+
+def test_a_refusal_after_ack_answers_slack_at_once_with_200(cadence: Cadence) -> None:
+    """Bolt would wait out 3 s and answer 404 when an acknowledged listener raises; Cadence answers 200 at once."""
+    import time as clock
+
+    from ceremonies.errors import InvalidInput
+
+    def refuse(ack, command):  # type: ignore[no-untyped-def]
+        ack()
+        raise InvalidInput("that week is already planned.")
+
+    cadence.app.command("/refuse")(refuse)
+    started = clock.monotonic()
+    reply = cadence.command("/refuse")
+    assert reply.status == 200
+    assert clock.monotonic() - started < 2.5
+    assert [r["text"] for r in cadence.fake.responses()] == [":warning: that week is already planned."]
+
+
+def test_a_failure_before_ack_is_a_500_and_the_user_is_told(cadence: Cadence) -> None:
+    def broken(ack, command):  # type: ignore[no-untyped-def]
+        raise RuntimeError("before ack")
+
+    cadence.app.command("/broken")(broken)
+    reply = cadence.command("/broken")
+    assert reply.status == 500
+    assert [r["text"] for r in cadence.fake.responses()] == [
+        ":warning: Something went wrong on our side. Please try again."
+    ]
