@@ -50,7 +50,7 @@ def test_any_text_gets_an_answer(cadence: Cadence, command, caplog: pytest.LogCa
     cadence.fake.add_user("U1", "tess")
     caplog.set_level(logging.INFO)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+    @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                      HealthCheck.too_slow])
     @given(text=texts_for(command))
     def run(text: str) -> None:
