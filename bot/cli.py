@@ -76,7 +76,6 @@ def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     """Write a sprint's report: Markdown, CSV or JSON of the figures, or the PNG chart."""
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy import select
 
@@ -103,8 +102,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             except CadenceError as error:
                 print(f"cadence: {error}", file=sys.stderr)
                 return 2
-            today = datetime.now(UTC).astimezone(ZoneInfo(sprint.timezone)).date()
-            summary = sprint_figures.summary(session, sprint=sprint, today=today)
+            summary = sprint_figures.summary(session, sprint=sprint, now=datetime.now(UTC))
             names = {p.user_id: p.display_name for p in session.scalars(
                 select(Person).where(Person.team_id == sprint.team_id))}
     finally:

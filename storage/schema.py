@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from storage import models, sprint
+from storage import blockers, models, sprint
 from storage.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "models", "sprint"]
+__all__ = ["blockers", "metadata", "models", "sprint"]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
-from storage import calendar
+from storage import blockers, calendar
 from storage import sprint as sprints
 
 
-def summary(session: Session, *, sprint: sprints.Sprint, today: date) -> domain.SprintSummary:
-    """Everything the sprint report says, as of `today` (the team's local date)."""
+def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domain.SprintSummary:
+    """Everything the sprint report says, as of `now` (read on the sprint's own calendar)."""
     team_id, channel_id = sprint.team_id, sprint.channel_id
+    zone = ZoneInfo(sprint.timezone)
+    today = now.astimezone(zone).date()
     until = min(today, sprint.ends_on)
+    start_at = datetime.combine(sprint.starts_on, time(0), tzinfo=zone)
+    end_at = min(now, datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone))
     holidays = calendar.holiday_days(session, team_id=team_id, start=sprint.starts_on, end=sprint.ends_on)
     stories = [row.story() for row in sprints.stories(session, team_id=team_id, sprint_id=sprint.id)]
     days, people = participation(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until)
@@ -24,7 +29,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, today: date) -> domain.
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
         participation_days=days,
         participation_people=people,
-        blockers=blocker_figures(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until),
+        blockers=blocker_figures(session, sprint=sprint, start=start_at, end=end_at),
         planning=planning_figures(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until),
         retro=retro_figures(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until),
         today=today,
@@ -39,8 +44,27 @@ def participation(
     return [], []
 
 
-def blocker_figures(session: Session, *, team_id: str, channel_id: str, start: date, end: date) -> domain.BlockerFigures:
-    return domain.BlockerFigures()
+def blocker_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime
+                    ) -> domain.BlockerFigures:
+    """The channel's blockers over the sprint so far, and how long the oldest still-open one has waited."""
+    team_id, channel_id = sprint.team_id, sprint.channel_id
+    stats = blockers.blocker_stats(session, team_id=team_id, channel_id=channel_id, start=start, end=end,
+                                   default_timezone=sprint.timezone)
+    timezone = blockers.tracker_settings(session, team_id=team_id, channel_id=channel_id,
+                                         default_timezone=sprint.timezone).timezone
+    still_open = [b for b in blockers.open_blockers(session, team_id=team_id, channel_id=channel_id)
+                  if b.created_at < end]
+    ages = blockers.aged(session, still_open, team_id=team_id, timezone=timezone, now=end)
+    oldest = max((a.age for a in ages), default=timedelta(0))
+    return domain.BlockerFigures(
+        opened=stats.opened,
+        resolved=stats.resolved,
+        still_open=stats.still_open,
+        median_to_unblock=stats.median_time_to_unblock,
+        longest_to_unblock=stats.longest_time_to_unblock,
+        escalations=stats.escalations,
+        oldest_open_working_days=oldest / timedelta(days=1),
+    )
 
 
 def planning_figures(

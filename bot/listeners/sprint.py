@@ -59,7 +59,7 @@ def status(runtime: Runtime, client: WebClient, respond: Respond, context: BoltC
                          '`/sprint start "Sprint 1" --until YYYY-MM-DD --goal "…"`.', response_type="ephemeral")
             return
         today = _today(runtime, sprint.timezone)
-        summary = sprint_figures.summary(session, sprint=sprint, today=today)
+        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
         days_left = max((sprint.ends_on - today).days, 0)
     blocks = views.status_blocks(summary, days_left=days_left)
     respond(text=fallback_text(f"{summary.sprint.name}: health {summary.health.status.value}"), blocks=blocks,
@@ -177,7 +177,7 @@ def post_summary(runtime: Runtime, client: WebClient, *, team_id: str, sprint_id
         sprint = session.get(store.Sprint, sprint_id)
         assert sprint is not None
         assert sprint.team_id == team_id
-        summary = sprint_figures.summary(session, sprint=sprint, today=_today(runtime, sprint.timezone))
+        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
         channel_id = sprint.channel_id
     posted = client.chat_postMessage(
         channel=channel_id,
@@ -223,7 +223,7 @@ def handle_done_button(ack: Ack, body: dict, respond: Respond, client: WebClient
         sprint = store.running_sprint(session, team_id=team_id, channel_id=channel_id)
         assert sprint is not None
         today = _today(runtime, sprint.timezone)
-        summary = sprint_figures.summary(session, sprint=sprint, today=today)
+        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
         days_left = max((sprint.ends_on - today).days, 0)
     respond(text=f"{key} done.", blocks=views.status_blocks(summary, days_left=days_left), replace_original=True)
 
@@ -264,8 +264,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
                                                                            user_id=context.user_id)
         summaries = []
         for sprint in store.running_sprints_in(session, team_id=context.team_id, channel_ids=channels):
-            today = context.now.astimezone(ZoneInfo(sprint.timezone)).date()
-            summaries.append((sprint.channel_id, sprint_figures.summary(session, sprint=sprint, today=today)))
+            summaries.append((sprint.channel_id, sprint_figures.summary(session, sprint=sprint, now=context.now)))
     return views.home_blocks(summaries)
 
 

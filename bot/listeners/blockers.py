@@ -1,0 +1,500 @@
+"""Blockers: `/blocker`, the "Flag as blocker" message shortcut, the card buttons, the stand-up hooks, and the
+escalation and digest jobs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot import hooks
+from bot.app import runtime_of
+from bot.commands import SlashCommand, first_word
+from bot.people import profile
+from bot.runtime import Runtime
+from bot.views import blockers as views
+from bot.views.common import context as context_block
+from bot.views.help import command_usage_blocks, command_usage_text
+from ceremonies import blockers as domain
+from ceremonies.blockers import OwnerNotAMember, Source, TrackerSettings
+from ceremonies.errors import InvalidInput
+from storage import blockers as store
+from storage import claims
+from storage.blockers import AgedBlocker, Blocker
+from storage.calendar import holiday_days
+
+log = logging.getLogger("cadence.blockers")
+
+SLACK_RETRY_AFTER = timedelta(minutes=5)
+ESCALATION_KIND = "blocker.escalate"
+DIGEST_KIND = "blocker.digest"
+# Errors that retrying cannot fix: the work is given up (and logged) instead of being retried every few minutes.
+PERMANENT_ERRORS = frozenset({"user_not_found", "user_disabled", "channel_not_found", "not_in_channel", "is_archived"})
+
+
+# -- shared steps ---------------------------------------------------------------------------------------------------
+
+
+def _settings(session: Session, runtime: Runtime, *, team_id: str, channel_id: str) -> TrackerSettings:
+    return store.tracker_settings(session, team_id=team_id, channel_id=channel_id,
+                                  default_timezone=runtime.settings.default_timezone)
+
+
+def _aged(session: Session, runtime: Runtime, blockers: list[Blocker], *, team_id: str, channel_id: str,
+          now: datetime) -> list[AgedBlocker]:
+    settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
+    return store.aged(session, blockers, team_id=team_id, timezone=settings.timezone, now=now)
+
+
+def _time_to_unblock(session: Session, runtime: Runtime, blocker: Blocker) -> timedelta | None:
+    if blocker.resolved_at is None:
+        return None
+    [item] = _aged(session, runtime, [blocker], team_id=blocker.team_id, channel_id=blocker.channel_id,
+                   now=blocker.resolved_at)
+    return item.age
+
+
+def _check_member(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Refuse an owner Slack does not know in this workspace, or one who left it."""
+    person = profile(runtime, client, team_id=team_id, user_id=user_id)
+    if person is None or person.is_deleted:
+        raise OwnerNotAMember(user_id)
+
+
+def _post_card(runtime: Runtime, client: WebClient, blocker: Blocker, *, channel_id: str,
+               thread_ts: str | None = None) -> bool:
+    """Post the blocker's card and remember where; False when Slack refused (e.g. the app is not in the channel)."""
+    try:
+        posted = client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
+                                         blocks=views.card_blocks(blocker), unfurl_links=False)
+    except SlackApiError as error:
+        log.warning("could not post blocker %s in %s: %s", blocker.id, channel_id, error.response.get("error"),
+                    extra={"team": blocker.team_id, "channel": channel_id})
+        return False
+    with runtime.db.transaction() as session:
+        store.set_message(session, team_id=blocker.team_id, blocker_id=blocker.id, channel_id=posted["channel"],
+                          ts=posted["ts"])
+    return True
+
+
+def _refresh_card(runtime: Runtime, client: WebClient, *, team_id: str, blocker_id: int) -> None:
+    """Edit the posted card in place to show the blocker as it stands now."""
+    with runtime.db.transaction() as session:
+        blocker = store.get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+        unblocked_in = _time_to_unblock(session, runtime, blocker)
+    if not blocker.message_channel_id or not blocker.message_ts:
+        return
+    try:
+        client.chat_update(channel=blocker.message_channel_id, ts=blocker.message_ts, text=views.card_text(blocker),
+                           blocks=views.card_blocks(blocker, time_to_unblock=unblocked_in))
+    except SlackApiError as error:
+        log.warning("could not update the card of blocker %s: %s", blocker_id, error.response.get("error"),
+                    extra={"team": team_id, "channel": blocker.message_channel_id})
+
+
+def flag_blocker(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, reporter_id: str,
+                 text: str, source: Source, owner_id: str | None = None, link: str | None = None) -> tuple[Blocker, bool]:
+    """Open a blocker (its owner checked against the workspace first) and post it in the team channel."""
+    flagged = domain.parse_blocker_text(text)
+    owner = owner_id or flagged.owner_id
+    if owner:
+        _check_member(runtime, client, team_id=team_id, user_id=owner)
+    with runtime.db.transaction() as session:
+        blocker = store.open_blocker(session, team_id=team_id, channel_id=channel_id, reporter_id=reporter_id,
+                                     text=flagged.text, source=source, owner_id=owner, link=link,
+                                     now=runtime.now())
+    return blocker, _post_card(runtime, client, blocker, channel_id=channel_id)
+
+
+def resolve(runtime: Runtime, client: WebClient, *, team_id: str, blocker_id: int, user_id: str, note: str
+            ) -> Blocker:
+    """Resolve a blocker (anyone may), edit its card, and tell the reporter when someone else resolved it."""
+    with runtime.db.transaction() as session:
+        blocker = store.resolve_blocker(session, team_id=team_id, blocker_id=blocker_id, user_id=user_id, note=note,
+                                        now=runtime.now())
+    _refresh_card(runtime, client, team_id=team_id, blocker_id=blocker_id)
+    if blocker.reporter_id != user_id:
+        try:
+            client.chat_postMessage(channel=blocker.reporter_id,
+                                    text=f":white_check_mark: <@{user_id}> resolved your blocker #{blocker.id}: "
+                                         f"{views.blocker_text(blocker.text, 1000)}")
+        except SlackApiError as error:
+            log.warning("could not tell the reporter of blocker %s: %s", blocker_id, error.response.get("error"))
+    return blocker
+
+
+# -- /blocker -------------------------------------------------------------------------------------------------------
+
+
+def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+    """Flags what blocks you (`@someone` can unblock it), lists, resolves and sets escalation for the team's blockers."""
+    runtime = runtime_of(context)
+    team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
+    subcommand, rest = first_word(command.get("text"))
+    if subcommand == "help":
+        ack(text=command_usage_text(BLOCKER), blocks=command_usage_blocks(BLOCKER), response_type="ephemeral")
+        return
+    if subcommand == "":
+        problem = "Tell me what is blocking you, e.g. `/blocker waiting on @dana for the API key`."
+        ack(text=command_usage_text(BLOCKER, problem), blocks=command_usage_blocks(BLOCKER, problem),
+            response_type="ephemeral")
+        return
+    if subcommand == "list" and not rest.strip():
+        with runtime.db.transaction() as session:
+            items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
+                          team_id=team_id, channel_id=channel_id, now=runtime.now())
+        ack(text=views.list_text(items), blocks=views.list_blocks(items, channel_id=channel_id),
+            response_type="ephemeral")
+        return
+    if subcommand == "resolve":
+        number, note = first_word(rest)
+        if not number:
+            problem = "Which blocker? `/blocker list` shows their numbers."
+            ack(text=command_usage_text(BLOCKER, problem), blocks=command_usage_blocks(BLOCKER, problem),
+                response_type="ephemeral")
+            return
+        ack()
+        blocker = resolve(runtime, client, team_id=team_id, blocker_id=domain.parse_blocker_id(number),
+                          user_id=user_id, note=domain.clean_note(note))
+        respond(text=f":white_check_mark: Blocker #{blocker.id} is resolved.", response_type="ephemeral")
+        return
+    if subcommand == "settings" and not rest.strip():
+        ack()
+        with runtime.db.transaction() as session:
+            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
+        client.views_open(trigger_id=command["trigger_id"], view=views.settings_modal(settings, channel_id=channel_id))
+        return
+    ack()
+    blocker, posted = flag_blocker(runtime, client, team_id=team_id, channel_id=channel_id, reporter_id=user_id,
+                                   text=command.get("text") or "", source=Source.COMMAND)
+    where = "posted in the channel" if posted else (
+        f"but I couldn't post it in <#{channel_id}>: invite me with `/invite @Cadence`")
+    respond(text=f":construction: Blocker #{blocker.id} flagged, {where}. `/blocker resolve {blocker.id}` when it's gone.",
+            response_type="ephemeral")
+
+
+BLOCKER = SlashCommand(
+    "/blocker",
+    handle_blocker_command,
+    ("/blocker <what is blocking you> [@owner]", "/blocker list", "/blocker resolve <number> [note]",
+     "/blocker settings", "/blocker help"),
+)
+SLASH_COMMANDS = (BLOCKER,)
+
+
+# -- the card's buttons ---------------------------------------------------------------------------------------------
+
+
+def _action(body: dict) -> dict:
+    return body["actions"][0]
+
+
+def open_resolve_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    runtime = runtime_of(context)
+    blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
+    with runtime.db.transaction() as session:
+        blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
+        domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+    client.views_open(trigger_id=body["trigger_id"], view=views.resolve_modal(blocker))
+
+
+def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    runtime = runtime_of(context)
+    view = body["view"]
+    blocker_id = int(views.metadata(view).get("blocker_id") or 0)
+    try:
+        note = domain.clean_note(views.parse_note(view))
+        with runtime.db.transaction() as session:
+            blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
+            domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+    except InvalidInput as problem:
+        ack(response_action="errors", errors={views.NOTE_BLOCK: str(problem)})
+        return
+    ack()
+    resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note=note)
+
+
+def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    ack()
+    runtime = runtime_of(context)
+    action = _action(body)
+    blocker_id = domain.parse_blocker_id(str(action.get("block_id", "")).removeprefix(views.CARD_BLOCK))
+    owner_id = action.get("selected_user")
+    if owner_id:
+        _check_member(runtime, client, team_id=context.team_id, user_id=owner_id)
+    with runtime.db.transaction() as session:
+        blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
+        domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+        store.assign_owner(session, team_id=context.team_id, blocker_id=blocker_id, owner_id=owner_id)
+    _refresh_card(runtime, client, team_id=context.team_id, blocker_id=blocker_id)
+
+
+def offer_help(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    ack()
+    runtime = runtime_of(context)
+    blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
+    with runtime.db.transaction() as session:
+        blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
+        domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+    if blocker.reporter_id == context.user_id:
+        respond(text="That's your own blocker; the button tells its reporter who offered.",
+                response_type="ephemeral", replace_original=False)
+        return
+    client.chat_postMessage(channel=blocker.reporter_id, text=views.help_offer_text(blocker, helper_id=context.user_id))
+    respond(text=f":raised_hand: I told <@{blocker.reporter_id}> you offered to help with blocker #{blocker.id}.",
+            response_type="ephemeral", replace_original=False)
+
+
+# -- the stand-up prompt's questions --------------------------------------------------------------------------------
+
+
+def _answer_in_prompt(body: dict, respond: Respond, blocker_id: int, answer: str) -> None:
+    """Replace the question's buttons in the prompt with the answer given, leaving the rest of the prompt as it was."""
+    message = body.get("message") or {}
+    blocks = [
+        context_block(answer) if block.get("block_id") == f"blocker.prompt:{blocker_id}" else block
+        for block in message.get("blocks") or []
+    ]
+    if blocks:
+        respond(text=message.get("text") or answer, blocks=blocks, replace_original=True)
+    else:
+        respond(text=answer, response_type="ephemeral", replace_original=False)
+
+
+def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    ack()
+    runtime = runtime_of(context)
+    blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
+    resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
+    _answer_in_prompt(body, respond, blocker_id, f":white_check_mark: Blocker #{blocker_id} marked resolved.")
+
+
+def prompt_still_blocked(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    ack()
+    runtime = runtime_of(context)
+    blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
+    with runtime.db.transaction() as session:
+        blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
+        domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+        [item] = _aged(session, runtime, [blocker], team_id=blocker.team_id, channel_id=blocker.channel_id,
+                       now=runtime.now())
+    _answer_in_prompt(body, respond, blocker_id,
+                      f":construction: Still blocked on #{blocker_id} (open {domain.describe_age(item.age)}); "
+                      "it stays in the team's digest.")
+
+
+# -- "Flag as blocker" on any message -------------------------------------------------------------------------------
+
+
+def open_flag_modal(ack: Ack, body: dict, client: WebClient) -> None:
+    ack()
+    message = body.get("message") or {}
+    view = views.flag_modal(text=message.get("text") or "", channel_id=body["channel"]["id"],
+                            message_ts=message.get("ts") or body.get("message_ts") or "")
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    runtime = runtime_of(context)
+    form = views.parse_flag(body["view"])
+    try:
+        owner = form.owner_id or domain.parse_blocker_text(form.text).owner_id
+    except InvalidInput as problem:
+        ack(response_action="errors", errors={views.TEXT_BLOCK: str(problem)})
+        return
+    if owner:
+        try:
+            _check_member(runtime, client, team_id=context.team_id, user_id=owner)
+        except OwnerNotAMember as problem:
+            ack(response_action="errors", errors={views.OWNER_BLOCK: str(problem)})
+            return
+    ack()
+    link = client.chat_getPermalink(channel=form.channel_id, message_ts=form.message_ts).get("permalink")
+    blocker, posted = flag_blocker(runtime, client, team_id=context.team_id, channel_id=form.channel_id,
+                                   reporter_id=context.user_id, text=form.text, source=Source.MESSAGE,
+                                   owner_id=owner, link=link)
+    if not posted:
+        client.chat_postMessage(channel=context.user_id,
+                                text=f":construction: Blocker #{blocker.id} is saved, but I couldn't post it in "
+                                     f"<#{form.channel_id}>: invite me with `/invite @Cadence`.")
+
+
+# -- settings -------------------------------------------------------------------------------------------------------
+
+
+def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+    runtime = runtime_of(context)
+    form = views.parse_settings(body["view"])
+    settings, problems = domain.validate_settings(threshold=form.threshold, contact_id=form.contact_id,
+                                                  digest_time=form.digest_time, timezone=form.timezone)
+    if settings is None:
+        ack(response_action="errors", errors=views.settings_errors(problems))
+        return
+    with runtime.db.transaction() as session:
+        store.save_tracker_settings(session, team_id=context.team_id, channel_id=form.channel_id, settings=settings,
+                                    user_id=context.user_id, now=runtime.now())
+    ack()
+    client.chat_postEphemeral(channel=form.channel_id, user=context.user_id,
+                              text=views.settings_saved_text(settings, channel_id=form.channel_id))
+
+
+# -- stand-up hooks -------------------------------------------------------------------------------------------------
+
+
+def on_standup_answer(runtime: Runtime, client: WebClient, event: hooks.StandupAnswerRecorded) -> None:
+    """A stand-up answer naming a blocker opens one in the day's thread; an edit updates it (or resolves it when the
+    edited answer says there is none)."""
+    with runtime.db.transaction() as session:
+        existing = store.blocker_for_answer(session, team_id=event.team_id, answer_id=event.answer_id)
+    if domain.says_no_blocker(event.blocker_text):
+        if existing is not None and existing.is_open:
+            resolve(runtime, client, team_id=event.team_id, blocker_id=existing.id, user_id=event.user_id,
+                    note="The stand-up answer was edited to say there is no blocker.")
+        return
+    text = (event.blocker_text or "").strip()[: domain.TEXT_LIMIT]
+    owner = domain.parse_blocker_text(text).owner_id
+    if owner is not None:
+        try:
+            _check_member(runtime, client, team_id=event.team_id, user_id=owner)
+        except OwnerNotAMember:
+            owner = None  # nobody to tell in a stand-up answer: the blocker is kept without an owner
+    if existing is not None:
+        with runtime.db.transaction() as session:
+            store.update_from_answer(session, team_id=event.team_id, blocker_id=existing.id, text=text,
+                                     owner_id=owner, link=event.answer_permalink)
+        _refresh_card(runtime, client, team_id=event.team_id, blocker_id=existing.id)
+        return
+    with runtime.db.transaction() as session:
+        blocker = store.open_blocker(session, team_id=event.team_id, channel_id=event.channel_id,
+                                     reporter_id=event.user_id, text=text, source=Source.STANDUP, owner_id=owner,
+                                     link=event.answer_permalink, standup_answer_id=event.answer_id,
+                                     now=runtime.now())
+    _post_card(runtime, client, blocker, channel_id=event.report_channel_id, thread_ts=event.report_thread_ts)
+
+
+def blocker_questions(runtime: Runtime, prompt: hooks.PromptContext) -> hooks.Blocks:
+    """The reporter's open blockers in this team channel, each with Resolved / Still blocked, for their prompt."""
+    with runtime.db.transaction() as session:
+        items = store.open_blockers_for_user(session, team_id=prompt.team_id, user_id=prompt.user_id,
+                                             channel_id=prompt.channel_id)
+    return views.prompt_blocks(items, channel_id=prompt.channel_id)
+
+
+# -- jobs -----------------------------------------------------------------------------------------------------------
+
+
+def escalate_blockers(runtime: Runtime, now: datetime) -> None:
+    """DM the escalation contact about every open blocker that passed another threshold step, each step once."""
+    with runtime.db.transaction() as session:
+        teams = store.teams_with_open_blockers(session)
+    for team_id, channel_id in teams:
+        with runtime.db.transaction() as session:
+            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
+            items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
+                          team_id=team_id, channel_id=channel_id, now=now)
+        for item in items:
+            level = domain.escalation_level(item.age, threshold_days=settings.threshold_days)
+            contact = settings.contact_id or item.blocker.owner_id
+            if level > item.blocker.escalation_level and contact:
+                _escalate(runtime, item, level=level, contact_id=contact, now=now)
+
+
+def _escalate(runtime: Runtime, item: AgedBlocker, *, level: int, contact_id: str, now: datetime) -> None:
+    blocker = item.blocker
+    # One key per blocker and step: a later step is new work, the same step is never sent twice.
+    key = f"{ESCALATION_KIND}:{blocker.team_id}:{blocker.id}:{level}"
+    with runtime.db.transaction() as session:
+        if not claims.claim(session, team_id=blocker.team_id, kind=ESCALATION_KIND, key=key, now=now):
+            return
+    with runtime.db.transaction() as session:
+        current = store.get_blocker(session, team_id=blocker.team_id, blocker_id=blocker.id)
+        if not current.is_open or current.escalation_level >= level:
+            claims.finish(session, key=key, now=now)
+            return
+    client = runtime.client_for(blocker.team_id)
+    try:
+        client.chat_postMessage(channel=contact_id, text=views.escalation_text(item),
+                                blocks=views.escalation_blocks(item, level=level))
+    except SlackApiError as error:
+        log.warning("escalation of blocker %s failed: %s", blocker.id, error.response.get("error"),
+                    extra={"team": blocker.team_id, "channel": blocker.channel_id, "user": contact_id})
+        _give_back(runtime, key=key, now=now, error=error)
+        return
+    with runtime.db.transaction() as session:
+        store.record_escalation(session, team_id=blocker.team_id, blocker_id=blocker.id, level=level,
+                                contact_id=contact_id, now=now)
+        claims.finish(session, key=key, now=now)
+    _refresh_card(runtime, client, team_id=blocker.team_id, blocker_id=blocker.id)  # shows "escalated N×"
+
+
+def _give_back(runtime: Runtime, *, key: str, now: datetime, error: SlackApiError) -> None:
+    """Retry claimed work later after a Slack failure, or give it up when retrying cannot help."""
+    reason = str(error.response.get("error"))
+    with runtime.db.transaction() as session:
+        if reason in PERMANENT_ERRORS:
+            claims.finish(session, key=key, now=now)
+        else:
+            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=reason)
+
+
+def send_digests(runtime: Runtime, now: datetime) -> None:
+    """Post each team channel's open blockers, oldest first, once a working day at its digest time."""
+    with runtime.db.transaction() as session:
+        teams = store.teams_with_open_blockers(session)
+    for team_id, channel_id in teams:
+        with runtime.db.transaction() as session:
+            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
+            today = now.date()
+            holidays = holiday_days(session, team_id=team_id, start=today - timedelta(days=1),
+                                    end=today + timedelta(days=1))
+        day = domain.digest_day(now, settings=settings, holidays=holidays)
+        if day is None:
+            continue
+        # Blockers flagged after the digest time wait for tomorrow's digest, so that a late tick (after an outage)
+        # sends the digest that was due and flagging a blocker in the afternoon does not set one off.
+        moment = domain.digest_moment(day, settings=settings)
+        with runtime.db.transaction() as session:
+            due = [b for b in store.open_blockers(session, team_id=team_id, channel_id=channel_id)
+                   if b.created_at <= moment]
+            items = _aged(session, runtime, due, team_id=team_id, channel_id=channel_id, now=now)
+        if not items:
+            continue
+        key = f"{DIGEST_KIND}:{team_id}:{channel_id}:{day.isoformat()}"
+        with runtime.db.transaction() as session:
+            if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now, due_at=moment):
+                continue
+        label = f"{day:%a} {day.day} {day:%b}"
+        try:
+            runtime.client_for(team_id).chat_postMessage(
+                channel=channel_id, text=views.digest_text(items, day_label=label),
+                blocks=views.digest_blocks(items, day_label=label), unfurl_links=False)
+        except SlackApiError as error:
+            log.warning("blocker digest failed: %s", error.response.get("error"),
+                        extra={"team": team_id, "channel": channel_id})
+            _give_back(runtime, key=key, now=now, error=error)
+            continue
+        with runtime.db.transaction() as session:
+            claims.finish(session, key=key, now=now)
+
+
+JOBS = (escalate_blockers, send_digests)
+
+
+def register(app: App) -> None:
+    app.command(BLOCKER.name)(handle_blocker_command)
+    app.action(views.RESOLVE)(open_resolve_modal)
+    app.action(views.ASSIGN)(assign_owner)
+    app.action(views.HELP)(offer_help)
+    app.action(views.PROMPT_RESOLVED)(prompt_resolved)
+    app.action(views.PROMPT_STILL_BLOCKED)(prompt_still_blocked)
+    app.shortcut(views.FLAG_SHORTCUT)(open_flag_modal)
+    app.view(views.RESOLVE_MODAL)(submit_resolve)
+    app.view(views.FLAG_MODAL)(submit_flag)
+    app.view(views.SETTINGS_MODAL)(submit_settings)
+    hooks.on_standup_answer(on_standup_answer)
+    hooks.add_prompt_section(blocker_questions)

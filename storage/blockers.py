@@ -1,0 +1,308 @@
+"""Blockers, their escalations and each team channel's blocker settings, as rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Time, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceremonies import blockers as domain
+from ceremonies.blockers import BlockerNotFound, BlockerRecord, BlockerStats, Source, Status, TrackerSettings
+from storage.calendar import holiday_days
+from storage.models import SLACK_ID_LENGTH, Base
+
+SOURCE_LENGTH = 16
+STATUS_LENGTH = 16
+
+
+class Blocker(Base):
+    """Something stopping a team member, tracked from the moment it is flagged until someone resolves it.
+
+    `text` at most 2,000 characters, `link` (stand-up answer or message permalink) 500, `resolution_note` 1,000.
+    `standup_answer_id` keys a blocker flagged from a stand-up answer, so that an edit of the answer updates it.
+    `message_channel_id`/`message_ts` are where the app posted it (edited in place when it changes).
+    """
+
+    __tablename__ = "blockers"
+    __table_args__ = (
+        UniqueConstraint("team_id", "standup_answer_id"),
+        Index("ix_blockers_team_channel_status", "team_id", "channel_id", "status"),
+        Index("ix_blockers_team_reporter_status", "team_id", "reporter_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    reporter_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    text: Mapped[str] = mapped_column(String(domain.TEXT_LIMIT))
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    link: Mapped[str | None] = mapped_column(String(domain.LINK_LIMIT))
+    standup_answer_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    owner_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    status: Mapped[str] = mapped_column(String(STATUS_LENGTH), default=Status.OPEN)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    resolution_note: Mapped[str | None] = mapped_column(String(domain.NOTE_LIMIT))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    message_channel_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    message_ts: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == Status.OPEN
+
+
+class BlockerEscalation(Base):
+    """One escalation step of one blocker, sent to `contact_id` at `escalated_at`; each level at most once."""
+
+    __tablename__ = "blocker_escalations"
+    __table_args__ = (UniqueConstraint("blocker_id", "level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("blockers.id", ondelete="CASCADE"))
+    level: Mapped[int] = mapped_column(Integer)
+    contact_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    escalated_at: Mapped[datetime]
+
+
+class BlockerSettingsRow(Base):
+    """A team channel's blocker settings (`/blocker settings`); no row means the defaults."""
+
+    __tablename__ = "blocker_settings"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    threshold_days: Mapped[int] = mapped_column(Integer, default=domain.DEFAULT_THRESHOLD_DAYS)
+    contact_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    digest_time: Mapped[time] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(domain.TIMEZONE_LIMIT))
+    updated_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    updated_at: Mapped[datetime]
+
+
+# -- blockers -------------------------------------------------------------------------------------------------------
+
+
+def open_blocker(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    reporter_id: str,
+    text: str,
+    source: Source,
+    now: datetime,
+    owner_id: str | None = None,
+    link: str | None = None,
+    standup_answer_id: int | None = None,
+) -> Blocker:
+    """Store a new open blocker."""
+    blocker = Blocker(
+        team_id=team_id,
+        channel_id=channel_id,
+        reporter_id=reporter_id,
+        text=text[: domain.TEXT_LIMIT],
+        source=source.value,
+        link=(link or None) and link[: domain.LINK_LIMIT],
+        standup_answer_id=standup_answer_id,
+        created_at=now,
+        owner_id=owner_id,
+        status=Status.OPEN.value,
+        escalation_level=0,
+        escalation_count=0,
+    )
+    session.add(blocker)
+    session.flush()
+    return blocker
+
+
+def get_blocker(session: Session, *, team_id: str, blocker_id: int) -> Blocker:
+    """The blocker `blocker_id` of this workspace; BlockerNotFound otherwise."""
+    blocker = session.scalar(select(Blocker).where(Blocker.team_id == team_id, Blocker.id == blocker_id))
+    if blocker is None:
+        raise BlockerNotFound(blocker_id)
+    return blocker
+
+
+def blocker_for_answer(session: Session, *, team_id: str, answer_id: int) -> Blocker | None:
+    """The blocker flagged from stand-up answer `answer_id`, if any."""
+    return session.scalar(select(Blocker).where(Blocker.team_id == team_id, Blocker.standup_answer_id == answer_id))
+
+
+def set_message(session: Session, *, team_id: str, blocker_id: int, channel_id: str, ts: str) -> None:
+    """Remember where the blocker was posted, to edit it in place later."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    blocker.message_channel_id = channel_id
+    blocker.message_ts = ts
+    session.flush()
+
+
+def resolve_blocker(session: Session, *, team_id: str, blocker_id: int, user_id: str, note: str, now: datetime
+                    ) -> Blocker:
+    """Mark the blocker resolved by `user_id` (anyone may); refused when it is unknown or already resolved."""
+    blocker = session.scalar(
+        select(Blocker).where(Blocker.team_id == team_id, Blocker.id == blocker_id).with_for_update()
+    )
+    if blocker is None:
+        raise BlockerNotFound(blocker_id)
+    domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
+    blocker.status = Status.RESOLVED.value
+    blocker.resolved_at = now
+    blocker.resolved_by = user_id
+    blocker.resolution_note = domain.clean_note(note) or None
+    session.flush()
+    return blocker
+
+
+def assign_owner(session: Session, *, team_id: str, blocker_id: int, owner_id: str | None) -> Blocker:
+    """Set who is expected to unblock it."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    blocker.owner_id = owner_id
+    session.flush()
+    return blocker
+
+
+def update_from_answer(session: Session, *, team_id: str, blocker_id: int, text: str, owner_id: str | None,
+                       link: str | None) -> Blocker:
+    """An edited stand-up answer changes its blocker's text (and owner, when the new text names one)."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    blocker.text = text[: domain.TEXT_LIMIT]
+    if owner_id is not None:
+        blocker.owner_id = owner_id
+    if link:
+        blocker.link = link[: domain.LINK_LIMIT]
+    session.flush()
+    return blocker
+
+
+def open_blockers(session: Session, *, team_id: str, channel_id: str) -> list[Blocker]:
+    """A team channel's open blockers, oldest first."""
+    query = select(Blocker).where(
+        Blocker.team_id == team_id, Blocker.channel_id == channel_id, Blocker.status == Status.OPEN.value
+    )
+    return list(session.scalars(query.order_by(Blocker.created_at, Blocker.id)))
+
+
+def open_blockers_for_user(session: Session, *, team_id: str, user_id: str, channel_id: str | None = None
+                           ) -> list[Blocker]:
+    """The open blockers `user_id` reported (optionally in one team channel), oldest first — for prompts and Home."""
+    query = select(Blocker).where(
+        Blocker.team_id == team_id, Blocker.reporter_id == user_id, Blocker.status == Status.OPEN.value
+    )
+    if channel_id is not None:
+        query = query.where(Blocker.channel_id == channel_id)
+    return list(session.scalars(query.order_by(Blocker.created_at, Blocker.id)))
+
+
+def teams_with_open_blockers(session: Session) -> list[tuple[str, str]]:
+    """Every (workspace, team channel) that has an open blocker: the scheduled jobs' starting point.
+
+    The one query that spans workspaces, because the clock serves them all; everything after it is scoped.
+    """
+    query = select(Blocker.team_id, Blocker.channel_id).where(Blocker.status == Status.OPEN.value).distinct()
+    return [(team_id, channel_id) for team_id, channel_id in session.execute(query.order_by(Blocker.team_id))]
+
+
+def record_escalation(session: Session, *, team_id: str, blocker_id: int, level: int, contact_id: str,
+                      now: datetime) -> None:
+    """Note that escalation step `level` was sent to `contact_id`."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    session.add(BlockerEscalation(team_id=team_id, blocker_id=blocker_id, level=level, contact_id=contact_id,
+                                  escalated_at=now))
+    blocker.escalation_level = max(blocker.escalation_level, level)
+    blocker.escalation_count += 1
+    session.flush()
+
+
+# -- settings -------------------------------------------------------------------------------------------------------
+
+
+def tracker_settings(session: Session, *, team_id: str, channel_id: str, default_timezone: str) -> TrackerSettings:
+    """A team channel's blocker settings, or the defaults (1 working day, no contact, 09:30 in `default_timezone`)."""
+    row = _settings_row(session, team_id=team_id, channel_id=channel_id)
+    if row is None:
+        return TrackerSettings(timezone=default_timezone)
+    return TrackerSettings(threshold_days=row.threshold_days, contact_id=row.contact_id, digest_time=row.digest_time,
+                           timezone=row.timezone)
+
+
+def save_tracker_settings(session: Session, *, team_id: str, channel_id: str, settings: TrackerSettings,
+                          user_id: str, now: datetime) -> None:
+    """Store a team channel's blocker settings, replacing what was there."""
+    row = _settings_row(session, team_id=team_id, channel_id=channel_id)
+    if row is None:
+        row = BlockerSettingsRow(team_id=team_id, channel_id=channel_id)
+        session.add(row)
+    row.threshold_days = settings.threshold_days
+    row.contact_id = settings.contact_id
+    row.digest_time = settings.digest_time
+    row.timezone = settings.timezone
+    row.updated_by = user_id
+    row.updated_at = now
+    session.flush()
+
+
+def _settings_row(session: Session, *, team_id: str, channel_id: str) -> BlockerSettingsRow | None:
+    return session.scalar(
+        select(BlockerSettingsRow).where(BlockerSettingsRow.team_id == team_id, BlockerSettingsRow.channel_id == channel_id)
+    )
+
+
+# -- records --------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgedBlocker:
+    """An open blocker with its working age, for lists, digests and escalation."""
+
+    blocker: Blocker
+    age: timedelta
+
+
+def blocker_stats(session: Session, *, team_id: str, channel_id: str, start: datetime, end: datetime,
+                  default_timezone: str = "UTC") -> BlockerStats:
+    """Opened, resolved and still-open counts, median and longest working time to unblock, and escalations of one
+    team channel between `start` (inclusive) and `end` (exclusive): see `ceremonies.blockers.BlockerStats`."""
+    settings = tracker_settings(session, team_id=team_id, channel_id=channel_id, default_timezone=default_timezone)
+    rows = session.execute(
+        select(Blocker.created_at, Blocker.resolved_at).where(
+            Blocker.team_id == team_id, Blocker.channel_id == channel_id, Blocker.created_at < end
+        )
+    )
+    records = [BlockerRecord(created_at=created, resolved_at=resolved) for created, resolved in rows]
+    escalations = session.scalar(
+        select(func.count(BlockerEscalation.id))
+        .join(Blocker, Blocker.id == BlockerEscalation.blocker_id)
+        .where(
+            BlockerEscalation.team_id == team_id,
+            Blocker.channel_id == channel_id,
+            BlockerEscalation.escalated_at >= start,
+            BlockerEscalation.escalated_at < end,
+        )
+    )
+    first = min((r.created_at for r in records), default=start)
+    holidays = holiday_days(session, team_id=team_id, start=first.date() - timedelta(days=1),
+                            end=end.date() + timedelta(days=1))
+    return domain.summarize(records, start=start, end=end, escalations=escalations or 0, holidays=holidays,
+                            timezone=settings.timezone)
+
+
+def aged(session: Session, blockers: list[Blocker], *, team_id: str, timezone: str, now: datetime
+         ) -> list[AgedBlocker]:
+    """Each blocker with its working age at `now` (weekends and the workspace's holidays excluded)."""
+    if not blockers:
+        return []
+    first = min(b.created_at for b in blockers)
+    holidays = holiday_days(session, team_id=team_id, start=first.date() - timedelta(days=1),
+                            end=now.date() + timedelta(days=1))
+    return [
+        AgedBlocker(b, domain.working_time_between(b.created_at, now, holidays=holidays, timezone=timezone))
+        for b in blockers
+    ]
