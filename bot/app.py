@@ -9,9 +9,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot import errors
+from bot import dedup, errors, oauth, redact
 from bot.runtime import Runtime
-from bot.slack import make_client
 
 GUARD_ARGS = ("ack", "body", "context")
 
@@ -58,12 +57,13 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context."""
     settings = runtime.settings
     settings.require_slack()
+    redact.install(settings)
     app = CadenceApp(
-        client=make_client(settings),
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         process_before_response=False,
         listener_executor=listener_executor,
         request_verification_enabled=not settings.socket_mode,
+        **oauth.app_options(runtime),
     )
 
     @app.middleware
@@ -74,6 +74,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     # Imported here because listener modules import this one (for runtime_of).
     from bot.listeners import register_all
 
+    dedup.register(app)
     errors.register(app)
     register_all(app)
     return app

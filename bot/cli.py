@@ -6,8 +6,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bot import logs
+from bot import logs, redact
 from bot.settings import ConfigError, Settings, exit_on_config_error, load_settings
 
 log = logging.getLogger("cadence.cli")
@@ -128,6 +130,70 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     else:
         sys.stdout.write(content.decode())
+def cmd_workspace_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Write everything stored for a workspace as JSON (tokens left out; anonymous authors stay hashed)."""
+    from bot.export import export_json
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        text = export_json(db, team_id=args.team_id, now=datetime.now(UTC))
+    finally:
+        db.dispose()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"workspace {args.team_id} exported to {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete everything stored for a workspace now, its tokens included."""
+    from storage import workspaces
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            installed = args.team_id in workspaces.active_team_ids(session)
+            if installed and not args.even_if_installed:
+                print(f"cadence: workspace {args.team_id} still has Cadence installed; uninstall it first, or add "
+                      "--even-if-installed to delete its data and tokens anyway", file=sys.stderr)
+                return 2
+            deleted = workspaces.purge(session, team_id=args.team_id)
+    finally:
+        db.dispose()
+    total = sum(deleted.values())
+    details = ", ".join(f"{table} {count}" for table, count in sorted(deleted.items()))
+    print(f"workspace {args.team_id}: {total} rows deleted" + (f" ({details})" if details else ""))
+    return 0
+
+
+def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a new encryption key, to put first in CADENCE_ENCRYPTION_KEY."""
+    from bot.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-encrypt every stored token with the first key of CADENCE_ENCRYPTION_KEY."""
+    from bot.crypto import TokenCipher
+    from storage import installations
+    from storage.db import Database
+
+    if not settings.cadence_encryption_key:
+        raise ConfigError("CADENCE_ENCRYPTION_KEY is not set: expected the new key first, then the old ones, comma-separated")
+    cipher = TokenCipher.from_setting(settings.cadence_encryption_key)
+    db = Database(settings.database_url)
+    try:
+        with db.transaction() as session:
+            rows = installations.rewrite_tokens(session, rewrite=cipher.rotate)
+    finally:
+        db.dispose()
+    print(f"{rows} rows re-encrypted with the first key; the other keys can now be removed")
     return 0
 
 
@@ -163,6 +229,35 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="write to this file instead of standard output (required for png)")
     report.add_argument("--workspace", help="the Slack workspace id, when the channel id is not enough")
     report.set_defaults(handler=cmd_report)
+    workspace = commands.add_parser(
+        "workspace", help="export or delete a workspace's data", description="Export or delete a workspace's data."
+    )
+    workspace_commands = workspace.add_subparsers(dest="workspace_command", required=True, metavar="WORKSPACE_COMMAND")
+    export = workspace_commands.add_parser(
+        "export", help=_summary(cmd_workspace_export), description=_summary(cmd_workspace_export)
+    )
+    export.add_argument("team_id", help="the Slack workspace id, T…")
+    export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    export.set_defaults(handler=cmd_workspace_export)
+    purge = workspace_commands.add_parser(
+        "purge", help=_summary(cmd_workspace_purge), description=_summary(cmd_workspace_purge)
+    )
+    purge.add_argument("team_id", help="the Slack workspace id, T…")
+    purge.add_argument(
+        "--even-if-installed", action="store_true", help="purge a workspace that still has Cadence installed"
+    )
+    purge.set_defaults(handler=cmd_workspace_purge)
+
+    keys = commands.add_parser(
+        "keys", help="manage the keys encrypting stored tokens", description="Manage the keys encrypting stored tokens."
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="KEYS_COMMAND")
+    generate = keys_commands.add_parser(
+        "generate", help=_summary(cmd_keys_generate), description=_summary(cmd_keys_generate)
+    )
+    generate.set_defaults(handler=cmd_keys_generate)
+    rotate = keys_commands.add_parser("rotate", help=_summary(cmd_keys_rotate), description=_summary(cmd_keys_rotate))
+    rotate.set_defaults(handler=cmd_keys_rotate)
     return parser
 
 
@@ -175,6 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         logs.configure(settings.log_level, settings.log_format)
+        redact.install(settings)
         return args.handler(args, settings)
     except ConfigError as error:
         exit_on_config_error(error)

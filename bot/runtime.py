@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
 from bot.settings import Settings
 from bot.slack import make_client
+from storage import workspaces
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.oauth import Installations
 
 
 def utc_now() -> datetime:
@@ -24,19 +30,43 @@ class Runtime:
     settings: Settings
     db: Database
     clock: Callable[[], datetime] = utc_now
+    # Multi-workspace mode only: installations and their (encrypted) tokens; None with SLACK_BOT_TOKEN.
+    installations: Installations | None = None
     _clients: dict[str, WebClient] = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
-        return cls(settings=settings, db=Database(settings.database_url), clock=clock)
+        db = Database(settings.database_url)
+        installations = None
+        if settings.multi_workspace:
+            from bot.oauth import Installations
+
+            installations = Installations(settings, db.engine)
+        return cls(settings=settings, db=db, clock=clock, installations=installations)
 
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         return self.clock()
 
     def client_for(self, team_id: str) -> WebClient:
-        """The Web API client that acts in workspace `team_id` (outside a request, e.g. in scheduled work)."""
-        client = self._clients.get(team_id)
-        if client is None:
-            client = self._clients[team_id] = make_client(self.settings)
-        return client
+        """The Web API client that acts in workspace `team_id` (outside a request, e.g. in scheduled work).
+
+        With many workspaces it carries that workspace's bot token (refreshed when it expires soon), and raises
+        bot.oauth.WorkspaceNotInstalled when there is none: skip uninstalled workspaces first
+        (storage.workspaces.active_clause / is_active).
+        """
+        token = None if self.installations is None else self.installations.bot_token(team_id)
+        key = team_id if token is None else f"{team_id}:{token}"
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                if token is not None:  # drop the client of a token that was rotated away
+                    self._clients = {k: c for k, c in self._clients.items() if not k.startswith(team_id + ":")}
+                client = self._clients[key] = make_client(self.settings, token)
+            return client
+
+    def is_active(self, team_id: str) -> bool:
+        """False once the workspace uninstalled Cadence: scheduled work for it stops."""
+        with self.db.transaction() as session:
+            return workspaces.is_active(session, team_id=team_id)

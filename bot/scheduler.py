@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.listeners import Job, all_jobs
+from bot.oauth import WorkspaceNotInstalled
 from bot.runtime import Runtime
 
 log = logging.getLogger("cadence.scheduler")
@@ -17,7 +18,11 @@ TICK_SECONDS = 20
 
 
 class Scheduler:
-    """Runs every scheduled job on each tick; a failing job is logged and never stops the others or the clock."""
+    """Runs every scheduled job on each tick; a failing job is logged and never stops the others or the clock.
+
+    Jobs skip workspaces that uninstalled Cadence: in their "what is due?" query with
+    `storage.workspaces.active_clause(Model.team_id)`, or per item with `runtime.is_active(team_id)`.
+    """
 
     def __init__(self, runtime: Runtime, jobs: Sequence[Job] | None = None) -> None:
         self.runtime = runtime
@@ -30,6 +35,9 @@ class Scheduler:
         for job in self.jobs:
             try:
                 job(self.runtime, now)
+            except WorkspaceNotInstalled as error:
+                log.error("scheduled job %s acted in an uninstalled workspace (%s); skip those with "
+                          "storage.workspaces.active_clause or runtime.is_active", job.__qualname__, error)
             except Exception:
                 log.exception("scheduled job %s failed; it runs again on the next tick", job.__qualname__)
 

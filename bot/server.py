@@ -12,6 +12,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.app import create_app
+from bot.oauth import record_single_workspace
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 
@@ -45,7 +46,9 @@ class CadenceWSGI:
 
 
 def build_wsgi(runtime: Runtime) -> CadenceWSGI:
-    return CadenceWSGI(runtime, create_app(runtime))
+    app = create_app(runtime)
+    record_single_workspace(runtime)
+    return CadenceWSGI(runtime, app)
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
@@ -92,6 +95,7 @@ def serve_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app = create_app(runtime)
+    record_single_workspace(runtime)
     scheduler = Scheduler(runtime)
     scheduler.start()
     try:

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     default_timezone: str = Field(default="UTC", description="an IANA timezone name such as Europe/Berlin")
     web_concurrency: int = Field(default=1, ge=1, le=64, description="the number of server worker processes")
+    slack_client_id: str | None = Field(default=None, description="the app's client id, for multi-workspace installs")
+    slack_client_secret: str | None = Field(default=None, description="the app's client secret")
+    slack_state_secret: str | None = Field(
+        default=None, min_length=16, description="a secret of at least 16 characters signing the OAuth state"
+    )
+    cadence_encryption_key: str | None = Field(
+        default=None,
+        description="one or more Fernet keys, comma-separated, newest first (make one with `cadence keys generate`)",
+    )
+    workspace_retention_days: int = Field(
+        default=30, ge=0, le=3650, description="days an uninstalled workspace's data is kept, from 0 to 3650"
+    )
     retro_anonymity_secret: str = Field(
         default="cadence-anonymity-development-secret",
         min_length=16,
@@ -43,6 +55,16 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("cadence_encryption_key")
+    @classmethod
+    def _fernet_keys(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from bot.crypto import parse_keys
+
+        parse_keys(value)
+        return value
 
     @field_validator("default_timezone")
     @classmethod
@@ -68,8 +90,16 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
 
+    @property
+    def multi_workspace(self) -> bool:
+        """True when any workspace may install Cadence through OAuth (SLACK_CLIENT_ID/SECRET set)."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
     def require_slack(self) -> None:
         """Refuse to serve without the tokens Slack requests need."""
+        if self.multi_workspace:
+            self._require_oauth()
+            return
         if not self.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set: expected the bot token (xoxb-…) from your Slack app's OAuth page")
         if self.socket_mode:
@@ -77,6 +107,28 @@ class Settings(BaseSettings):
         if not self.slack_signing_secret:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET is not set: expected the signing secret from your Slack app's Basic Information page"
+            )
+
+    def _require_oauth(self) -> None:
+        needed = [
+            ("SLACK_CLIENT_ID", self.slack_client_id, "the client id from your Slack app's Basic Information page"),
+            ("SLACK_CLIENT_SECRET", self.slack_client_secret, "the client secret from the same page"),
+            ("SLACK_STATE_SECRET", self.slack_state_secret, "a random secret of at least 16 characters"),
+            ("CADENCE_ENCRYPTION_KEY", self.cadence_encryption_key, "a Fernet key from `cadence keys generate`"),
+            ("SLACK_SIGNING_SECRET", self.slack_signing_secret, "the signing secret from Basic Information"),
+        ]
+        for name, value, expected in needed:
+            if not value:
+                raise ConfigError(f"{name} is not set: expected {expected} (needed to install Cadence in many workspaces)")
+        if self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID: set SLACK_BOT_TOKEN for one workspace, "
+                "or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to let many install Cadence, not both"
+            )
+        if self.socket_mode:
+            raise ConfigError(
+                "SLACK_APP_TOKEN is set together with SLACK_CLIENT_ID: installing in many workspaces needs the HTTP "
+                "OAuth pages; unset SLACK_APP_TOKEN"
             )
 
 

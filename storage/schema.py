@@ -1,10 +1,20 @@
-"""The complete metadata: importing this module imports every model, for migrations and their drift check."""
+"""The complete metadata: importing this module imports every model, for migrations and their drift check.
+
+`metadata` holds Cadence's own tables, every one scoped by `team_id`. `slack_metadata` holds the tables of
+slack_sdk's installation and OAuth-state stores (see storage/installations.py); migrations create both.
+"""
 
 from __future__ import annotations
 
-from storage import blockers, models, sprint
+from sqlalchemy import MetaData
+
+from storage import blockers, dedup, models, sprint
+from storage.installations import slack_metadata
 from storage.models import Base
 
 metadata = Base.metadata
 
-__all__ = ["blockers", "metadata", "models", "sprint"]
+# Everything Alembic manages, for autogenerate and the drift check.
+ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
+
+__all__ = ["ALL_METADATA", "blockers", "dedup", "metadata", "models", "slack_metadata", "sprint"]

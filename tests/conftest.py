@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from storage import migrate
 from storage.db import Database
-from storage.schema import metadata
+from storage.schema import ALL_METADATA
 from tests.fakeslack import FakeSlack
 from tests.harness import Cadence, FrozenClock, start_cadence
 
@@ -68,7 +68,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 
 def _empty(url: str) -> None:
     database = Database(url)
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    tables = [t.name for m in ALL_METADATA for t in reversed(m.sorted_tables)]
     with database.transaction() as session:
         if database.dialect == "postgresql":
             session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))

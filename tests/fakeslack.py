@@ -85,6 +85,7 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.tokens: dict[str, str] = {}  # token -> team id; any xoxb- token is accepted for `team_id` by default
         self.oauth_grants: dict[str, dict[str, Any]] = {}
+        self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._response_targets: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.RLock()
@@ -499,6 +500,9 @@ class FakeSlack:
         return {"ok": True, "files": shared}
 
     def _api_oauth_v2_access(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if args.get("grant_type") == "refresh_token":
+            grant = self.refresh_grants.pop(args.get("refresh_token") or "", None)
+            return {"ok": True, **grant} if grant is not None else {"ok": False, "error": "invalid_refresh_token"}
         grant = self.oauth_grants.pop(args.get("code") or "", None)
         if grant is None:
             return {"ok": False, "error": "invalid_code"}

@@ -137,14 +137,14 @@ class Cadence:
 
 def start_cadence(fake: FakeSlack, database_url: str, clock: FrozenClock, **setting_overrides: Any) -> Cadence:
     """The real app, wired to `fake` and the database, served over HTTP on a free local port."""
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-        database_url=database_url,
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake.api_url,
+        "database_url": database_url,
         **setting_overrides,
-    )
+    }
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     runtime = Runtime.from_settings(settings, clock=clock)
     executor = TrackingExecutor()
     app = create_app(runtime, listener_executor=executor)

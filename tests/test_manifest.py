@@ -32,3 +32,16 @@ def test_command_descriptions_fit_slack() -> None:
     for command in manifest()["features"]["slash_commands"]:
         assert len(command["description"]) <= 100
         assert len(command.get("usage_hint", "")) <= 100
+
+
+def test_oauth_installs_ask_for_the_manifest_scopes_and_come_back_to_our_redirect() -> None:
+    from bot.oauth import BOT_SCOPES, REDIRECT_PATH
+
+    data = manifest()["oauth_config"]
+    assert list(BOT_SCOPES) == data["scopes"]["bot"]
+    assert [u.split("/", 3)[-1] for u in data["redirect_urls"]] == [REDIRECT_PATH.lstrip("/")]
+
+
+def test_uninstall_events_are_subscribed() -> None:
+    events = manifest()["settings"]["event_subscriptions"]["bot_events"]
+    assert {"app_uninstalled", "tokens_revoked"} <= set(events)

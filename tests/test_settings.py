@@ -81,3 +81,51 @@ def test_cli_help_on_every_command(tmp_path: Path) -> None:
         result = run_cadence(args, {}, tmp_path)
         assert result.returncode == 0, result.stderr
         assert "usage: cadence" in result.stdout
+
+
+MULTI = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "client-secret-1234", "SLACK_SIGNING_SECRET": "s" * 20,
+         "SLACK_STATE_SECRET": "state-secret-123456", "CADENCE_ENCRYPTION_KEY": "Mc2rUw1XzVwKc9Q8cJ7k0pIuQx3zYhGd1cYb2m3n4o8="}
+
+
+@pytest.mark.parametrize("missing", ["SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "CADENCE_ENCRYPTION_KEY",
+                                     "SLACK_SIGNING_SECRET"])
+def test_multi_workspace_mode_names_each_missing_setting(missing: str) -> None:
+    values = {k.lower(): v for k, v in MULTI.items() if k != missing}
+    with pytest.raises(ConfigError, match=f"^{missing} is not set: expected .*many workspaces"):
+        load_settings(_env_file=None, **values).require_slack()
+
+
+def test_multi_workspace_mode_needs_no_bot_token_and_refuses_both() -> None:
+    settings = load_settings(_env_file=None, **{k.lower(): v for k, v in MULTI.items()})
+    settings.require_slack()
+    assert settings.multi_workspace
+    assert settings.workspace_retention_days == 30
+    with pytest.raises(ConfigError, match=r"^SLACK_BOT_TOKEN is set together with SLACK_CLIENT_ID"):
+        load_settings(_env_file=None, slack_bot_token="xoxb-1", **{k.lower(): v for k, v in MULTI.items()}
+                      ).require_slack()
+
+
+def test_serve_in_multi_workspace_mode_without_a_key_is_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in MULTI.items() if k != "CADENCE_ENCRYPTION_KEY"}
+    result = run_cadence(["serve"], env, tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "cadence: CADENCE_ENCRYPTION_KEY is not set: expected a Fernet key from `cadence keys generate` "
+        "(needed to install Cadence in many workspaces)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("SLACK_STATE_SECRET", "short", "SLACK_STATE_SECRET is invalid"),
+        ("CADENCE_ENCRYPTION_KEY", "abc,def", "CADENCE_ENCRYPTION_KEY is invalid: key 1 is not a Fernet key"),
+        ("WORKSPACE_RETENTION_DAYS", "-1", "WORKSPACE_RETENTION_DAYS is invalid"),
+    ],
+)
+def test_invalid_platform_settings_are_one_line(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+    result = run_cadence(["db", "current"], {variable: value}, tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert expected in lines[0]

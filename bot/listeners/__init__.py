@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.commands import SlashCommand
-from bot.listeners import blockers, help, home, sprint
+from bot.listeners import blockers, help, home, sprint, workspaces
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 Job = Callable[["Runtime", datetime], None]
 
-MODULES: tuple[ModuleType, ...] = (help, blockers, sprint, home)
+MODULES: tuple[ModuleType, ...] = (help, blockers, workspaces, sprint, home)
 
 
 def register_all(app: App) -> None:

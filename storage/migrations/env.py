@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from storage.db import make_engine
-from storage.schema import metadata
+from storage.schema import ALL_METADATA
 
 config = context.config
 
@@ -27,7 +27,7 @@ def run_migrations() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=list(ALL_METADATA),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
