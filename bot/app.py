@@ -67,6 +67,12 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     )
 
     @app.middleware
+    def drop_nul_characters(body: dict[str, Any], next: Any) -> Any:
+        # Postgres text cannot hold NUL; nobody means one, so it goes before any listener sees the payload.
+        _drop_nul(body)
+        return next()
+
+    @app.middleware
     def attach_runtime(context: BoltContext, next: Any) -> Any:
         context["runtime"] = runtime
         return next()
@@ -78,6 +84,17 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     errors.register(app)
     register_all(app)
     return app
+
+
+def _drop_nul(node: Any) -> Any:
+    """Remove NUL characters from every string inside a payload, in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = value.replace("\x00", "") if isinstance(value, str) else _drop_nul(value)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            node[index] = value.replace("\x00", "") if isinstance(value, str) else _drop_nul(value)
+    return node
 
 
 def runtime_of(context: BoltContext) -> Runtime:
