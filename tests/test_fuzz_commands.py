@@ -64,11 +64,11 @@ def test_the_fuzzer_notices_a_failure(cadence: Cadence, caplog: pytest.LogCaptur
 
     def fragile(ack, command):  # type: ignore[no-untyped-def]
         ack()
-        if "\x00" in command["text"]:
-            raise ValueError("NUL")
+        if "!!" in command["text"]:
+            raise ValueError("bang")
 
     cadence.app.command("/fragile")(fragile)
     caplog.set_level(logging.INFO)
     answered_without_failing(cadence, "/fragile", "fine", caplog)
     with pytest.raises(AssertionError):
-        answered_without_failing(cadence, "/fragile", "bad\x00", caplog)
+        answered_without_failing(cadence, "/fragile", "bad!!", caplog)
