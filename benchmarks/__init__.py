@@ -1,1 +1,1 @@
-"""Benchmarks: `python -m benchmarks.<name>` prints numbers."""
+"""Benchmarks run on demand (`python -m benchmarks.<name>`); they print numbers and assert nothing about time."""

@@ -130,6 +130,17 @@ def sprint_named(session: Session, *, team_id: str, channel_id: str, name: str) 
     return found
 
 
+def previous_sprint(session: Session, *, sprint: Sprint) -> Sprint | None:
+    """The channel's sprint that started before this one, if any."""
+    return session.scalar(
+        select(Sprint)
+        .where(Sprint.team_id == sprint.team_id, Sprint.channel_id == sprint.channel_id, Sprint.id != sprint.id,
+               Sprint.started_at <= sprint.started_at)
+        .order_by(Sprint.started_at.desc(), Sprint.id.desc())
+        .limit(1)
+    )
+
+
 def sprint_on(session: Session, *, team_id: str, channel_id: str, day: date) -> Sprint | None:
     """The channel's sprint that `day` falls in, the newest when several do."""
     return session.scalar(

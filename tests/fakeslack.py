@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -87,6 +88,7 @@ class FakeSlack:
         self.oauth_grants: dict[str, dict[str, Any]] = {}
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.latency: dict[str, float] = {}  # method -> seconds each call takes, like a slow Slack
         self._response_targets: dict[str, tuple[str, str] | None] = {}
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
@@ -265,6 +267,8 @@ class FakeSlack:
             else:
                 self._send_json(request, 200, {"ok": False, "error": failure.error}, headers)
             return
+        if self.latency.get(method):
+            time.sleep(self.latency[method])
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             self._send_json(request, 200, {"ok": False, "error": "unknown_method"})
@@ -442,11 +446,24 @@ class FakeSlack:
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user}
 
+    def _api_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        members = list(self.users.values())
+        start = int(args.get("cursor") or 0)
+        limit = max(1, min(int(args.get("limit") or 200), 1000))
+        page = members[start:start + limit]
+        cursor = str(start + limit) if start + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+
     def _api_usergroups_users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         users = self.usergroups.get(args.get("usergroup") or "")
         if users is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": users}
+
+    def _api_usergroups_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        groups = [{"id": gid, "handle": gid.lower(), "name": gid, "user_count": len(users)}
+                  for gid, users in self.usergroups.items()]
+        return {"ok": True, "usergroups": groups}
 
     def _open_view(self, view: Any, *, kind: str, view_id: str | None = None) -> dict[str, Any]:
         problems = view_problems(view)

@@ -76,6 +76,7 @@ class TrackingExecutor(ThreadPoolExecutor):
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # a storm of simultaneous clicks must queue, not be reset (gunicorn's backlog is 2048)
 
 
 class _QuietHandler(WSGIRequestHandler):

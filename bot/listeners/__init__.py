@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.commands import SlashCommand
-from bot.listeners import blockers, help, home, sprint, workspaces
+from bot.listeners import blockers, help, home, poker, polls, sprint, standup, workspaces
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 Job = Callable[["Runtime", datetime], None]
 
-MODULES: tuple[ModuleType, ...] = (help, blockers, workspaces, sprint, home)
+MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, sprint, workspaces, home)
 
 
 def register_all(app: App) -> None:

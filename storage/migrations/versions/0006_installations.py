@@ -5,7 +5,7 @@ than by `create_tables()` at run time; their token columns are wide enough for F
 records Events API deliveries so that retries are not applied twice.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

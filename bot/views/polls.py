@@ -1,0 +1,152 @@
+"""Quick polls in Block Kit: the poll message with live counts, the create modal, and private notes to voters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import CheckboxesElement, InputBlock, Option, PlainTextInputElement
+from slack_sdk.models.views import View
+
+from bot.views.common import Block, actions, button, context, escape, fallback_text, fit_message, section
+from ceremonies import polls
+from storage.polls import PollState
+
+CREATE = "poll.create"
+VOTE = "poll.vote"  # each option's button is `poll.vote.<index>`
+CLEAR = "poll.clear"
+CLOSE = "poll.close"
+QUESTION_BLOCK = "poll.question"
+OPTIONS_BLOCK = "poll.options"
+FLAGS_BLOCK = "poll.flags"
+CLOSE_AFTER_BLOCK = "poll.close_after"
+MULTI = "multi"
+ANONYMOUS = "anonymous"
+BAR_WIDTH = 10
+
+
+def vote_action_id(index: int) -> str:
+    return f"{VOTE}.{index}"
+
+
+def vote_value(poll_id: int, option_id: int) -> str:
+    return f"{poll_id}:{option_id}"
+
+
+def parse_vote_value(value: str) -> tuple[int, int]:
+    poll_id, option_id = value.split(":")[:2]
+    return int(poll_id), int(option_id)
+
+
+def _bar(votes: int, voters: int) -> str:
+    filled = round(BAR_WIDTH * votes / voters) if voters else 0
+    return "▓" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def _when(moment: datetime) -> str:
+    stamp = int(moment.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def poll_message(state: PollState) -> tuple[str, list[Block]]:
+    """The poll with live counts (and voters' names unless anonymous); closed, the final result without buttons."""
+    tally = state.tally
+    blocks: list[Block] = [section(f":bar_chart: *{escape(state.question)}*")]
+    about = [f"by <@{state.creator_id}>"]
+    if state.anonymous:
+        about.append(":bust_in_silhouette: anonymous")
+    about.append("several choices allowed" if state.multi else "one choice")
+    if state.closes_at is not None and not state.closed:
+        about.append("closes " + _when(state.closes_at))
+    blocks.append(context(" · ".join(about)))
+    for index, (option, option_id) in enumerate(zip(tally.options, state.option_ids, strict=True)):
+        share = polls.percent(option.votes, tally.voters)
+        line = f"*{escape(option.text)}*\n`{_bar(option.votes, tally.voters)}` {option.votes} ({share}%)"
+        if option.voters:
+            line += "\n" + ", ".join(f"<@{u}>" for u in option.voters)
+        accessory = None if state.closed else button(option.text, vote_action_id(index),
+                                                      vote_value(state.poll_id, option_id))
+        blocks.append(section(line, accessory=accessory))
+    people = f"{tally.voters} {'person' if tally.voters == 1 else 'people'} voted"
+    if state.closed:
+        leaders = tally.leaders
+        result = (
+            "No votes." if not leaders
+            else f"Result: *{escape(', '.join(leaders))}*" + (" (tie)" if len(leaders) > 1 else "")
+        )
+        blocks.append(section(f":lock: Poll closed · {people}. {result}"))
+        text = f"Poll closed: {state.question} — {people}"
+    else:
+        blocks.append(context(people))
+        value = str(state.poll_id)
+        blocks.append(actions(button("Withdraw my vote", CLEAR, value), button("Close poll", CLOSE, value),
+                              block_id="poll.controls"))
+        text = f"Poll: {state.question} — {people}"
+    return fallback_text(text), fit_message(blocks)
+
+
+def your_choices(choices: list[str], *, anonymous: bool) -> str:
+    """The private note after voting."""
+    if not choices:
+        return "You have no vote in this poll now."
+    listed = ", ".join(f"*{escape(c)}*" for c in choices)
+    note = " Your vote is anonymous: nobody, not even the poll's creator, can see it." if anonymous else ""
+    return f"You voted for {listed}.{note}"
+
+
+def create_modal(channel_id: str) -> dict[str, Any]:
+    """The modal `/poll` opens without arguments."""
+    flags = [
+        Option(text="Allow several choices per person", value=MULTI),
+        Option(text="Anonymous: nobody sees who voted for what", value=ANONYMOUS),
+    ]
+    view = View(
+        type="modal",
+        callback_id=CREATE,
+        title="Quick poll",
+        submit="Post poll",
+        close="Cancel",
+        private_metadata=channel_id,
+        blocks=[
+            InputBlock(
+                block_id=QUESTION_BLOCK,
+                label="Question",
+                element=PlainTextInputElement(action_id=QUESTION_BLOCK, max_length=polls.QUESTION_MAX_LENGTH),
+            ),
+            InputBlock(
+                block_id=OPTIONS_BLOCK,
+                label=f"Options, one per line ({polls.OPTIONS_MIN} to {polls.OPTIONS_MAX})",
+                element=PlainTextInputElement(action_id=OPTIONS_BLOCK, multiline=True, max_length=1000),
+            ),
+            InputBlock(block_id=FLAGS_BLOCK, label="Settings", optional=True,
+                       element=CheckboxesElement(action_id=FLAGS_BLOCK, options=flags)),
+            InputBlock(
+                block_id=CLOSE_AFTER_BLOCK,
+                label="Close automatically after",
+                optional=True,
+                hint="e.g. 30m, 2h or 1d; leave empty to close it yourself.",
+                element=PlainTextInputElement(action_id=CLOSE_AFTER_BLOCK, max_length=20),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def _state(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return ((view.get("state") or {}).get("values") or {}).get(block_id, {}).get(block_id, {})
+
+
+def parse_create(view: dict[str, Any]) -> dict[str, Any]:
+    flags = {o.get("value") for o in _state(view, FLAGS_BLOCK).get("selected_options") or []}
+    return {
+        "channel_id": view.get("private_metadata") or "",
+        "question": _state(view, QUESTION_BLOCK).get("value") or "",
+        "options": (_state(view, OPTIONS_BLOCK).get("value") or "").splitlines(),
+        "multi": MULTI in flags,
+        "anonymous": ANONYMOUS in flags,
+        "close_after": (_state(view, CLOSE_AFTER_BLOCK).get("value") or "").strip(),
+    }
+
+
+def usage_lines() -> tuple[str, ...]:
+    return (polls.USAGE, "/poll", "/poll help")

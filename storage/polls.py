@@ -1,0 +1,288 @@
+"""Quick polls, their options and votes, as rows.
+
+A vote row is unique per (poll, voter, option). In an anonymous poll the voter column holds a keyed hash of the
+person (never their user id), so each person still votes once and nothing stored names them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceremonies import polls
+from ceremonies.errors import NotAllowed, NotFound
+from storage.models import SLACK_ID_LENGTH, Base
+from storage.poker import TS_LENGTH, _upsert
+
+VOTER_LENGTH = 64  # a user id, or the hex SHA-256 keyed hash of one in anonymous polls
+
+
+class Poll(Base):
+    """A quick poll posted in a channel."""
+
+    __tablename__ = "polls"
+    __table_args__ = (Index("ix_polls_team_channel", "team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    creator_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    question: Mapped[str] = mapped_column(String(polls.QUESTION_MAX_LENGTH))
+    multi: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    closes_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    message_ts: Mapped[str | None] = mapped_column(String(TS_LENGTH))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    rendered_version: Mapped[int] = mapped_column(Integer, default=0)
+    render_lease_until: Mapped[datetime | None]
+
+
+class PollOption(Base):
+    __tablename__ = "poll_options"
+    __table_args__ = (UniqueConstraint("poll_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(polls.OPTION_MAX_LENGTH))
+
+
+class PollVote(Base):
+    __tablename__ = "poll_votes"
+    __table_args__ = (UniqueConstraint("poll_id", "voter", "option_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"))
+    option_id: Mapped[int] = mapped_column(ForeignKey("poll_options.id", ondelete="CASCADE"))
+    voter: Mapped[str] = mapped_column(String(VOTER_LENGTH))
+    voted_at: Mapped[datetime]
+
+
+@dataclass(frozen=True)
+class PollState:
+    """Everything the poll's message shows, read in one transaction."""
+
+    poll_id: int
+    team_id: str
+    channel_id: str
+    creator_id: str
+    question: str
+    multi: bool
+    anonymous: bool
+    closes_at: datetime | None
+    closed: bool
+    message_ts: str | None
+    option_ids: tuple[int, ...]
+    tally: polls.Tally
+    version: int
+
+
+def voter_key(*, secret: str, team_id: str, poll_id: int, user_id: str, anonymous: bool) -> str:
+    """What a vote row stores for its voter: the user id, or in anonymous polls a keyed hash nobody can reverse."""
+    if not anonymous:
+        return user_id
+    message = f"{team_id}:{poll_id}:{user_id}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def create_poll(
+    session: Session, *, team_id: str, channel_id: str, creator_id: str, draft: polls.PollDraft, now: datetime
+) -> Poll:
+    poll = Poll(
+        team_id=team_id,
+        channel_id=channel_id,
+        creator_id=creator_id,
+        question=draft.question,
+        multi=draft.multi,
+        anonymous=draft.anonymous,
+        created_at=now,
+        closes_at=draft.closes_at(now),
+        version=1,
+        rendered_version=0,
+    )
+    session.add(poll)
+    session.flush()
+    for position, text in enumerate(draft.options):
+        session.add(PollOption(team_id=team_id, poll_id=poll.id, position=position, text=text))
+    session.flush()
+    return poll
+
+
+def set_message_ts(session: Session, *, team_id: str, poll_id: int, ts: str) -> None:
+    session.execute(
+        update(Poll)
+        .where(Poll.team_id == team_id, Poll.id == poll_id)
+        .values(message_ts=ts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get_poll(session: Session, *, team_id: str, poll_id: int, lock: bool = False) -> Poll:
+    query = select(Poll).where(Poll.team_id == team_id, Poll.id == poll_id).execution_options(populate_existing=True)
+    poll = session.scalar(query.with_for_update() if lock else query)
+    if poll is None:
+        raise NotFound("That poll no longer exists.")
+    return poll
+
+
+def vote(
+    session: Session, *, team_id: str, poll_id: int, option_id: int, voter: str, now: datetime
+) -> bool:
+    """Choose an option; in a single-choice poll this replaces the voter's earlier choice. False: nothing changed."""
+    poll = get_poll(session, team_id=team_id, poll_id=poll_id, lock=True)
+    if poll.closed_at is not None:
+        raise NotAllowed("This poll is closed.")
+    option = session.scalar(
+        select(PollOption.id).where(
+            PollOption.team_id == team_id, PollOption.poll_id == poll_id, PollOption.id == option_id
+        )
+    )
+    if option is None:
+        raise NotFound("That option is not part of this poll.")
+    removed = []
+    if not poll.multi:
+        removed = list(
+            session.scalars(
+                delete(PollVote)
+                .where(
+                    PollVote.team_id == team_id,
+                    PollVote.poll_id == poll_id,
+                    PollVote.voter == voter,
+                    PollVote.option_id != option_id,
+                )
+                .returning(PollVote.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    added = session.execute(
+        _upsert(session)(PollVote)
+        .values(team_id=team_id, poll_id=poll_id, option_id=option_id, voter=voter, voted_at=now)
+        .on_conflict_do_nothing(index_elements=["poll_id", "voter", "option_id"])
+        .returning(PollVote.id)
+    ).scalar_one_or_none()
+    changed = bool(removed) or added is not None
+    if changed:
+        poll.version = poll.version + 1
+    return changed
+
+
+def clear_votes(session: Session, *, team_id: str, poll_id: int, voter: str) -> bool:
+    """Withdraw all of a voter's choices. False: there were none."""
+    poll = get_poll(session, team_id=team_id, poll_id=poll_id, lock=True)
+    if poll.closed_at is not None:
+        raise NotAllowed("This poll is closed.")
+    removed = list(
+        session.scalars(
+            delete(PollVote)
+            .where(PollVote.team_id == team_id, PollVote.poll_id == poll_id, PollVote.voter == voter)
+            .returning(PollVote.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if removed:
+        poll.version = poll.version + 1
+    return bool(removed)
+
+
+def choices_of(session: Session, *, team_id: str, poll_id: int, voter: str) -> list[str]:
+    """The option texts a voter has chosen, in the poll's order."""
+    return list(
+        session.scalars(
+            select(PollOption.text)
+            .join(PollVote, PollVote.option_id == PollOption.id)
+            .where(PollVote.team_id == team_id, PollVote.poll_id == poll_id, PollVote.voter == voter)
+            .order_by(PollOption.position)
+        )
+    )
+
+
+def close(session: Session, *, team_id: str, poll_id: int, now: datetime, user_id: str | None = None) -> bool:
+    """Close the poll (by its creator, or by the clock when `user_id` is None). False: it was closed already."""
+    poll = get_poll(session, team_id=team_id, poll_id=poll_id, lock=True)
+    if user_id is not None:
+        polls.check_may_close(user_id=user_id, creator_id=poll.creator_id)
+    if poll.closed_at is not None:
+        return False
+    poll.closed_at = now
+    poll.version = poll.version + 1
+    return True
+
+
+def due_to_close(session: Session, *, now: datetime, limit: int = 100) -> list[tuple[str, int]]:
+    """(team_id, poll id) of open polls whose closing time has come."""
+    rows = session.execute(
+        select(Poll.team_id, Poll.id)
+        .where(Poll.closed_at.is_(None), Poll.closes_at.is_not(None), Poll.closes_at <= now)
+        .order_by(Poll.closes_at)
+        .limit(limit)
+    )
+    return [(team_id, poll_id) for team_id, poll_id in rows]
+
+
+def poll_state(session: Session, *, team_id: str, poll_id: int) -> PollState:
+    """The poll as its message should show it now."""
+    version = session.scalar(select(Poll.version).where(Poll.team_id == team_id, Poll.id == poll_id))
+    poll = get_poll(session, team_id=team_id, poll_id=poll_id)
+    if version is None:
+        raise NotFound("That poll no longer exists.")
+    options = list(
+        session.scalars(
+            select(PollOption)
+            .where(PollOption.team_id == team_id, PollOption.poll_id == poll_id)
+            .order_by(PollOption.position)
+        )
+    )
+    votes = session.execute(
+        select(PollVote.option_id, PollVote.voter)
+        .where(PollVote.team_id == team_id, PollVote.poll_id == poll_id)
+        .order_by(PollVote.voted_at, PollVote.id)
+    ).all()
+    by_option: dict[int, list[str]] = {o.id: [] for o in options}
+    for option_id, voter in votes:
+        by_option.setdefault(option_id, []).append(voter)
+    tally = polls.Tally(
+        options=tuple(
+            polls.OptionTally(
+                text=o.text,
+                votes=len(by_option[o.id]),
+                voters=() if poll.anonymous else tuple(by_option[o.id]),
+            )
+            for o in options
+        ),
+        voters=len({voter for _option, voter in votes}),
+    )
+    return PollState(
+        poll_id=poll.id,
+        team_id=team_id,
+        channel_id=poll.channel_id,
+        creator_id=poll.creator_id,
+        question=poll.question,
+        multi=poll.multi,
+        anonymous=poll.anonymous,
+        closes_at=poll.closes_at,
+        closed=poll.closed_at is not None,
+        message_ts=poll.message_ts,
+        option_ids=tuple(o.id for o in options),
+        tally=tally,
+        version=version,
+    )
+
+
+def option_texts(session: Session, *, team_id: str, poll_id: int) -> Sequence[str]:
+    return list(
+        session.scalars(
+            select(PollOption.text)
+            .where(PollOption.team_id == team_id, PollOption.poll_id == poll_id)
+            .order_by(PollOption.position)
+        )
+    )
