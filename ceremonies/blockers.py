@@ -107,7 +107,7 @@ def clean_note(raw: str | None) -> str:
 def parse_blocker_id(raw: str) -> int:
     """`12` or `#12` as a blocker id."""
     value = raw.strip().removeprefix("#")
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise InvalidInput(f"`{raw[:30]}` is not a blocker number; use the number `/blocker list` shows, e.g. `12`.")
     return int(value)
 

@@ -62,6 +62,8 @@ def test_blocker_numbers_accept_a_hash_and_refuse_words() -> None:
     assert rules.parse_blocker_id("#12") == 12
     with pytest.raises(InvalidInput, match="not a blocker number"):
         rules.parse_blocker_id("twelve")
+    with pytest.raises(InvalidInput, match="not a blocker number"):
+        rules.parse_blocker_id("²")  # a digit to str.isdigit(), not to int() (found by the command fuzzer)
 
 
 # -- working-time aging (2026-12-04 is a Friday) --------------------------------------------------------------------
