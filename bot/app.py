@@ -16,11 +16,12 @@ GUARD_ARGS = ("ack", "body", "context")
 
 
 def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
-    """`listener`, with any failure after its ack() handed to the global error handler instead of raised.
+    """`listener`, with any failure handed to the global error handler instead of raised.
 
     Bolt clears the acknowledgement when an acknowledged listener raises, so the request would wait out Slack's
-    3 seconds and answer 404 although the listener had acknowledged. Failures before the ack still reach Bolt, which
-    answers 500 and calls the same handler.
+    3 seconds and answer 404 although the listener had acknowledged; and a listener failing before its ack gets a
+    500, which Slack shows as an error of its own. Instead, a failure is acknowledged (if it was not yet) and the
+    person is told in one ephemeral line by the global handler.
     """
     names = inspect.getfullargspec(inspect.unwrap(listener)).args
     extra = [name for name in GUARD_ARGS if name not in names]
@@ -30,7 +31,7 @@ def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
             return listener(**{name: kwargs[name] for name in names})
         except Exception as error:
             if kwargs["ack"].response is None:
-                raise
+                kwargs["ack"]()
             errors.handle_error(error, kwargs["body"], kwargs["context"])
             return None
 

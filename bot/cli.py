@@ -75,6 +75,61 @@ def cmd_db_current(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    """Write a sprint's report: Markdown, CSV or JSON of the figures, or the PNG chart."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from bot import charts, reports
+    from ceremonies.errors import CadenceError
+    from storage import sprint as sprints
+    from storage import sprint_figures
+    from storage.db import Database
+    from storage.models import Person
+
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as session:
+            query = select(sprints.Sprint.team_id).where(sprints.Sprint.channel_id == args.team).distinct()
+            if args.workspace:
+                query = query.where(sprints.Sprint.team_id == args.workspace)
+            workspaces = list(session.scalars(query))
+            if len(workspaces) != 1:
+                problem = "no sprint in that channel" if not workspaces else "that channel is in several workspaces"
+                print(f"cadence: {problem}; check --team (a channel id such as C0123) or give --workspace", file=sys.stderr)
+                return 2
+            try:
+                sprint = sprints.sprint_named(session, team_id=workspaces[0], channel_id=args.team, name=args.sprint)
+            except CadenceError as error:
+                print(f"cadence: {error}", file=sys.stderr)
+                return 2
+            summary = sprint_figures.summary(session, sprint=sprint, now=datetime.now(UTC))
+            names = {p.user_id: p.display_name for p in session.scalars(
+                select(Person).where(Person.team_id == sprint.team_id))}
+    finally:
+        database.dispose()
+
+    def name_of(user_id: str) -> str:
+        return names.get(user_id, user_id)
+
+    if args.format == "png":
+        content: bytes = charts.burn_up_png(summary)
+    elif args.format == "md":
+        content = reports.to_markdown(summary).encode()
+    elif args.format == "csv":
+        content = reports.to_csv(summary, name_of).encode()
+    else:
+        content = reports.to_json(summary, name_of).encode()
+    if args.out:
+        with open(args.out, "wb") as out:
+            out.write(content)
+        print(f"wrote {args.out}")
+    elif args.format == "png":
+        print("cadence: a PNG needs --out FILE", file=sys.stderr)
+        return 2
+    else:
+        sys.stdout.write(content.decode())
 def cmd_workspace_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write everything stored for a workspace as JSON (tokens left out; anonymous authors stay hashed)."""
     from bot.export import export_json
@@ -193,6 +248,13 @@ def build_parser() -> argparse.ArgumentParser:
     current = db_commands.add_parser("current", help=_summary(cmd_db_current), description=_summary(cmd_db_current))
     current.set_defaults(handler=cmd_db_current)
 
+    report = commands.add_parser("report", help=_summary(cmd_report), description=_summary(cmd_report))
+    report.add_argument("--team", required=True, help="the team channel's id, e.g. C0123ABCD")
+    report.add_argument("--sprint", required=True, help='the sprint\'s name, e.g. "Sprint 14"')
+    report.add_argument("--format", choices=["md", "csv", "json", "png"], default="md", help="default: md")
+    report.add_argument("--out", help="write to this file instead of standard output (required for png)")
+    report.add_argument("--workspace", help="the Slack workspace id, when the channel id is not enough")
+    report.set_defaults(handler=cmd_report)
     workspace = commands.add_parser(
         "workspace", help="export or delete a workspace's data", description="Export or delete a workspace's data."
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
@@ -53,11 +53,24 @@ class PromptContext:
     local_date: date
 
 
+@dataclass(frozen=True)
+class HomeContext:
+    """Whose App Home is being built, and when."""
+
+    team_id: str
+    user_id: str
+    now: datetime
+
+
 AnswerListener = Callable[["Runtime", WebClient, StandupAnswerRecorded], None]
 PromptSection = Callable[["Runtime", PromptContext], Blocks]
+HomeSection = Callable[["Runtime", HomeContext], Blocks]
+TeamFinder = Callable[["Runtime", HomeContext], set[str]]
 
 _answer_listeners: list[AnswerListener] = []
 _prompt_sections: list[PromptSection] = []
+_home_sections: list[HomeSection] = []
+_team_finders: list[TeamFinder] = []
 
 
 def on_standup_answer(listener: AnswerListener) -> None:
@@ -68,6 +81,42 @@ def on_standup_answer(listener: AnswerListener) -> None:
 def add_prompt_section(provider: PromptSection) -> None:
     if provider not in _prompt_sections:
         _prompt_sections.append(provider)
+
+
+def add_home_section(provider: HomeSection) -> None:
+    """A ceremony's part of a person's App Home (today's stand-up, votes waiting, blockers, action items...)."""
+    if provider not in _home_sections:
+        _home_sections.append(provider)
+
+
+def add_team_finder(finder: TeamFinder) -> None:
+    """A ceremony telling which team channels a person belongs to (for the sprint health on their Home)."""
+    if finder not in _team_finders:
+        _team_finders.append(finder)
+
+
+def home_sections(runtime: Runtime, context: HomeContext) -> Blocks:
+    """Every ceremony's blocks for a person's Home, in registration order."""
+    blocks: Blocks = []
+    for provider in list(_home_sections):
+        try:
+            blocks.extend(provider(runtime, context))
+        except Exception:
+            log.exception("home section %s failed", provider.__qualname__,
+                          extra={"team": context.team_id, "user": context.user_id})
+    return blocks
+
+
+def teams_of(runtime: Runtime, context: HomeContext) -> set[str]:
+    """The team channels a person belongs to, by every ceremony's account."""
+    channels: set[str] = set()
+    for finder in list(_team_finders):
+        try:
+            channels |= finder(runtime, context)
+        except Exception:
+            log.exception("team finder %s failed", finder.__qualname__,
+                          extra={"team": context.team_id, "user": context.user_id})
+    return channels
 
 
 def standup_answer_recorded(runtime: Runtime, client: WebClient, event: StandupAnswerRecorded) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from storage import blockers, dedup, models, poker, polls, retro, standup
+from storage import blockers, dedup, models, poker, polls, retro, sprint, standup
 from storage.installations import slack_metadata
 from storage.models import Base
 
@@ -17,4 +17,7 @@ metadata = Base.metadata
 # Everything Alembic manages, for autogenerate and the drift check.
 ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
 
-__all__ = ["ALL_METADATA", "blockers", "dedup", "metadata", "models", "poker", "polls", "retro", "slack_metadata", "standup"]
+__all__ = [
+    "ALL_METADATA", "blockers", "dedup", "metadata", "models", "poker", "polls", "retro", "slack_metadata", "sprint",
+    "standup",
+]

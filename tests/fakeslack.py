@@ -617,3 +617,8 @@ class FakeSlack:
         if grant is None:
             return {"ok": False, "error": "invalid_code"}
         return {"ok": True, **grant}
+
+
+def text_of(payload: Any) -> str:
+    """Every text a person reads in a message, response or view payload, one per line."""
+    return "\n".join(_texts(payload))

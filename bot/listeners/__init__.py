@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.commands import SlashCommand
-from bot.listeners import blockers, help, poker, polls, retro, standup, workspaces
+from bot.listeners import blockers, help, home, poker, polls, retro, sprint, standup, workspaces
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 Job = Callable[["Runtime", datetime], None]
 
-MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, retro, workspaces)
+MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, retro, sprint, workspaces, home)
 
 
 def register_all(app: App) -> None:

@@ -22,6 +22,7 @@ from ceremonies import poker
 from ceremonies.errors import InvalidInput, NotFound
 from storage import claims
 from storage import poker as store
+from storage import sprint as sprints
 
 log = logging.getLogger("cadence.poker")
 
@@ -291,7 +292,13 @@ def _decide(runtime: Runtime, client: WebClient, *, team_id: str, story_id: int,
     with runtime.db.transaction() as session:
         decision = store.decide(session, team_id=team_id, story_id=story_id, round=round, user_id=user_id,
                                 estimate=estimate, now=runtime.now())
-        session_id = store.story_state(session, team_id=team_id, story_id=story_id).session_id
+        state = store.story_state(session, team_id=team_id, story_id=story_id)
+        session_id = state.session_id
+        points = state.deck.points(estimate) if decision.decided and estimate is not None else None
+        if points is not None:
+            # An accepted estimate is the sprint's: committed before it starts, a scope change after.
+            sprints.add_story(session, team_id=team_id, channel_id=state.channel_id, key=state.key,
+                              title=state.title, points=points, by=user_id, now=runtime.now(), source="poker")
     if not decision.decided:
         return
     refresh_story(runtime, client, team_id=team_id, story_id=story_id)

@@ -72,8 +72,8 @@ def handle_retro_command(ack: Ack, command: dict, client: WebClient, context: Bo
         ack(text=f"{len(lines)} open action items", blocks=views.actions_list_blocks(lines, channel_id=channel_id),
             response_type="ephemeral")
     elif subcommand == "export":
+        ack()
         board_id = _board_id_argument(rest)
-        ack(text="Exporting the retro board as Markdown…", response_type="ephemeral")
         export_board(runtime, client, team_id=team_id, channel_id=channel_id, board_id=board_id)
     else:
         problem = f"I don't know `{subcommand[:50]}`."
@@ -90,7 +90,7 @@ def _board_id_argument(text: str) -> int | None:
     text = text.strip().lstrip("#")
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise InvalidInput("Give the board's number, e.g. `/retro export 12`, or nothing for the latest board.")
     return int(text)
 

@@ -1,0 +1,19 @@
+"""The App Home tab: a person's day across every ceremony."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.views.common import VIEW_BLOCK_LIMIT, Block, context, divider, header, section
+
+EMPTY = "Nothing is waiting for you. :sunny:"
+
+
+def home_view(sections: list[Block], *, updated: str) -> dict[str, Any]:
+    """The Home tab from the ceremonies' sections; within Slack's 100 blocks."""
+    blocks = [header("Your day in Cadence"), context(f"Updated {updated} · `/cadence help` lists every command")]
+    blocks.append(divider())
+    blocks.extend(sections or [section(EMPTY)])
+    if len(blocks) > VIEW_BLOCK_LIMIT:
+        blocks = [*blocks[: VIEW_BLOCK_LIMIT - 1], context("…more than fits here; see the ceremonies' commands.")]
+    return {"type": "home", "blocks": blocks}

@@ -1,0 +1,342 @@
+"""Sprints and their stories: what was committed, what changed, what got done."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from ceremonies import sprint as domain
+from ceremonies.errors import InvalidInput, NotFound
+from storage.models import SLACK_ID_LENGTH, Base
+
+
+class Sprint(Base):
+    """A team channel's sprint. At most one per channel is running (ended_at is null)."""
+
+    __tablename__ = "sprints"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", "name"),
+        Index("ix_sprints_running", "team_id", "channel_id", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    name: Mapped[str] = mapped_column(String(domain.SPRINT_NAME_LENGTH))
+    goal: Mapped[str] = mapped_column(String(domain.SPRINT_GOAL_LENGTH), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+
+    def info(self) -> domain.SprintInfo:
+        return domain.SprintInfo(
+            name=self.name,
+            goal=self.goal,
+            starts_on=self.starts_on,
+            ends_on=self.ends_on,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            facilitator_id=self.started_by,
+        )
+
+
+class SprintStory(Base):
+    """A story of a sprint, or of the channel's next sprint while `sprint_id` is null."""
+
+    __tablename__ = "sprint_stories"
+    __table_args__ = (Index("ix_sprint_stories_sprint", "team_id", "channel_id", "sprint_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    sprint_id: Mapped[int | None] = mapped_column(ForeignKey("sprints.id", ondelete="CASCADE"))
+    key: Mapped[str | None] = mapped_column(String(domain.STORY_KEY_LENGTH))
+    title: Mapped[str] = mapped_column(String(domain.STORY_TITLE_LENGTH), default="")
+    points: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16))
+    committed: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+
+    def story(self) -> domain.Story:
+        return domain.Story(
+            key=self.key or "",
+            title=self.title,
+            points=self.points,
+            added_at=self.added_at,
+            added_by=self.added_by,
+            committed=self.committed,
+            removed_at=self.removed_at,
+            removed_by=self.removed_by,
+            completed_at=self.completed_at,
+            completed_by=self.completed_by,
+        )
+
+
+def running_sprint(session: Session, *, team_id: str, channel_id: str) -> Sprint | None:
+    """The channel's sprint that has not ended, if any."""
+    return session.scalar(
+        select(Sprint).where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.ended_at.is_(None))
+    )
+
+
+def running_sprints(session: Session, *, team_id: str | None = None) -> list[Sprint]:
+    """Every running sprint (of one workspace, or of all)."""
+    query = select(Sprint).where(Sprint.ended_at.is_(None))
+    if team_id is not None:
+        query = query.where(Sprint.team_id == team_id)
+    return list(session.scalars(query.order_by(Sprint.id)))
+
+
+def running_sprints_in(session: Session, *, team_id: str, channel_ids: set[str]) -> list[Sprint]:
+    """The running sprints of these team channels."""
+    if not channel_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Sprint)
+            .where(Sprint.team_id == team_id, Sprint.channel_id.in_(channel_ids), Sprint.ended_at.is_(None))
+            .order_by(Sprint.channel_id)
+        )
+    )
+
+
+def channels_of(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """Team channels whose sprints this person started or added stories to."""
+    started = select(Sprint.channel_id).where(Sprint.team_id == team_id, Sprint.started_by == user_id)
+    added = select(SprintStory.channel_id).where(SprintStory.team_id == team_id, SprintStory.added_by == user_id)
+    return set(session.scalars(started.union(added)))
+
+
+def sprint_named(session: Session, *, team_id: str, channel_id: str, name: str) -> Sprint:
+    """The channel's sprint with this name (case-insensitive)."""
+    found = session.scalar(
+        select(Sprint).where(
+            Sprint.team_id == team_id, Sprint.channel_id == channel_id, func.lower(Sprint.name) == name.lower()
+        )
+    )
+    if found is None:
+        raise NotFound(f"there is no sprint called “{name}” in this channel.")
+    return found
+
+
+def previous_sprint(session: Session, *, sprint: Sprint) -> Sprint | None:
+    """The channel's sprint that started before this one, if any."""
+    return session.scalar(
+        select(Sprint)
+        .where(Sprint.team_id == sprint.team_id, Sprint.channel_id == sprint.channel_id, Sprint.id != sprint.id,
+               Sprint.started_at <= sprint.started_at)
+        .order_by(Sprint.started_at.desc(), Sprint.id.desc())
+        .limit(1)
+    )
+
+
+def sprint_on(session: Session, *, team_id: str, channel_id: str, day: date) -> Sprint | None:
+    """The channel's sprint that `day` falls in, the newest when several do."""
+    return session.scalar(
+        select(Sprint)
+        .where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.starts_on <= day, Sprint.ends_on >= day)
+        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
+        .limit(1)
+    )
+
+
+def start_sprint(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    plan: domain.SprintPlan,
+    timezone: str,
+    starts_on: date,
+    by: str,
+    now: datetime,
+) -> Sprint:
+    """Start a sprint; stories estimated since the last one ended become its committed stories."""
+    current = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    if current is not None:
+        raise InvalidInput(f"“{current.name}” is still running here; end it with `/sprint end` first.")
+    taken = session.scalar(
+        select(Sprint.id).where(
+            Sprint.team_id == team_id, Sprint.channel_id == channel_id, func.lower(Sprint.name) == plan.name.lower()
+        )
+    )
+    if taken is not None:
+        raise InvalidInput(f"this channel already had a sprint called “{plan.name}”; pick another name.")
+    sprint = Sprint(
+        team_id=team_id,
+        channel_id=channel_id,
+        name=plan.name,
+        goal=plan.goal,
+        timezone=timezone,
+        starts_on=starts_on,
+        ends_on=plan.ends_on,
+        started_at=now,
+        started_by=by,
+    )
+    session.add(sprint)
+    session.flush()
+    for story in session.scalars(
+        select(SprintStory).where(
+            SprintStory.team_id == team_id, SprintStory.channel_id == channel_id, SprintStory.sprint_id.is_(None)
+        )
+    ):
+        story.sprint_id = sprint.id
+        story.committed = True
+    session.flush()
+    return sprint
+
+
+def end_sprint(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> Sprint:
+    """End the channel's running sprint."""
+    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    if sprint is None:
+        raise NotFound("no sprint is running in this channel. Start one with `/sprint start`.")
+    sprint.ended_at = now
+    sprint.ended_by = by
+    session.flush()
+    return sprint
+
+
+def add_story(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    key: str | None,
+    title: str,
+    points: float,
+    by: str,
+    now: datetime,
+    source: str,
+) -> SprintStory:
+    """Add an estimated story to the running sprint (a scope change) or, with none running, to the next one.
+
+    A story already in that sprint (same key, or same title without a key) gets the new estimate instead.
+    """
+    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    sprint_id = sprint.id if sprint is not None else None
+    existing = _story(session, team_id=team_id, channel_id=channel_id, sprint_id=sprint_id, key=key, title=title)
+    if existing is not None and existing.removed_at is None:
+        existing.points = points
+        session.flush()
+        return existing
+    story = SprintStory(
+        team_id=team_id,
+        channel_id=channel_id,
+        sprint_id=sprint_id,
+        key=key,
+        title=title[: domain.STORY_TITLE_LENGTH],
+        points=points,
+        source=source,
+        committed=sprint is None or not domain.is_scope_change(sprint_started_at=sprint.started_at, added_at=now),
+        added_at=now,
+        added_by=by,
+    )
+    session.add(story)
+    session.flush()
+    return story
+
+
+def _story(
+    session: Session, *, team_id: str, channel_id: str, sprint_id: int | None, key: str | None, title: str
+) -> SprintStory | None:
+    query = select(SprintStory).where(SprintStory.team_id == team_id, SprintStory.channel_id == channel_id)
+    query = query.where(SprintStory.sprint_id == sprint_id if sprint_id is not None else SprintStory.sprint_id.is_(None))
+    if key:
+        query = query.where(func.upper(SprintStory.key) == key.upper())
+    else:
+        query = query.where(SprintStory.key.is_(None), SprintStory.title == title)
+    return session.scalars(query.order_by(SprintStory.id.desc())).first()
+
+
+def running_story(session: Session, *, team_id: str, channel_id: str, key: str) -> SprintStory:
+    """A story of the running sprint by its key."""
+    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    if sprint is None:
+        raise NotFound("no sprint is running in this channel. Start one with `/sprint start`.")
+    story = _story(session, team_id=team_id, channel_id=channel_id, sprint_id=sprint.id, key=key, title="")
+    if story is None or story.removed_at is not None:
+        raise NotFound(f"{key} is not a story of “{sprint.name}”.")
+    return story
+
+
+def complete_story(session: Session, *, team_id: str, channel_id: str, key: str, by: str, now: datetime) -> SprintStory:
+    """Mark a story of the running sprint done (doing it twice keeps the first time)."""
+    story = running_story(session, team_id=team_id, channel_id=channel_id, key=key)
+    if story.completed_at is None:
+        story.completed_at = now
+        story.completed_by = by
+        session.flush()
+    return story
+
+
+def remove_story(session: Session, *, team_id: str, channel_id: str, key: str, by: str, now: datetime) -> SprintStory:
+    """Take a story out of the running sprint's scope (a scope change)."""
+    story = running_story(session, team_id=team_id, channel_id=channel_id, key=key)
+    story.removed_at = now
+    story.removed_by = by
+    session.flush()
+    return story
+
+
+def stories(session: Session, *, team_id: str, sprint_id: int) -> list[SprintStory]:
+    """The sprint's stories in the order they were added."""
+    return list(
+        session.scalars(
+            select(SprintStory)
+            .where(SprintStory.team_id == team_id, SprintStory.sprint_id == sprint_id)
+            .order_by(SprintStory.added_at, SprintStory.id)
+        )
+    )
+
+
+def previous_velocities(session: Session, *, team_id: str, channel_id: str, before: Sprint, limit: int = 3) -> list[float]:
+    """Completed points of the channel's ended sprints before `before`, newest first, in one query."""
+    done = func.coalesce(
+        func.sum(SprintStory.points).filter(SprintStory.completed_at.is_not(None), SprintStory.removed_at.is_(None)),
+        0.0,
+    )
+    rows = session.execute(
+        select(Sprint.id, done)
+        .outerjoin(SprintStory, SprintStory.sprint_id == Sprint.id)
+        .where(
+            Sprint.team_id == team_id,
+            Sprint.channel_id == channel_id,
+            Sprint.ended_at.is_not(None),
+            Sprint.starts_on <= before.starts_on,
+            Sprint.id != before.id,
+        )
+        .group_by(Sprint.id, Sprint.starts_on)
+        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
+        .limit(limit)
+    ).all()
+    return [float(points) for _id, points in rows]
+
+
+def velocity_history(session: Session, *, team_id: str, channel_id: str, limit: int = 26) -> list[tuple[str, float, float]]:
+    """(sprint name, committed points, completed points) of the channel's last `limit` sprints, oldest first."""
+    committed = func.coalesce(func.sum(SprintStory.points).filter(SprintStory.committed.is_(True)), 0.0)
+    done = func.coalesce(
+        func.sum(SprintStory.points).filter(SprintStory.completed_at.is_not(None), SprintStory.removed_at.is_(None)),
+        0.0,
+    )
+    rows = session.execute(
+        select(Sprint.name, committed, done)
+        .outerjoin(SprintStory, SprintStory.sprint_id == Sprint.id)
+        .where(Sprint.team_id == team_id, Sprint.channel_id == channel_id)
+        .group_by(Sprint.id, Sprint.name, Sprint.starts_on)
+        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
+        .limit(limit)
+    ).all()
+    return [(name, float(c), float(d)) for name, c, d in reversed(rows)]
