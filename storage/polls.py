@@ -329,13 +329,14 @@ def open_polls_not_voted(
         poll.id: voter_key(secret=secret, team_id=team_id, poll_id=poll.id, user_id=user_id, anonymous=poll.anonymous)
         for poll in polls_open
     }
-    voted = set(
-        session.execute(
+    voted = {
+        (poll_id, voter)
+        for poll_id, voter in session.execute(
             select(PollVote.poll_id, PollVote.voter)
             .where(PollVote.team_id == team_id, PollVote.poll_id.in_(keys), PollVote.voter.in_(set(keys.values())))
             .distinct()
-        ).tuples()
-    )
+        )
+    }
     return [
         OpenPoll(poll.id, poll.channel_id, poll.question, poll.anonymous, poll.closes_at, poll.message_ts or "")
         for poll in polls_open
