@@ -198,3 +198,15 @@ def test_voting_refreshes_my_home_without_what_i_voted_on(cadence: Cadence) -> N
     assert len(cadence.fake.calls("views.publish")) == published
     assert "Rate the sprint" not in text_of(open_home(cadence, "U1"))
     assert "Nothing is waiting" not in text_of(home(cadence, "U1"))
+
+
+def test_a_long_list_stays_short_on_the_home(cadence: Cadence) -> None:
+    cadence.fake.add_user("U1", "ada")
+    for number in range(1, 9):
+        cadence.command("/blocker", f"blocked {number} " + "x" * 1900, user="U1", channel="C1")
+    view = open_home(cadence, "U1")
+    text = text_of(view)
+    assert "*Your open blockers* (8)" in text
+    assert [b["value"] for b in buttons(view, blocker_views.RESOLVE)] == ["1", "2", "3", "4", "5", "6"]
+    assert "…and 2 more, newer than these" in text
+    assert all(len(b["text"]["text"]) < 600 for b in view["blocks"] if b["type"] == "section")
