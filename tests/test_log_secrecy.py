@@ -14,7 +14,7 @@ from tests.harness import SIGNING_SECRET, FrozenClock
 from tests.platform import CLIENT_SECRET, ENCRYPTION_KEY, STATE_SECRET, install, start_multi
 from tests.tenancy import choose, utc
 from tests.test_retro_steps import CHANNEL, add_card, advance, board, start_retro, vote_on
-from tests.test_standup_flow import answer, prompt_of, set_up
+from tests.test_standup_flow import answer, set_up
 
 TOKEN = "xoxb-3333-logslogslogslogslogslogs"
 AUTHOR, AUTHOR_NAME = "UQUIETAUTHOR", "zelda"
