@@ -88,6 +88,14 @@ def parse_story_key(text: str) -> str:
     return key
 
 
+def parse_story_title(text: str) -> str:
+    """A story's title as typed, refused when longer than what is stored."""
+    title = text.strip()
+    if len(title) > STORY_TITLE_LENGTH:
+        raise InvalidInput(f"the story's title is longer than {STORY_TITLE_LENGTH} characters.")
+    return title
+
+
 # -- scope --------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Story:

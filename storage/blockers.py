@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import blockers as domain
 from ceremonies.blockers import BlockerNotFound, BlockerRecord, BlockerStats, Source, Status, TrackerSettings
+from storage import workspaces
 from storage.calendar import holiday_days
 from storage.models import SLACK_ID_LENGTH, Base
 
@@ -225,7 +226,8 @@ def teams_with_open_blockers(session: Session) -> list[tuple[str, str]]:
 
     The one query that spans workspaces, because the clock serves them all; everything after it is scoped.
     """
-    query = select(Blocker.team_id, Blocker.channel_id).where(Blocker.status == Status.OPEN.value).distinct()
+    query = select(Blocker.team_id, Blocker.channel_id).where(
+        Blocker.status == Status.OPEN.value, workspaces.active_clause(Blocker.team_id)).distinct()
     return [(team_id, channel_id) for team_id, channel_id in session.execute(query.order_by(Blocker.team_id))]
 
 
@@ -266,6 +268,12 @@ def save_tracker_settings(session: Session, *, team_id: str, channel_id: str, se
     row.updated_by = user_id
     row.updated_at = now
     session.flush()
+
+
+def settings_saved_by(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    """Who saved the channel's blocker settings last; None when it has none."""
+    row = _settings_row(session, team_id=team_id, channel_id=channel_id)
+    return row.updated_by if row is not None else None
 
 
 def _settings_row(session: Session, *, team_id: str, channel_id: str) -> BlockerSettingsRow | None:

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import poker
 from ceremonies.errors import NotAllowed, NotFound
+from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 TS_LENGTH = 32
@@ -646,6 +647,7 @@ def stale_messages(session: Session, model: Any, *, now: datetime, limit: int = 
     rows = session.execute(
         select(model.team_id, model.id)
         .where(
+            workspaces.active_clause(model.team_id),
             model.message_ts.is_not(None),
             model.rendered_version < model.version,
             or_(model.render_lease_until.is_(None), model.render_lease_until <= now),
@@ -665,6 +667,7 @@ def unposted_stories(session: Session, *, limit: int = 50) -> list[tuple[str, in
             PokerStory.message_ts.is_(None),
             PokerSession.parent_ts.is_not(None),
             PokerSession.ended_at.is_(None),
+            workspaces.active_clause(PokerStory.team_id),
         )
         .limit(limit)
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import polls
 from ceremonies.errors import NotAllowed, NotFound
+from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 from storage.poker import TS_LENGTH, _upsert
 
@@ -222,7 +223,8 @@ def due_to_close(session: Session, *, now: datetime, limit: int = 100) -> list[t
     """(team_id, poll id) of open polls whose closing time has come."""
     rows = session.execute(
         select(Poll.team_id, Poll.id)
-        .where(Poll.closed_at.is_(None), Poll.closes_at.is_not(None), Poll.closes_at <= now)
+        .where(Poll.closed_at.is_(None), Poll.closes_at.is_not(None), Poll.closes_at <= now,
+               workspaces.active_clause(Poll.team_id))
         .order_by(Poll.closes_at)
         .limit(limit)
     )

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceremonies import retro as domain
 from ceremonies.retro import ActionStatus, Phase, ReviewOutcome
 from storage import people as people_store
+from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 TS_LENGTH = 32
@@ -674,7 +675,8 @@ def action_items_due_by(session: Session, *, through: date) -> list[RetroActionI
     return list(
         session.scalars(
             select(RetroActionItem)
-            .where(RetroActionItem.status == ActionStatus.OPEN, RetroActionItem.due_date <= through)
+            .where(RetroActionItem.status == ActionStatus.OPEN, RetroActionItem.due_date <= through,
+                   workspaces.active_clause(RetroActionItem.team_id))
             .order_by(RetroActionItem.team_id, RetroActionItem.id)
         )
     )

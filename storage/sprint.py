@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import sprint as domain
 from ceremonies.errors import InvalidInput, NotFound
+from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 
@@ -91,10 +92,12 @@ def running_sprint(session: Session, *, team_id: str, channel_id: str) -> Sprint
 
 
 def running_sprints(session: Session, *, team_id: str | None = None) -> list[Sprint]:
-    """Every running sprint (of one workspace, or of all)."""
+    """Every running sprint (of one workspace, or of all installed workspaces)."""
     query = select(Sprint).where(Sprint.ended_at.is_(None))
     if team_id is not None:
         query = query.where(Sprint.team_id == team_id)
+    else:  # the scheduler's question: uninstalled workspaces are left alone
+        query = query.where(workspaces.active_clause(Sprint.team_id))
     return list(session.scalars(query.order_by(Sprint.id)))
 
 

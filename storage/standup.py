@@ -38,6 +38,7 @@ from ceremonies.standup import (
     StandupConfig,
     TimezoneMode,
 )
+from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 TIMEZONE_LENGTH = 64
@@ -339,7 +340,8 @@ def delete_standup(session: Session, *, team_id: str, standup_id: int) -> bool:
 
 def scheduled_workspaces(session: Session) -> list[str]:
     """Every workspace with a stand-up that is not paused: where the scheduler looks for due work."""
-    return list(session.scalars(select(Standup.team_id).where(Standup.paused.is_(False)).distinct()))
+    return list(session.scalars(select(Standup.team_id).where(
+        Standup.paused.is_(False), workspaces.active_clause(Standup.team_id)).distinct()))
 
 
 def active_standups(session: Session, *, team_id: str) -> list[Standup]:

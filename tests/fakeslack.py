@@ -39,6 +39,7 @@ class Message:
     deleted: bool = False
     edits: int = 0
     metadata: Any = None
+    team: str = ""  # the workspace whose token posted it (channel and user ids may repeat across workspaces)
 
     @property
     def all_text(self) -> str:
@@ -472,7 +473,7 @@ class FakeSlack:
             return {"ok": False, "error": "thread_not_found"}
         ts = self._next_ts()
         message = Message(channel, ts, args.get("text") or "", args.get("blocks") or [], thread_ts,
-                          metadata=args.get("metadata"))
+                          metadata=args.get("metadata"), team=self.team_of(token))
         self.state.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts,
                 "message": {"text": message.text, "blocks": message.blocks, "ts": ts, "user": BOT_USER_ID}}

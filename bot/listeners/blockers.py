@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import hooks
+from bot import hooks, roles
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
@@ -22,7 +22,7 @@ from bot.views.common import context as context_block
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import blockers as domain
 from ceremonies.blockers import OwnerNotAMember, Source, TrackerSettings
-from ceremonies.errors import InvalidInput
+from ceremonies.errors import InvalidInput, NotAllowed
 from storage import blockers as store
 from storage import claims
 from storage.blockers import AgedBlocker, Blocker
@@ -166,6 +166,7 @@ def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: We
         return
     if subcommand == "settings" and not rest.strip():
         ack()
+        _require_facilitator(runtime, client, team_id=team_id, channel_id=channel_id, user_id=user_id)
         with runtime.db.transaction() as session:
             settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
         client.views_open(trigger_id=command["trigger_id"], view=views.settings_modal(settings, channel_id=channel_id))
@@ -331,6 +332,35 @@ def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
 # -- settings -------------------------------------------------------------------------------------------------------
 
 
+def facilitators(session: Session, *, team_id: str, channel_id: str) -> set[str]:
+    """Who facilitates the team of `channel_id` and so may change its `/blocker settings`.
+
+    The owner of the channel's stand-up and the facilitator of its running sprint. A channel with neither keeps
+    whoever saved its blocker settings last (the first to configure them, until someone else is allowed to);
+    with no stand-up, no sprint and no settings yet there is nobody, and anyone may set them up.
+    """
+    from storage import sprint as sprints
+    from storage import standup as standups
+
+    standup = standups.get_standup(session, team_id=team_id, channel_id=channel_id)
+    sprint = sprints.running_sprint(session, team_id=team_id, channel_id=channel_id)
+    found = {person for person in (standup.owner_id if standup else None, sprint.started_by if sprint else None)
+             if person}
+    if not found:
+        updated_by = store.settings_saved_by(session, team_id=team_id, channel_id=channel_id)
+        found = {updated_by} if updated_by else set()
+    return found
+
+
+def _require_facilitator(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, user_id: str) -> None:
+    """Refuse (one ephemeral line) unless `user_id` facilitates the channel's team or is a workspace admin."""
+    with runtime.db.transaction() as session:
+        allowed = facilitators(session, team_id=team_id, channel_id=channel_id)
+    if allowed:
+        roles.require_admin(runtime, client, team_id=team_id, user_id=user_id, facilitator_ids=allowed,
+                            action=f"change the blocker settings of <#{channel_id}>")
+
+
 def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     runtime = runtime_of(context)
     form = views.parse_settings(body["view"])
@@ -339,10 +369,16 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
     if settings is None:
         ack(response_action="errors", errors=views.settings_errors(problems))
         return
+    try:  # checked again on saving: the modal names its channel, and who may change it can change meanwhile
+        _require_facilitator(runtime, client, team_id=context.team_id or "", channel_id=form.channel_id,
+                             user_id=context.user_id or "")
+    except NotAllowed as refusal:
+        ack(response_action="errors", errors=views.settings_errors({"threshold": str(refusal)[:150]}))
+        return
+    ack()
     with runtime.db.transaction() as session:
         store.save_tracker_settings(session, team_id=context.team_id, channel_id=form.channel_id, settings=settings,
                                     user_id=context.user_id, now=runtime.now())
-    ack()
     client.chat_postEphemeral(channel=form.channel_id, user=context.user_id,
                               text=views.settings_saved_text(settings, channel_id=form.channel_id))
 

@@ -108,11 +108,12 @@ def add(runtime: Runtime, client: WebClient, respond: Respond, context: BoltCont
         raise InvalidInput(f"`{words[1][:20]}` is not a number of points.") from error
     if not 0 <= points <= 1000:
         raise InvalidInput("points must be between 0 and 1000.")
+    title = domain.parse_story_title(words[2] if len(words) > 2 else "")
     with runtime.db.transaction() as session:
         if store.running_sprint(session, team_id=team_id, channel_id=channel_id) is None:
             raise InvalidInput("no sprint is running in this channel. Start one with `/sprint start`.")
         story = store.add_story(session, team_id=team_id, channel_id=channel_id, key=key,
-                                title=words[2] if len(words) > 2 else "", points=points, by=user_id,
+                                title=title, points=points, by=user_id,
                                 now=runtime.now(), source="manual")
         change = "a scope change" if not story.committed else "committed"
     respond(text=f"{key} added ({points:g} points, {change}).", response_type="ephemeral")

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot import hooks
+from bot import hooks, roles
 from bot.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.people import PROFILE_MAX_AGE, Profile, profile
@@ -21,7 +21,7 @@ from bot.runtime import Runtime
 from bot.views import standup as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import standup as domain
-from ceremonies.errors import InvalidInput, NotFound
+from ceremonies.errors import InvalidInput, NotAllowed, NotFound
 from storage import calendar, claims
 from storage import people as people_store
 from storage import standup as store
@@ -55,9 +55,15 @@ def handle_standup_command(ack: Ack, command: dict, client: WebClient, context: 
         ack(**_status(runtime, team_id=team_id, channel_id=channel_id), response_type="ephemeral")
     elif subcommand == "setup":
         ack()
+        _require_owner_or_admin(runtime, client, team_id=team_id, channel_id=channel_id, user_id=user_id,
+                                action="change this stand-up's settings")
         _open_setup(runtime, client, team_id=team_id, channel_id=channel_id, trigger_id=command["trigger_id"])
     elif subcommand in ("pause", "resume") and not rest:
         ack()
+        with runtime.db.transaction() as session:
+            owner_id = _standup_here(session, team_id, channel_id).owner_id
+        roles.require_admin(runtime, client, team_id=team_id, user_id=user_id, owner_id=owner_id,
+                            action=f"{subcommand} this stand-up", owner_label="the stand-up's owner")
         with runtime.db.transaction() as session:
             standup = _standup_here(session, team_id, channel_id)
             standup.paused = subcommand == "pause"
@@ -69,6 +75,9 @@ def handle_standup_command(ack: Ack, command: dict, client: WebClient, context: 
         if standup is None:
             ack(text="There is no stand-up in this channel.", response_type="ephemeral")
             return
+        # Before ack, so that the confirmation is the reply; the owner needs no Slack call, others one cached one.
+        roles.require_admin(runtime, client, team_id=team_id, user_id=user_id, owner_id=standup.owner_id,
+                            action="delete this stand-up", owner_label="the stand-up's owner")
         text, blocks = views.delete_confirmation(standup.id, channel_id)
         ack(text=text, blocks=blocks, response_type="ephemeral")
     elif subcommand == "now" and not rest:
@@ -94,6 +103,17 @@ def handle_standup_command(ack: Ack, command: dict, client: WebClient, context: 
 def _usage(problem: str | None = None) -> dict[str, Any]:
     return {"text": command_usage_text(STANDUP, problem), "blocks": command_usage_blocks(STANDUP, problem),
             "response_type": "ephemeral"}
+
+
+def _require_owner_or_admin(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, user_id: str,
+                            action: str) -> None:
+    """Refuse (NotAllowed) unless there is no stand-up in the channel yet, or `user_id` owns it or is an admin."""
+    with runtime.db.transaction() as session:
+        standup = store.get_standup(session, team_id=team_id, channel_id=channel_id)
+        owner_id = standup.owner_id if standup is not None else None
+    if standup is not None:
+        roles.require_admin(runtime, client, team_id=team_id, user_id=user_id, owner_id=owner_id, action=action,
+                            owner_label="the stand-up's owner")
 
 
 def _standup_here(session: Any, team_id: str, channel_id: str) -> store.Standup:
@@ -199,6 +219,12 @@ def submit_setup(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
         problems.update(_report_channel_problem(client, form.report_channel_id))
     elif not form.report_channel_id:
         problems[views.B_REPORT_CHANNEL] = "Pick the channel the report goes to."
+    # Checked again on saving: the modal names its channel, and its owner or the admins may have changed meanwhile.
+    try:
+        _require_owner_or_admin(runtime, client, team_id=team_id, channel_id=form.channel_id, user_id=user_id,
+                                action="change this stand-up's settings")
+    except NotAllowed as refusal:
+        problems = {views.B_PARTICIPANTS: str(refusal)[:150]}
     if problems:
         ack(response_action="errors", errors=problems)
         return
@@ -226,13 +252,19 @@ def _report_channel_problem(client: WebClient, channel_id: str) -> dict[str, str
     return {}
 
 
-def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
-    """Delete the stand-up after its owner confirmed on the ephemeral message."""
+def confirm_delete(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
+    """Delete the stand-up after its owner (or an admin) confirmed on the ephemeral message."""
     ack()
     runtime = runtime_of(context)
     standup_id = int(body["actions"][0]["value"])
+    team_id = body["team"]["id"]
     with runtime.db.transaction() as session:
-        removed = store.delete_standup(session, team_id=body["team"]["id"], standup_id=standup_id)
+        standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+    if standup is not None:
+        roles.require_admin(runtime, client, team_id=team_id, user_id=body["user"]["id"], owner_id=standup.owner_id,
+                            action="delete this stand-up", owner_label="the stand-up's owner")
+    with runtime.db.transaction() as session:
+        removed = store.delete_standup(session, team_id=team_id, standup_id=standup_id)
     respond(replace_original=True, text="Stand-up deleted." if removed else "That stand-up was already deleted.")
 
 
