@@ -7,7 +7,7 @@ saving and the catch-up window are decided in one place.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -287,3 +287,57 @@ def days_label(days: Iterable[int]) -> str:
     if chosen == [0, 1, 2, 3, 4]:
         return "Mon–Fri"
     return ", ".join(WEEKDAY_NAMES[d] for d in chosen)
+
+
+# -- a participant's day, for their App Home ---------------------------------------------------------------------------
+
+class TodayState(StrEnum):
+    WRITTEN = "written"
+    SKIPPED = "skipped"
+    AWAY = "away"
+    WAITING = "waiting"  # prompted, not answered yet
+    UPCOMING = "upcoming"  # the prompt comes later today
+
+
+@dataclass(frozen=True)
+class Today:
+    """Where a participant's stand-up stands on their local date."""
+
+    state: TodayState
+    day: date
+    opens_at: datetime  # when the prompt is due
+    closes_at: datetime  # answers after this are late
+
+    def is_late(self, now: datetime) -> bool:
+        return now >= self.closes_at
+
+
+def today_of(config: StandupConfig, *, timezone: str, now: datetime, paused: bool, holidays: Iterable[date],
+             away: Iterable[DateRange], prompted: Collection[date], answered: Collection[date],
+             skipped: Collection[date]) -> Today | None:
+    """A participant's stand-up on their local date at `now`; None when there is none for them today.
+
+    `prompted`, `answered` and `skipped` are the local dates on which they were prompted, answered and skipped.
+
+    What already happened (written, skipped, prompted) always shows, even on a day the schedule would not prompt
+    (`/standup now`); otherwise only a scheduled day that is not paused, a holiday or over without a prompt.
+    """
+    day = now.astimezone(zone(timezone)).date()
+    window = answer_window(config, day, timezone)
+
+    def today(state: TodayState) -> Today:
+        return Today(state, day, window.opens_at, window.closes_at)
+
+    if day in answered:
+        return today(TodayState.WRITTEN)
+    if day in skipped:
+        return today(TodayState.SKIPPED)
+    if day in prompted:
+        return today(TodayState.WAITING)
+    if paused or not is_working_day(day, weekdays=config.days, holidays=holidays):
+        return None
+    if any(day in r for r in away):
+        return today(TodayState.AWAY)
+    if now < window.closes_at:
+        return today(TodayState.UPCOMING)
+    return None

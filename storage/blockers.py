@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Time, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, Index, Integer, String, Time, UniqueConstraint, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import blockers as domain
@@ -200,6 +200,25 @@ def open_blockers_for_user(session: Session, *, team_id: str, user_id: str, chan
     if channel_id is not None:
         query = query.where(Blocker.channel_id == channel_id)
     return list(session.scalars(query.order_by(Blocker.created_at, Blocker.id)))
+
+
+def open_blockers_involving(session: Session, *, team_id: str, user_id: str) -> list[Blocker]:
+    """The open blockers `user_id` reported or owns, in every team channel, oldest first — for their App Home."""
+    return list(session.scalars(
+        select(Blocker)
+        .where(Blocker.team_id == team_id, Blocker.status == Status.OPEN.value,
+               or_(Blocker.reporter_id == user_id, Blocker.owner_id == user_id))
+        .order_by(Blocker.created_at, Blocker.id)
+    ))
+
+
+def channels_of(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """The team channels where `user_id` reported or owns a blocker."""
+    return set(session.scalars(
+        select(Blocker.channel_id)
+        .where(Blocker.team_id == team_id, or_(Blocker.reporter_id == user_id, Blocker.owner_id == user_id))
+        .distinct()
+    ))
 
 
 def teams_with_open_blockers(session: Session) -> list[tuple[str, str]]:

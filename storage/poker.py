@@ -781,3 +781,17 @@ def stories_awaiting_vote(session: Session, *, team_id: str, user_id: str) -> li
                 )
             )
     return found
+
+
+def channels_of(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """The team channels of poker sessions `user_id` facilitated, was listed in, or voted in."""
+    facilitated = select(PokerSession.channel_id).where(PokerSession.team_id == team_id,
+                                                        PokerSession.facilitator_id == user_id)
+    listed = (select(PokerSession.channel_id)
+              .join(PokerParticipant, PokerParticipant.session_id == PokerSession.id)
+              .where(PokerSession.team_id == team_id, PokerParticipant.user_id == user_id))
+    voted = (select(PokerSession.channel_id)
+             .join(PokerStory, PokerStory.session_id == PokerSession.id)
+             .join(PokerVote, PokerVote.story_id == PokerStory.id)
+             .where(PokerSession.team_id == team_id, PokerVote.team_id == team_id, PokerVote.user_id == user_id))
+    return set(session.scalars(facilitated.union(listed, voted)))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, delete, select, update
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, delete, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import polls
@@ -288,3 +288,59 @@ def option_texts(session: Session, *, team_id: str, poll_id: int) -> Sequence[st
             .order_by(PollOption.position)
         )
     )
+
+
+@dataclass(frozen=True)
+class OpenPoll:
+    """An open poll someone has not voted in yet, for their App Home."""
+
+    poll_id: int
+    channel_id: str
+    question: str
+    anonymous: bool
+    closes_at: datetime | None
+    message_ts: str
+
+
+def open_polls_not_voted(
+    session: Session, *, team_id: str, channel_ids: set[str], user_id: str, secret: str, now: datetime
+) -> list[OpenPoll]:
+    """Open polls of these channels in which `user_id` has not voted, oldest first.
+
+    In an anonymous poll the person is looked for by the same keyed hash their vote would carry (see `voter_key`),
+    so nothing stored or logged ties them to the poll.
+    """
+    if not channel_ids:
+        return []
+    polls_open = list(
+        session.scalars(
+            select(Poll)
+            .where(
+                Poll.team_id == team_id,
+                Poll.channel_id.in_(channel_ids),
+                Poll.closed_at.is_(None),
+                Poll.message_ts.is_not(None),
+                or_(Poll.closes_at.is_(None), Poll.closes_at > now),
+            )
+            .order_by(Poll.created_at, Poll.id)
+        )
+    )
+    if not polls_open:
+        return []
+    keys = {
+        poll.id: voter_key(secret=secret, team_id=team_id, poll_id=poll.id, user_id=user_id, anonymous=poll.anonymous)
+        for poll in polls_open
+    }
+    voted = {
+        (poll_id, voter)
+        for poll_id, voter in session.execute(
+            select(PollVote.poll_id, PollVote.voter)
+            .where(PollVote.team_id == team_id, PollVote.poll_id.in_(keys), PollVote.voter.in_(set(keys.values())))
+            .distinct()
+        )
+    }
+    return [
+        OpenPoll(poll.id, poll.channel_id, poll.question, poll.anonymous, poll.closes_at, poll.message_ts or "")
+        for poll in polls_open
+        if (poll.id, keys[poll.id]) not in voted
+    ]

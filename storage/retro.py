@@ -815,3 +815,17 @@ def board_export(session: Session, *, team_id: str, board_id: int) -> domain.Boa
             domain.ExportedAction(i.text, name(i.owner_id), i.due_date, ActionStatus(i.status)) for i in items
         ),
     )
+
+
+def channels_of(session: Session, *, team_id: str, user_id: str) -> set[str]:
+    """The team channels where `user_id` facilitated a retro, wrote a named card, or owns an action item.
+
+    Cards on anonymous boards name nobody, so they tell nothing about who belongs where.
+    """
+    facilitated = select(RetroBoard.channel_id).where(RetroBoard.team_id == team_id,
+                                                      RetroBoard.facilitator_id == user_id)
+    wrote = (select(RetroBoard.channel_id).join(RetroCard, RetroCard.board_id == RetroBoard.id)
+             .where(RetroBoard.team_id == team_id, RetroCard.team_id == team_id, RetroCard.author_id == user_id))
+    owns = select(RetroActionItem.channel_id).where(RetroActionItem.team_id == team_id,
+                                                    RetroActionItem.owner_id == user_id)
+    return set(session.scalars(facilitated.union(wrote, owns)))

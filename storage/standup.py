@@ -692,3 +692,37 @@ def participation(session: Session, *, team_id: str, channel_id: str, start: dat
         away_days=sum(1 for day in run_days if is_away(user, day)),
     ) for user in users]
     return Participation(team_id, channel_id, start, end, days, people)
+
+
+# -- a participant's own stand-ups, for their App Home -----------------------------------------------------------------
+
+def standups_of_participant(session: Session, *, team_id: str, user_id: str) -> list[Standup]:
+    """The stand-ups listing `user_id` as a participant who has not left, by team channel."""
+    return list(session.scalars(select(Standup).join(
+        StandupParticipant, StandupParticipant.standup_id == Standup.id).where(
+        Standup.team_id == team_id, StandupParticipant.team_id == team_id, StandupParticipant.user_id == user_id,
+        StandupParticipant.gone_since.is_(None)).order_by(Standup.channel_id)))
+
+
+@dataclass(frozen=True)
+class ParticipantDays:
+    """What a participant did on the local dates between two days: prompts received, answers, skips."""
+
+    prompted: set[date]
+    answers: dict[date, StandupAnswer]
+    skipped: set[date]
+
+
+def participant_days(session: Session, *, team_id: str, standup_id: int, user_id: str, start: date, end: date
+                     ) -> ParticipantDays:
+    """A participant's prompts, answers and skips of one stand-up between `start` and `end` (inclusive)."""
+    prompted = set(session.scalars(select(StandupPrompt.local_date).where(
+        StandupPrompt.team_id == team_id, StandupPrompt.standup_id == standup_id, StandupPrompt.user_id == user_id,
+        StandupPrompt.local_date.between(start, end))))
+    answers = {a.local_date: a for a in session.scalars(select(StandupAnswer).where(
+        StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id, StandupAnswer.user_id == user_id,
+        StandupAnswer.local_date.between(start, end)))}
+    skipped = set(session.scalars(select(StandupSkip.local_date).where(
+        StandupSkip.team_id == team_id, StandupSkip.standup_id == standup_id, StandupSkip.user_id == user_id,
+        StandupSkip.local_date.between(start, end))))
+    return ParticipantDays(prompted, answers, skipped)

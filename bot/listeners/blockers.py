@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot import hooks, roles
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
+from bot.listeners.home import refresh_home
 from bot.people import profile
 from bot.runtime import Runtime
 from bot.views import blockers as views
@@ -161,6 +162,7 @@ def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: We
         blocker = resolve(runtime, client, team_id=team_id, blocker_id=domain.parse_blocker_id(number),
                           user_id=user_id, note=domain.clean_note(note))
         respond(text=f":white_check_mark: Blocker #{blocker.id} is resolved.", response_type="ephemeral")
+        refresh_home(runtime, client, team_id=team_id, user_id=user_id)
         return
     if subcommand == "settings" and not rest.strip():
         ack()
@@ -218,6 +220,7 @@ def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext
         return
     ack()
     resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note=note)
+    refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
 
 
 def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -273,6 +276,7 @@ def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, c
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
     _answer_in_prompt(body, respond, blocker_id, f":white_check_mark: Blocker #{blocker_id} marked resolved.")
+    refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
 
 
 def prompt_still_blocked(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
@@ -421,6 +425,29 @@ def blocker_questions(runtime: Runtime, prompt: hooks.PromptContext) -> hooks.Bl
     return views.prompt_blocks(items, channel_id=prompt.channel_id)
 
 
+# -- the App Home ---------------------------------------------------------------------------------------------------
+
+
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
+    """The open blockers the person reported or owns, oldest first with their working age and a Resolve button."""
+    with runtime.db.transaction() as session:
+        blockers = store.open_blockers_involving(session, team_id=context.team_id, user_id=context.user_id)
+        by_channel: dict[str, list[Blocker]] = {}
+        for blocker in blockers:
+            by_channel.setdefault(blocker.channel_id, []).append(blocker)
+        items = [item for channel_id, found in by_channel.items()
+                 for item in _aged(session, runtime, found, team_id=context.team_id, channel_id=channel_id,
+                                   now=context.now)]
+    items.sort(key=lambda item: (item.blocker.created_at, item.blocker.id))
+    return views.home_blocks(items, user_id=context.user_id)
+
+
+def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
+    """The team channels where the person reported or owns a blocker."""
+    with runtime.db.transaction() as session:
+        return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
+
+
 # -- jobs -----------------------------------------------------------------------------------------------------------
 
 
@@ -534,3 +561,5 @@ def register(app: App) -> None:
     app.view(views.SETTINGS_MODAL)(submit_settings)
     hooks.on_standup_answer(on_standup_answer)
     hooks.add_prompt_section(blocker_questions)
+    hooks.add_home_section(home_section)
+    hooks.add_team_finder(home_teams)

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot import hooks
 from bot.app import runtime_of
 from bot.people import profile
 from bot.runtime import Runtime
 from bot.views.home import home_view
+
+log = logging.getLogger("cadence.home")
+
+PERMALINKS_KEPT = 2000  # a message's permalink never changes: remembered so that refreshing a Home costs no lookups
+_permalinks: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+_permalinks_lock = threading.Lock()
 
 
 def publish_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
@@ -21,6 +31,44 @@ def publish_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: 
     timezone = ZoneInfo((person.timezone if person and person.timezone else None) or runtime.settings.default_timezone)
     updated = f"{context.now.astimezone(timezone):%a %d %b, %H:%M}"
     client.views_publish(user_id=user_id, view=home_view(hooks.home_sections(runtime, context), updated=updated))
+
+
+def refresh_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
+    """Republish the Home of someone who just acted (answered, voted, resolved...), so that it never shows stale work.
+
+    Their action already succeeded: Slack refusing the Home is logged, not reported to them as a failure.
+    """
+    if not team_id or not user_id:
+        return
+    try:
+        publish_home(runtime, client, team_id=team_id, user_id=user_id)
+    except SlackApiError as error:
+        log.warning("the Home was not refreshed (views.publish): %s", error.response.get("error"),
+                    extra={"team": team_id, "user": user_id})
+
+
+def message_link(runtime: Runtime, *, team_id: str, channel_id: str, ts: str | None) -> str | None:
+    """The permalink of a message for a Home item (from chat.getPermalink, then remembered); None when unknown."""
+    if not ts:
+        return None
+    key = (team_id, channel_id, ts)
+    with _permalinks_lock:
+        if key in _permalinks:
+            _permalinks.move_to_end(key)
+            return _permalinks[key]
+    try:
+        link = runtime.client_for(team_id).chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
+    except SlackApiError as error:
+        log.warning("no permalink for a Home item: %s", error.response.get("error"),
+                    extra={"team": team_id, "channel": channel_id})
+        return None
+    if not isinstance(link, str) or not link:
+        return None
+    with _permalinks_lock:
+        _permalinks[key] = link
+        while len(_permalinks) > PERMALINKS_KEPT:
+            _permalinks.popitem(last=False)
+    return link
 
 
 def handle_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:

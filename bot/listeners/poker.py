@@ -13,8 +13,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import hooks
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
+from bot.listeners.home import message_link, refresh_home
 from bot.runtime import Runtime
 from bot.views import poker as views
 from bot.views.help import command_usage_blocks, command_usage_text
@@ -227,6 +229,7 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
         client.chat_postEphemeral(channel=state.channel_id, user=user_id, thread_ts=state.parent_ts, text=text,
                                   blocks=blocks)
     refresh_story(runtime, client, team_id=team_id, story_id=story_id)
+    refresh_home(runtime, client, team_id=team_id, user_id=user_id)
 
 
 def open_reason(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -336,6 +339,25 @@ def catch_up(runtime: Runtime, now: datetime) -> None:
         refresh_story(runtime, runtime.client_for(team_id), team_id=team_id, story_id=story_id)
 
 
+# -- the App Home ---------------------------------------------------------------------------------------------------
+
+
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
+    """Stories waiting for the person's vote, each with a link to its message in the session's thread."""
+    with runtime.db.transaction() as session:
+        awaiting = store.stories_awaiting_vote(session, team_id=context.team_id, user_id=context.user_id)
+    shown = [(story, message_link(runtime, team_id=context.team_id, channel_id=story.channel_id,
+                                  ts=story.message_ts or story.parent_ts))
+             for story in awaiting[: views.HOME_STORIES]]
+    return views.home_blocks(shown, total=len(awaiting))
+
+
+def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
+    """The team channels where the person facilitated, was listed in or voted in a planning poker session."""
+    with runtime.db.transaction() as session:
+        return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
+
+
 POKER = SlashCommand("/poker", handle_poker_command, views.usage_lines())
 SLASH_COMMANDS = (POKER,)
 JOBS = (catch_up,)
@@ -352,3 +374,5 @@ def register(app: App) -> None:
     app.action(views.ACCEPT)(open_accept)
     app.action(views.SKIP)(skip)
     app.action(views.REASON)(open_reason)
+    hooks.add_home_section(home_section)
+    hooks.add_team_finder(home_teams)

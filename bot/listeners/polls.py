@@ -10,8 +10,10 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from bot import hooks
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
+from bot.listeners.home import message_link, refresh_home
 from bot.listeners.poker import coalesced_update
 from bot.runtime import Runtime
 from bot.views import polls as views
@@ -120,6 +122,8 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond:
         return
     respond(text=views.your_choices(choices, anonymous=anonymous), response_type="ephemeral", replace_original=False)
     refresh_poll(runtime, client, team_id=team_id, poll_id=poll_id)
+    if not anonymous:  # publishing their Home right after would tie a person to an anonymous vote
+        refresh_home(runtime, client, team_id=team_id, user_id=body["user"]["id"])
 
 
 def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
@@ -137,6 +141,8 @@ def clear(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond
     respond(text=views.your_choices([], anonymous=anonymous), response_type="ephemeral", replace_original=False)
     if changed:
         refresh_poll(runtime, client, team_id=team_id, poll_id=poll_id)
+        if not anonymous:
+            refresh_home(runtime, client, team_id=team_id, user_id=body["user"]["id"])
 
 
 def close(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
@@ -170,6 +176,18 @@ def close_due_polls(runtime: Runtime, now: datetime) -> None:
         refresh_poll(runtime, runtime.client_for(team_id), team_id=team_id, poll_id=poll_id)
 
 
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
+    """Open polls in the person's team channels that they have not voted in, each linked to the poll."""
+    channels = hooks.teams_of(runtime, context)
+    with runtime.db.transaction() as session:
+        found = store.open_polls_not_voted(session, team_id=context.team_id, channel_ids=channels,
+                                           user_id=context.user_id, secret=runtime.settings.retro_anonymity_secret,
+                                           now=context.now)
+    shown = [(poll, message_link(runtime, team_id=context.team_id, channel_id=poll.channel_id, ts=poll.message_ts))
+             for poll in found[: views.HOME_POLLS]]
+    return views.home_blocks(shown, total=len(found))
+
+
 POLL = SlashCommand("/poll", handle_poll_command, views.usage_lines())
 SLASH_COMMANDS = (POLL,)
 JOBS = (close_due_polls,)
@@ -181,3 +199,4 @@ def register(app: App) -> None:
     app.action(re.compile(r"^poll\.vote\.\d+$"))(vote)
     app.action(views.CLEAR)(clear)
     app.action(views.CLOSE)(close)
+    hooks.add_home_section(home_section)

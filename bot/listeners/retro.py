@@ -11,14 +11,16 @@ import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import people
+from bot import hooks, people
 from bot.commands import SlashCommand, first_word
+from bot.listeners.home import refresh_home
 from bot.runtime import Runtime
 from bot.views import retro as views
 from bot.views.help import command_usage_blocks, command_usage_text
@@ -26,6 +28,7 @@ from ceremonies import retro as domain
 from ceremonies.errors import CadenceError, InvalidInput
 from ceremonies.retro import Phase
 from storage import claims
+from storage import people as people_store
 from storage import retro as store
 
 log = logging.getLogger("cadence.retro")
@@ -495,6 +498,8 @@ def answer_review(ack: Ack, body: dict, action: dict, client: WebClient, context
         blocks = views.review_blocks(review_id, line, carried=carried, outcome=outcome, decided_by=decided_by)
         client.chat_update(channel=channel_id, ts=ts, blocks=blocks,
                            text=f"From an earlier retro: {line.text}"[:3000])
+    if answered.changed:
+        refresh_home(runtime, client, team_id=team_id, user_id=user_id)
 
 
 # -- scheduled work ------------------------------------------------------------------------------------------------
@@ -534,6 +539,25 @@ def remind_due_action_items(runtime: Runtime, now: datetime) -> None:
             claims.finish(session, key=key, now=now)
 
 
+# -- the App Home --------------------------------------------------------------------------------------------------
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
+    """The open action items the person owns, by due date, overdue ones marked."""
+    with runtime.db.transaction() as session:
+        items = [views.HomeActionItem(i.text, i.channel_id, i.due_date)
+                 for i in store.open_action_items_for_user(session, team_id=context.team_id, user_id=context.user_id)]
+        if not items:
+            return []
+        person = people_store.get_person(session, team_id=context.team_id, user_id=context.user_id)
+        timezone = person.timezone if person is not None and person.timezone else runtime.settings.default_timezone
+    return views.home_blocks(items, today=context.now.astimezone(ZoneInfo(timezone)).date())
+
+
+def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
+    """The team channels where the person facilitated a retro, wrote a named card or owns an action item."""
+    with runtime.db.transaction() as session:
+        return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
+
+
 RETRO = SlashCommand(
     "/retro",
     handle_retro_command,
@@ -560,3 +584,5 @@ def register(app: App) -> None:
     app.view(views.ACTION_VIEW)(submit_action)
     for action_id in views.REVIEW_ACTIONS:
         app.action(action_id)(answer_review)
+    hooks.add_home_section(home_section)
+    hooks.add_team_finder(home_teams)

@@ -269,7 +269,14 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
     return views.home_blocks(summaries)
 
 
+def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
+    """The team channels whose sprints the person started or added stories to."""
+    with runtime.db.transaction() as session:
+        return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
+
+
 def register(app: App) -> None:
     app.command(SPRINT.name)(handle_sprint_command)
     app.action(views.DONE_ACTION)(handle_done_button)
     hooks.add_home_section(home_section)
+    hooks.add_team_finder(home_teams)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import hooks, roles
 from bot.commands import SlashCommand, first_word
+from bot.listeners.home import refresh_home
 from bot.people import PROFILE_MAX_AGE, Profile, profile
 from bot.runtime import Runtime
 from bot.views import standup as views
@@ -317,16 +318,19 @@ def open_edit_modal(ack: Ack, body: dict, client: WebClient, context: BoltContex
                                               previous={i.position: i.text for i in items}))
 
 
-def skip_today(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
-    """Skip today: recorded, no reminder, and the prompt says so."""
+def skip_today(ack: Ack, body: dict, client: WebClient, context: BoltContext, respond: Respond) -> None:
+    """Skip today: recorded, no reminder, and the prompt (or the Home it was clicked on) says so."""
     ack()
     runtime = runtime_of(context)
+    team_id, user_id = body["team"]["id"], body["user"]["id"]
     standup_id, day = views.parse_day_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
-        store.record_skip(session, team_id=body["team"]["id"], standup_id=standup_id, user_id=body["user"]["id"],
-                          local_date=day, now=runtime.now())
-    text, blocks = views.skipped_message(day)
-    respond(replace_original=True, text=text, blocks=blocks)
+        store.record_skip(session, team_id=team_id, standup_id=standup_id, user_id=user_id, local_date=day,
+                          now=runtime.now())
+    if body.get("response_url"):  # clicked in the prompt; the Home has no message to replace
+        text, blocks = views.skipped_message(day)
+        respond(replace_original=True, text=text, blocks=blocks)
+    refresh_home(runtime, client, team_id=team_id, user_id=user_id)
 
 
 def open_away_modal(ack: Ack, body: dict, client: WebClient) -> None:
@@ -393,6 +397,7 @@ def submit_answer(ack: Ack, body: dict, client: WebClient, context: BoltContext)
     text, blocks = views.confirmation_message(answer_id=answer_id, channel_id=standup.channel_id, day=day,
                                               is_edit=is_edit, late=late, permalink=permalink if posted else None)
     client.chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    refresh_home(runtime, client, team_id=team_id, user_id=user_id)
 
 
 def publish_answer(runtime: Runtime, client: WebClient, *, team_id: str, answer_id: int, is_edit: bool) -> bool:
@@ -867,6 +872,46 @@ def run_standups(runtime: Runtime, now: datetime) -> None:
         post_unposted_answers(runtime, client, team_id=team_id)
 
 
+# -- the App Home ---------------------------------------------------------------------------------------------------
+
+def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
+    """The person's stand-ups on their local date: written or not, with Write stand-up when one waits for them."""
+    team_id, user_id, now = context.team_id, context.user_id, context.now
+    start, end = now.date() - timedelta(days=1), now.date() + timedelta(days=1)  # every timezone's today
+    items = []
+    with runtime.db.transaction() as session:
+        standups = store.standups_of_participant(session, team_id=team_id, user_id=user_id)
+        if not standups:
+            return []
+        person = people_store.get_person(session, team_id=team_id, user_id=user_id)
+        holidays = calendar.holiday_days(session, team_id=team_id, start=start, end=end)
+        away = store.away_ranges(session, team_id=team_id, user_ids=[user_id], start=start, end=end).get(user_id, [])
+        for standup in standups:
+            config = store.config_of(session, standup)
+            tz = domain.participant_zone(config, person.timezone if person else None,
+                                         runtime.settings.default_timezone)
+            days = store.participant_days(session, team_id=team_id, standup_id=standup.id, user_id=user_id,
+                                          start=start, end=end)
+            today = domain.today_of(config, timezone=tz, now=now, paused=standup.paused, holidays=holidays,
+                                    away=away, prompted=days.prompted, answered=days.answers.keys(),
+                                    skipped=days.skipped)
+            if today is None:
+                continue
+            answer = days.answers.get(today.day)
+            items.append(views.HomeStandup(
+                standup_id=standup.id, channel_id=standup.channel_id, today=today,
+                late=answer.late if answer else today.state is domain.TodayState.WAITING and today.is_late(now),
+                answer_id=answer.id if answer else None, permalink=answer.permalink if answer else None))
+    return views.home_blocks(items)
+
+
+def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
+    """The team channels whose stand-up the person takes part in."""
+    with runtime.db.transaction() as session:
+        return {s.channel_id for s in store.standups_of_participant(session, team_id=context.team_id,
+                                                                    user_id=context.user_id)}
+
+
 STANDUP = SlashCommand("/standup", handle_standup_command, (
     "/standup",
     "/standup setup",
@@ -891,3 +936,5 @@ def register(app: App) -> None:
     app.action(views.AWAY)(open_away_modal)
     app.action(views.DELETE_CONFIRM)(confirm_delete)
     app.action(views.DELETE_CANCEL)(cancel_delete)
+    hooks.add_home_section(home_section)
+    hooks.add_team_finder(home_teams)

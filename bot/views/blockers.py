@@ -208,6 +208,30 @@ def prompt_blocks(items: list[Blocker], *, channel_id: str) -> list[Block]:
     return blocks
 
 
+# -- the App Home ---------------------------------------------------------------------------------------------------
+
+HOME_BLOCKERS = 6
+HOME_TEXT_LIMIT = 300
+
+
+def home_blocks(items: list[AgedBlocker], *, user_id: str) -> list[Block]:
+    """The open blockers someone reported or owns, oldest first with their working age, each with Resolve."""
+    if not items:
+        return []
+    blocks = [divider(), section(f"*Your open blockers* ({len(items)})")]
+    for item in items[:HOME_BLOCKERS]:
+        b = item.blocker
+        role = "you reported it" if b.reporter_id == user_id else f"reported by <@{b.reporter_id}>"
+        owner = "you own it" if b.owner_id == user_id else _owner(b.owner_id)
+        about = (f":construction: *#{b.id}* in <#{b.channel_id}> · open {domain.describe_age(item.age)} · {role} · "
+                 f"{owner}\n{blocker_text(b.text, HOME_TEXT_LIMIT)}")
+        blocks.append(section(about, accessory=button("Resolve", RESOLVE, str(b.id), style="primary")))
+    if len(items) > HOME_BLOCKERS:
+        blocks.append(context(f"…and {len(items) - HOME_BLOCKERS} more, newer than these: `/blocker list` in their "
+                              "channels shows them."))
+    return blocks
+
+
 # -- modals ---------------------------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from bot.views.common import (
     button,
     context,
     cut,
+    divider,
     escape,
     fallback_text,
     fit_message,
@@ -28,7 +29,7 @@ from bot.views.common import (
     section,
 )
 from ceremonies import poker
-from storage.poker import StoryState
+from storage.poker import AwaitingVote, StoryState
 
 # Action, block and callback ids, defined once.
 START = "poker.start"
@@ -369,6 +370,22 @@ def summary_blocks(summary: list[poker.SummaryLine]) -> list[Block]:
 
 def summary_message(summary: list[poker.SummaryLine]) -> tuple[str, list[Block]]:
     return fallback_text("Planning poker summary: " + _total_line(summary)), summary_blocks(summary)
+
+
+HOME_STORIES = 6
+
+
+def home_blocks(stories: list[tuple[AwaitingVote, str | None]], *, total: int) -> list[Block]:
+    """Stories waiting for someone's vote (the first few, each with a link to its message) for their Home."""
+    if not stories:
+        return []
+    blocks = [divider(), section(f"*Stories waiting for your vote* ({total})")]
+    for story, link in stories:
+        where = f" · <{link}|Vote in the thread>" if link else ""
+        blocks.append(section(f":black_joker: *{escape(cut(story.label, 300))}* in <#{story.channel_id}>{where}"))
+    if total > len(stories):
+        blocks.append(context(f"…and {total - len(stories)} more waiting for your vote."))
+    return blocks
 
 
 def usage_lines() -> tuple[str, ...]:

@@ -8,9 +8,9 @@ from typing import Any
 from slack_sdk.models.blocks import CheckboxesElement, InputBlock, Option, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.views.common import Block, actions, button, context, escape, fallback_text, fit_message, section
+from bot.views.common import Block, actions, button, context, cut, divider, escape, fallback_text, fit_message, section
 from ceremonies import polls
-from storage.polls import PollState
+from storage.polls import OpenPoll, PollState
 
 CREATE = "poll.create"
 VOTE = "poll.vote"  # each option's button is `poll.vote.<index>`
@@ -146,6 +146,28 @@ def parse_create(view: dict[str, Any]) -> dict[str, Any]:
         "anonymous": ANONYMOUS in flags,
         "close_after": (_state(view, CLOSE_AFTER_BLOCK).get("value") or "").strip(),
     }
+
+
+HOME_POLLS = 6
+
+
+def home_blocks(found: list[tuple[OpenPoll, str | None]], *, total: int) -> list[Block]:
+    """Open polls in someone's teams they have not voted in (the first few, linked to the poll) for their Home."""
+    if not found:
+        return []
+    blocks = [divider(), section(f"*Polls waiting for your vote* ({total})")]
+    for poll, link in found:
+        about = [f"in <#{poll.channel_id}>"]
+        if poll.anonymous:
+            about.append("anonymous")
+        if poll.closes_at is not None:
+            about.append("closes " + _when(poll.closes_at))
+        if link:
+            about.append(f"<{link}|Vote>")
+        blocks.append(section(f":bar_chart: *{escape(cut(poll.question, 500))}*\n" + " · ".join(about)))
+    if total > len(found):
+        blocks.append(context(f"…and {total - len(found)} more polls waiting for your vote."))
+    return blocks
 
 
 def usage_lines() -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from bot.views.common import (
     button,
     context,
     cut,
+    divider,
     escape,
     fallback_text,
     header,
@@ -478,3 +479,37 @@ def click_id(body: dict[str, Any], action: dict[str, Any]) -> str:
     """The same for a click delivered twice, different for two clicks: a hash of its trigger id and action time."""
     raw = f"{body.get('trigger_id', '')}|{action.get('action_ts', '')}"
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+# -- the App Home ----------------------------------------------------------------------------------------------------
+HOME_ACTION_ITEMS = 6
+
+
+@dataclass(frozen=True)
+class HomeActionItem:
+    """An open action item someone owns, as their Home lists it."""
+
+    text: str
+    channel_id: str
+    due: date | None
+
+
+def home_blocks(items: Sequence[HomeActionItem], *, today: date) -> list[Block]:
+    """The open action items someone owns, by due date, overdue ones marked (settled at the team's next retro)."""
+    if not items:
+        return []
+    lines = []
+    for item in items[:HOME_ACTION_ITEMS]:
+        if item.due is None:
+            due = "no due date"
+        elif item.due < today:
+            due = f":warning: *overdue* since {item.due.isoformat()}"
+        elif item.due == today:
+            due = "*due today*"
+        else:
+            due = f"due {item.due.isoformat()}"
+        lines.append(f"• {escape(cut(item.text, 300))} — <#{item.channel_id}> · {due}")
+    blocks = [divider(), section(f"*Your retro action items* ({len(items)})"), section("\n".join(lines))]
+    more = f"…and {len(items) - HOME_ACTION_ITEMS} more. " if len(items) > HOME_ACTION_ITEMS else ""
+    blocks.append(context(f"{more}Each is settled at the team's next retro; `/retro actions` lists a channel's items."))
+    return blocks

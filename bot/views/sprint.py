@@ -149,12 +149,15 @@ def participation_blocks(summary: SprintSummary) -> list[Block]:
     return fit_message(blocks)
 
 
+HOME_SPRINTS = 8
+
+
 def home_blocks(summaries: list[tuple[str, SprintSummary]]) -> list[Block]:
     """One line per team with a running sprint, for the person's Home tab."""
     if not summaries:
         return []
-    blocks = [section("*Sprints*")]
-    for channel_id, summary in summaries:
+    blocks = [divider(), section("*Sprints*")]
+    for channel_id, summary in summaries[:HOME_SPRINTS]:
         verdict = summary.health
         blocks.append(
             section(
@@ -164,4 +167,6 @@ def home_blocks(summaries: list[tuple[str, SprintSummary]]) -> list[Block]:
                 f"_{verdict.reasons[0]}_"
             )
         )
+    if len(summaries) > HOME_SPRINTS:
+        blocks.append(context(f"…and {len(summaries) - HOME_SPRINTS} more teams: `/sprint` in their channels."))
     return blocks

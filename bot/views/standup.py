@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.views.common import (
@@ -15,6 +15,7 @@ from bot.views.common import (
     button,
     context,
     cut,
+    divider,
     escape,
     fit_message,
     section,
@@ -31,6 +32,8 @@ from ceremonies.standup import (
     ReportStyle,
     StandupConfig,
     TimezoneMode,
+    Today,
+    TodayState,
     day_label,
     days_label,
     is_blocking,
@@ -433,3 +436,60 @@ def delete_confirmation(standup_id: int, channel_id: str) -> tuple[str, list[Blo
     text = f"Delete the <#{channel_id}> stand-up and everything it recorded? This cannot be undone."
     return text, [section(text), actions(button("Delete it", DELETE_CONFIRM, str(standup_id), style="danger"),
                                          button("Keep it", DELETE_CANCEL, str(standup_id)))]
+
+
+# -- the App Home ---------------------------------------------------------------------------------------------------
+
+HOME_STANDUPS = 6
+
+
+@dataclass(frozen=True)
+class HomeStandup:
+    """One of a participant's stand-ups today, as their Home shows it."""
+
+    standup_id: int
+    channel_id: str
+    today: Today
+    late: bool = False  # written late, or (still waiting) only a late answer is possible now
+    answer_id: int | None = None
+    permalink: str | None = None
+
+
+def _clock(moment: datetime) -> str:
+    """A time each reader sees in their own timezone."""
+    return f"<!date^{int(moment.timestamp())}^{{time}}|{moment:%H:%M} UTC>"
+
+
+def _home_line(item: HomeStandup) -> str:
+    where = f"<#{item.channel_id}> · {day_label(item.today.day)}"
+    state = item.today.state
+    if state is TodayState.WRITTEN:
+        link = f" · <{item.permalink}|see it in the report>" if item.permalink else ""
+        return f":white_check_mark: {where} · written{' (late)' if item.late else ''}{link}"
+    if state is TodayState.SKIPPED:
+        return f":fast_forward: {where} · skipped"
+    if state is TodayState.AWAY:
+        return f":palm_tree: {where} · you're away today"
+    if state is TodayState.UPCOMING:
+        return f":clock9: {where} · your prompt comes at {_clock(item.today.opens_at)}"
+    late = " (answers now count as late)" if item.late else f" · on time until {_clock(item.today.closes_at)}"
+    return f":pencil2: {where} · *waiting for you*{late}"
+
+
+def home_blocks(items: list[HomeStandup]) -> list[Block]:
+    """A participant's stand-ups today, with Write stand-up / Skip today on those waiting for them."""
+    if not items:
+        return []
+    blocks = [divider(), section("*Today's stand-up*")]
+    for item in items[:HOME_STANDUPS]:
+        if item.today.state is TodayState.WRITTEN and item.answer_id is not None:
+            blocks.append(section(_home_line(item), accessory=button("Edit", EDIT, str(item.answer_id))))
+            continue
+        blocks.append(section(_home_line(item)))
+        if item.today.state is TodayState.WAITING:
+            value = _day_value(item.standup_id, item.today.day)
+            blocks.append(actions(button("Write stand-up", WRITE, value, style="primary"),
+                                  button("Skip today", SKIP, value), block_id=f"standup.home:{item.standup_id}"))
+    if len(items) > HOME_STANDUPS:
+        blocks.append(context(f"…and {len(items) - HOME_STANDUPS} more stand-ups today."))
+    return blocks
