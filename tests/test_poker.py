@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence, start_cadence
 from storage import poker as store
-from tests.fakeslack import Message
-from tests.harness import Cadence, start_cadence
 
 
 def card_button(message: Message, card: str) -> tuple[dict[str, Any], str]:
