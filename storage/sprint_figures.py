@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
-from storage import blockers, calendar, poker, standup
+from storage import blockers, calendar, poker, retro, standup
 from storage import people as people_store
 from storage import sprint as sprints
 
@@ -33,7 +33,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         participation_people=people,
         blockers=blocker_figures(session, sprint=sprint, start=start_at, end=end_at),
         planning=planning_figures(session, team_id=team_id, channel_id=channel_id, start=planned_from, end=end_at),
-        retro=retro_figures(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until),
+        retro=retro_figures(session, team_id=team_id, channel_id=channel_id, start=start_at, end=now),
         today=today,
         holidays=holidays,
     )
@@ -95,5 +95,14 @@ def planning_figures(
                                   first_round_consensus=stats.first_round_consensus, revotes=stats.revoted)
 
 
-def retro_figures(session: Session, *, team_id: str, channel_id: str, start: date, end: date) -> domain.RetroFigures:
-    return domain.RetroFigures()
+def retro_figures(session: Session, *, team_id: str, channel_id: str, start: datetime, end: datetime
+                  ) -> domain.RetroFigures:
+    """The sprint's retro (held any time from its start until the report): top cards and action items."""
+    stats = retro.retro_stats(session, team_id=team_id, channel_id=channel_id, start=start, end=end)
+    return domain.RetroFigures(
+        top_cards=stats.top_cards,
+        actions_created=stats.action_items_created,
+        actions_done=stats.action_items_done,
+        actions_carried_over=stats.action_items_carried_over,
+        previous_completion_rate=stats.completion_rate,
+    )

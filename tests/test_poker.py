@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.devtools.fakeslack import Message
 from bot.devtools.harness import Cadence, start_cadence
 from storage import poker as store
+from storage import sprint as sprints
 
 
 def card_button(message: Message, card: str) -> tuple[dict[str, Any], str]:
@@ -142,6 +143,13 @@ def test_a_whole_session_started_from_text(cadence: Cadence) -> None:
         stories_accepted=1, stories_skipped=1, first_round_consensus=1, revoted=1, total_points=8.0
     )
     assert rounds == 2  # round 1 kept in history
+    with cadence.db.transaction() as session:
+        # the accepted estimate waits as a committed story of the channel's next sprint
+        [story_row] = session.scalars(select(sprints.SprintStory)).all()
+        assert (story_row.key, story_row.title, story_row.points, story_row.source) == ("PAY-1", "Login with SSO", 8.0,
+                                                                                      "poker")
+        assert story_row.sprint_id is None
+        assert story_row.committed
 
 
 def test_a_session_started_from_the_modal_reveals_itself(cadence: Cadence) -> None:
