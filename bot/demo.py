@@ -30,6 +30,7 @@ from bot.views import retro as retro_views
 from bot.views import standup as standup_views
 from storage import migrate, sprint_figures
 from storage import sprint as sprints
+from storage import standup as standup_store
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -342,8 +343,6 @@ class _Sprint:
             self.tell(f"{more} blocker escalation{'s' if more > 1 else ''}: lena gets a DM "
                       "(open longer than 1 working day)")
         with self.cadence.db.transaction() as session:
-            from storage import standup as standup_store
-
             figures = standup_store.participation(session, team_id=self.fake.team_id, channel_id=CHANNEL,
                                                   start=day, end=day)
         if figures.days:
