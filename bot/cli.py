@@ -225,6 +225,8 @@ def cmd_retro_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Play a two-week sprint of a six-person team through the real app and a fake Slack; print its report."""
+    if not args.verbose:
+        logging.disable(logging.WARNING)  # from the imports on: matplotlib notes its first-run font cache at INFO
     from bot.demo import run_demo
 
     out = Path(args.out) if args.out else Path.cwd() / f"cadence-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
