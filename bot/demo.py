@@ -112,17 +112,19 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     with _quiet_logs(verbose), tempfile.TemporaryDirectory(prefix="cadence-demo-") as scratch:
-        fake = FakeSlack(team_id="T0DEMO", team_name="Demo Co").start()
         database_url = f"sqlite:///{Path(scratch) / 'cadence.sqlite3'}"
         migrate.upgrade(database_url)
-        clock = FrozenClock(PLANNING_AT - timedelta(hours=1))
-        cadence = start_cadence(fake, database_url, clock, **_isolated_settings())
+        fake = FakeSlack(team_id="T0DEMO", team_name="Demo Co").start()
         try:
-            sprint = _Sprint(cadence, random.Random(seed), say)
-            sprint.play()
-            report, chart = sprint.report()
+            cadence = start_cadence(fake, database_url, FrozenClock(PLANNING_AT - timedelta(hours=1)),
+                                    **_isolated_settings())
+            try:
+                sprint = _Sprint(cadence, random.Random(seed), say)
+                sprint.play()
+                report, chart = sprint.report()
+            finally:
+                cadence.stop()
         finally:
-            cadence.stop()
             fake.stop()
         violations = fake.violations
     report_path, chart_path = out_dir / REPORT_NAME, out_dir / CHART_NAME
@@ -232,9 +234,6 @@ class _Sprint:
             raise RuntimeError(f"the {callback_id} modal was refused: {reply.text}")
         self.cadence.settle()
 
-    def name(self, user_id: str) -> str:
-        return next(p.name for p in TEAM if p.user_id == user_id)
-
     # -- the whole sprint -----------------------------------------------------------------------------------------
     def play(self) -> None:
         self.arrange()
@@ -260,17 +259,18 @@ class _Sprint:
     def arrange(self) -> None:
         """The workspace: six people in Berlin and New York, the team channel, a stand-up and the blocker tracker."""
         for person in TEAM:
-            offset = int(local(FIRST_DAY, 12, 0, person.zone).astimezone(person.zone).utcoffset().total_seconds())  # type: ignore[union-attr]
-            self.fake.add_user(person.user_id, person.name, tz=str(person.zone), tz_offset=offset)
+            offset = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=person.zone).utcoffset() or timedelta(0)
+            self.fake.add_user(person.user_id, person.name, tz=str(person.zone), tz_offset=int(offset.total_seconds()))
         self.fake.add_channel(CHANNEL, "checkout-team")
         self.command(FACILITATOR, "/standup", "setup")
         self.submit(FACILITATOR, standup_views.SETUP_VIEW,
                     **{standup_views.B_PARTICIPANTS: {"selected_users": [p.user_id for p in TEAM]}})
         self.command(FACILITATOR, "/blocker", "settings")
         self.submit(FACILITATOR, blocker_views.SETTINGS_MODAL,
-                    **{"blocker.threshold": {"value": "1"}, "blocker.contact": {"selected_user": LENA.user_id},
-                       "blocker.digest_time": {"selected_time": "09:45"},
-                       "blocker.timezone": {"value": "Europe/Berlin"}})
+                    **{blocker_views.THRESHOLD_BLOCK: {"value": "1"},
+                       blocker_views.CONTACT_BLOCK: {"selected_user": LENA.user_id},
+                       blocker_views.DIGEST_TIME_BLOCK: {"selected_time": "09:45"},
+                       blocker_views.TIMEZONE_BLOCK: {"value": "Europe/Berlin"}})
         self.tell("lena sets up the daily stand-up (09:30 local time, Mon–Fri) and the blocker tracker "
                   "(escalate to lena after 1 working day)")
 
@@ -398,7 +398,7 @@ class _Sprint:
                 continue
             number = int(block["block_id"].split(":")[1])
             resolved = number == self.blockers.get(SANDBOX) and index >= 2  # the key arrives on the third day
-            action = "blocker.prompt_resolved" if resolved else "blocker.prompt_still_blocked"
+            action = blocker_views.PROMPT_RESOLVED if resolved else blocker_views.PROMPT_STILL_BLOCKED
             element = next(e for e in block["elements"] if e["action_id"] == action)
             self.cadence.slack.block_action(action, element["value"], user=person.user_id, channel=prompt.channel,
                                             message_ts=prompt.ts, block_id=block["block_id"])
@@ -427,7 +427,7 @@ class _Sprint:
 
     def _card(self, number: int) -> Message:
         return next(m for m in reversed(self.fake.messages(CHANNEL)) if f"Blocker #{number}" in m.all_text
-                    and any(e.get("action_id") == "blocker.resolve" for b in m.blocks for e in b.get("elements", [])))
+                    and any(e.get("action_id") == blocker_views.RESOLVE for b in m.blocks for e in b.get("elements", [])))
 
     # -- what happens on given days -------------------------------------------------------------------------------
     def _scripted(self, day: date, index: int, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
@@ -454,7 +454,7 @@ class _Sprint:
     def _resolve_from_card(self, text: str, person: Person, note: str) -> None:
         number = self.blockers[text]
         self.click(self._card(number), blocker_views.RESOLVE, person)
-        self.submit(person, blocker_views.RESOLVE_MODAL, **{"blocker.note": {"value": note}})
+        self.submit(person, blocker_views.RESOLVE_MODAL, **{blocker_views.NOTE_BLOCK: {"value": note}})
         self.tell(f"{person.name} resolves blocker #{number} from its card: {note}")
 
     def _resolve_by_command(self, text: str, person: Person, note: str) -> None:
