@@ -21,7 +21,7 @@ from pathlib import Path
 from benchmarks.fakeserver import RemoteFake, fake_slack_process
 from benchmarks.servers import ACK_ONLY_ACTION, CLICK_ACTION
 from benchmarks.table import Row, ms, render
-from tests.signed import Reply, SlackSender
+from bot.devtools.signed import Reply, SlackSender
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-signing-secret"

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.fakeslack import FakeSlack
+from bot.devtools.fakeslack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 class RemoteFake:
-    """What tests.signed.SlackSender needs of a fake: response URLs."""
+    """What bot.devtools.signed.SlackSender needs of a fake: response URLs."""
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url

@@ -15,9 +15,9 @@ from collections import Counter
 from slack_sdk import WebClient
 
 from benchmarks.table import Row
+from bot.devtools.fakeslack import FakeSlack
 from bot.fanout import FanOut, Post
 from bot.slack import retry_handlers
-from tests.fakeslack import FakeSlack
 
 PROMPTS = 1000
 PER_SECOND = 20

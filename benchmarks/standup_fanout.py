@@ -18,6 +18,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import FrozenClock
 from bot.listeners.standup import send_due_prompts
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -25,8 +27,6 @@ from ceremonies.standup import StandupConfig, default_questions
 from storage import migrate
 from storage import standup as store
 from storage.db import Database
-from tests.fakeslack import FakeSlack
-from tests.harness import FrozenClock
 
 TEAM = "T1"
 

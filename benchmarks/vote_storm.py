@@ -21,10 +21,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import FrozenClock, start_cadence
 from storage import migrate
 from storage import poker as store
-from tests.fakeslack import FakeSlack
-from tests.harness import FrozenClock, start_cadence
 
 
 def card_button(message, card: str) -> tuple[dict, str]:  # type: ignore[no-untyped-def]

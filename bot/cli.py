@@ -223,6 +223,26 @@ def cmd_retro_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """Play a two-week sprint of a six-person team through the real app and a fake Slack; print its report."""
+    if not args.verbose:
+        logging.disable(logging.WARNING)  # from the imports on: matplotlib notes its first-run font cache at INFO
+    from bot.demo import run_demo
+
+    out = Path(args.out) if args.out else Path.cwd() / f"cadence-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    result = run_demo(out, seed=args.seed, say=(lambda _line: None) if args.quiet else print, verbose=args.verbose)
+    if not args.quiet:
+        print()
+    print(result.report, end="")
+    if not args.quiet:
+        print(f"\nwrote {result.report_path} and {result.chart_path} ({result.seconds:.1f} s)")
+    if result.violations:
+        print(f"cadence: the fake Slack refused {len(result.violations)} messages or views:", file=sys.stderr)
+        print("\n".join(result.violations), file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cadence", description="Cadence runs your team's agile ceremonies in Slack.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -295,6 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     retro_export.add_argument("--format", choices=("md", "csv"), default="md", help="Markdown (default) or CSV")
     retro_export.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     retro_export.set_defaults(handler=cmd_retro_export)
+    demo = commands.add_parser("demo", help=_summary(cmd_demo), description=_summary(cmd_demo))
+    demo.add_argument("--out", metavar="DIR", help="where the report and the chart go (default: a new "
+                      "cadence-demo-<timestamp> folder here)")
+    demo.add_argument("--seed", type=int, help="the seed of the random choices, for a run you can repeat")
+    demo.add_argument("--quiet", action="store_true", help="print only the report")
+    demo.add_argument("--verbose", action="store_true", help="show the app's logs")
+    demo.set_defaults(handler=cmd_demo)
     return parser
 
 

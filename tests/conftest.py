@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from storage import migrate
 from storage.db import Database
 from storage.schema import ALL_METADATA
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock, start_cadence
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgres"]

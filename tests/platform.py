@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from cryptography.fernet import Fernet
 
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock, start_cadence
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret-7f3a9c1e5b"

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.fakeslack import Message
-from tests.harness import Cadence
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence
+from bot.devtools.signed import Reply
 from tests.platform import install
-from tests.signed import Reply
 from tests.test_poker import vote
 from tests.test_retro_steps import add_action, add_card, advance, start_retro, thread, vote_on
 from tests.test_standup_flow import answer, set_up

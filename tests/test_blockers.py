@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from bot import hooks
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from storage.blockers import Blocker
 from storage.calendar import add_holiday
-from tests.fakeslack import Message
-from tests.harness import Cadence
 
 TUESDAY_7AM = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # the clock fixture's start
 

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence
 from bot.fanout import FanOut, Post, deliver_claimed
 from storage import claims
 from tests.conftest import _empty
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence
 
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

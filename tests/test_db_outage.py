@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from bot.app import runtime_of
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.errors import DATABASE_UNAVAILABLE
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
@@ -25,8 +27,6 @@ from storage import claims
 from storage.db import Database
 from storage.models import WorkClaim
 from tests.conftest import _empty
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock, start_cadence
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.postgres_only

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.harness import Cadence
 from storage.dedup import ProcessedEvent
-from tests.harness import Cadence
 
 
 def count_mentions(cadence: Cadence) -> list[str]:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from tests.fakeslack import FakeSlack
+from bot.devtools.fakeslack import FakeSlack
 
 
 @pytest.fixture

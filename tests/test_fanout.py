@@ -12,10 +12,10 @@ import pytest
 from prometheus_client import REGISTRY
 from slack_sdk import WebClient
 
+from bot.devtools.fakeslack import FakeSlack
 from bot.fanout import Delivery, FanOut, Pacer, Post
 from storage import claims
 from storage.db import Database
-from tests.fakeslack import FakeSlack
 
 
 class VirtualClock:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.devtools.harness import Cadence
 from bot.listeners import all_commands
-from tests.harness import Cadence
 
 COMMANDS = all_commands()
 NASTY = st.text(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from tests.harness import SIGNING_SECRET, Cadence
-from tests.signed import sign
+from bot.devtools.harness import SIGNING_SECRET, Cadence
+from bot.devtools.signed import sign
 
 
 def test_cadence_help_lists_every_command(cadence: Cadence) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot import hooks
-from tests.fakeslack import text_of
-from tests.harness import Cadence
+from bot.devtools.fakeslack import text_of
+from bot.devtools.harness import Cadence
 
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.devtools.fakeslack import text_of
+from bot.devtools.harness import Cadence
 from bot.views import blockers as blocker_views
 from bot.views import standup as standup_views
 from bot.views.common import VIEW_BLOCK_LIMIT
-from tests.fakeslack import text_of
-from tests.harness import Cadence
 from tests.test_poker import card_button
 from tests.test_polls import choose
 from tests.test_retro_actions import retro_with_actions

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock
 from bot.export import export_json
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock
 from tests.platform import start_multi
 from tests.tenancy import (
     OTHER,

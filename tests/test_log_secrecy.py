@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from tests.fakeslack import FakeSlack
-from tests.harness import SIGNING_SECRET, FrozenClock
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import SIGNING_SECRET, FrozenClock
 from tests.platform import CLIENT_SECRET, ENCRYPTION_KEY, STATE_SECRET, install, start_multi
 from tests.tenancy import choose, utc
 from tests.test_retro_steps import CHANNEL, add_card, advance, board, start_retro, vote_on

@@ -9,12 +9,12 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock
 from bot.oauth import WorkspaceNotInstalled
 from storage.installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models import Workspace
 from storage.schema import ALL_METADATA
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock
 from tests.platform import CLIENT_SECRET, ENCRYPTION_KEY, get, grant, install, start_install, start_multi
 
 TOKEN_A = "xoxb-1111-aaaaaaaaaaaaaaaaaaaaaaaa"

@@ -16,9 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt import Ack, BoltContext
 
 from bot import logs, metrics
+from bot.devtools.harness import SIGNING_SECRET, Cadence
+from bot.devtools.signed import sign
 from bot.requestlog import REQUEST_ID_HEADER, listener_of
-from tests.harness import SIGNING_SECRET, Cadence
-from tests.signed import sign
 
 probe_log = logging.getLogger("cadence.probe")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence, start_cadence
 from storage import poker as store
 from storage import sprint as sprints
-from tests.fakeslack import Message
-from tests.harness import Cadence, start_cadence
 
 
 def card_button(message: Message, card: str) -> tuple[dict[str, Any], str]:

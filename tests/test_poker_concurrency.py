@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
+from bot.devtools.harness import Cadence
 from storage import poker as store
 from storage import polls as poll_store
-from tests.harness import Cadence
 from tests.test_poker import card_button, parent_and_stories, voters_line
 from tests.test_polls import counts, the_poll
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence
 from storage import claims
 from storage import polls as store
-from tests.fakeslack import Message
-from tests.harness import Cadence
 
 
 def the_poll(cadence: Cadence, channel: str = "C1") -> Message:

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from bot import redact
-from tests.fakeslack import FakeSlack
-from tests.harness import SIGNING_SECRET, FrozenClock
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import SIGNING_SECRET, FrozenClock
 from tests.platform import CLIENT_SECRET, ENCRYPTION_KEY, STATE_SECRET, install, start_multi
 
 TOKEN = "xoxb-1111-secretsecretsecretsecret"

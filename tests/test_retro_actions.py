@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence
 from bot.views import retro as views
 from storage import retro as store
 from storage.models import WorkClaim
-from tests.fakeslack import Message
-from tests.harness import Cadence
 from tests.test_retro_steps import (
     CHANNEL,
     add_action,

@@ -8,11 +8,11 @@ import logging
 import pytest
 from sqlalchemy import select, text
 
+from bot.devtools.harness import Cadence
 from bot.views import retro as views
 from ceremonies import retro as domain
 from storage import retro as store
 from storage.schema import metadata
-from tests.harness import Cadence
 from tests.test_retro_steps import (
     CHANNEL,
     add_action,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.devtools.harness import Cadence
 from bot.views import retro as views
 from storage import retro as store
-from tests.harness import Cadence
 from tests.test_retro_steps import (
     CHANNEL,
     add_action,

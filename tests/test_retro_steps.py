@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.devtools.fakeslack import Message
+from bot.devtools.harness import Cadence
+from bot.devtools.signed import Reply
 from bot.views import retro as views
-from tests.fakeslack import Message
-from tests.harness import Cadence
-from tests.signed import Reply
 
 CHANNEL = "CTEAM"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.devtools.blockkit import message_problems, view_problems
 from bot.views import retro as views
 from ceremonies import retro as domain
 from ceremonies.retro import Card, Phase
-from tests.blockkit import message_problems, view_problems
 
 
 def state(phase: Phase, **overrides: object) -> views.BoardState:

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.devtools.harness import Cadence
 from bot.views import retro as views
 from storage import retro as store
-from tests.harness import Cadence
 from tests.test_retro_steps import CHANNEL, add_card, advance, board, start_retro, thread, vote_button_value
 
 BURST = 8

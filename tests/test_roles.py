@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.devtools.harness import Cadence
 from bot.roles import may_administer, require_admin
 from ceremonies.errors import NotAllowed
-from tests.harness import Cadence
 
 ACTION = "change this stand-up's settings"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeslack import FakeSlack
-from tests.signed import SlackSender
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.signed import SlackSender
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "serve-test-secret"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakeslack import FakeSlack
-from tests.signed import SlackSender
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.signed import SlackSender
 from tests.test_serve import ROOT, SECRET, free_port, wait_until_healthy
 
 

@@ -10,10 +10,10 @@ from prometheus_client import REGISTRY
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence
 from bot.settings import Settings
 from bot.slack import make_client
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence
 
 
 def settings_for(api_url: str) -> Settings:

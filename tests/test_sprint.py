@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.devtools.fakeslack import text_of
+from bot.devtools.harness import Cadence
 from storage import sprint as store
-from tests.fakeslack import text_of
-from tests.harness import Cadence
 
 ROOT = Path(__file__).resolve().parent.parent
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Berlin

@@ -195,3 +195,16 @@ def test_every_figure_of_a_hand_computed_sprint(figures: dict) -> None:
         ("2026-11-30", 16.0, 0), ("2026-12-01", 16.0, 3.0), ("2026-12-02", 18.0, 3.0), ("2026-12-03", 18.0, 8.0),
         ("2026-12-04", 18.0, 10.0),
     ]
+
+
+def test_participation_names_people_from_their_cached_profiles(db: Database) -> None:
+    from storage import people
+
+    stand_up(db)
+    with db.transaction() as session:
+        people.save_person(session, team_id=T, user_id="U2", display_name="omar", timezone="UTC", is_deleted=False,
+                           is_bot=False, is_admin=False, is_owner=False, fetched_at=at(MONDAY, 8))
+    with db.transaction() as session:
+        _days, persons = sprint_figures.participation(session, team_id=T, channel_id=C, start=MONDAY, end=weekday(4))
+    assert [(p.user_id, p.name, p.answered, p.expected) for p in persons] == [
+        ("U1", "U1", 5, 5), ("U2", "omar", 4, 5), ("U3", "U3", 4, 5), ("U4", "U4", 3, 3)]

@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+from bot.devtools.harness import Cadence
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from storage import claims
 from storage import standup as store
 from storage.db import Database
-from tests.harness import Cadence
 from tests.test_standup_flow import set_up, team, utc
 
 USERS = tuple(f"U{n:03d}" for n in range(1, 25))

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.harness import Cadence
 from bot.views import standup as views
 from storage import standup as store
 from storage.models import WorkClaim
-from tests.harness import Cadence
 
 TUESDAY = date(2026, 12, 1)
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import String, func, select
 
+from bot.devtools.harness import Cadence
 from ceremonies import blockers, poker, polls, retro, sprint
 from ceremonies import standup as standup_domain
 from storage import blockers as blocker_store
@@ -20,7 +21,6 @@ from storage import retro as retro_store
 from storage import sprint as sprint_store
 from storage import standup as standup_store
 from storage.schema import metadata
-from tests.harness import Cadence
 from tests.test_retro_steps import add_card, start_retro
 from tests.test_standup_flow import answer, set_up, team, utc
 

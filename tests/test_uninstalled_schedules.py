@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import update
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock
 from storage import poker as poker_store
 from storage import workspaces
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock
 from tests.platform import start_multi
 from tests.tenancy import WORDS, calls_by_workspace, run_ceremonies, two_workspaces, utc
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.harness import Cadence
 from bot.listeners import MODULES
 from bot.views import standup as views
 from storage import blockers as blocker_store
 from storage import standup as store
 from storage.models import Workspace
-from tests.harness import Cadence
 from tests.test_blockers import set_settings
 from tests.test_standup_flow import form_values, set_up
 

@@ -13,14 +13,14 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, insert, select
 
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from storage import claims, dedup, workspaces
 from storage.db import Database
 from storage.installations import slack_bots, slack_installations
 from storage.models import Holiday, Person, WorkClaim, Workspace
 from storage.schema import metadata
 from storage.types import UTCDateTime
-from tests.fakeslack import FakeSlack
-from tests.harness import Cadence, FrozenClock, start_cadence
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)

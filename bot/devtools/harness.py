@@ -13,13 +13,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 
 from bot.app import create_app
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.signed import SlackSender
 from bot.runtime import Runtime
 from bot.scheduler import Scheduler
 from bot.server import CadenceWSGI
 from bot.settings import Settings
 from storage.db import Database
-from tests.fakeslack import FakeSlack
-from tests.signed import SlackSender
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakeslack import FakeSlack
+from bot.devtools.fakeslack import FakeSlack
 
 _ids = itertools.count(1)
 
@@ -33,7 +33,7 @@ class Reply:
         data = self.json if self.body[:1] == b"{" else None
         if not isinstance(data, dict):
             return self.body.decode()
-        from tests.fakeslack import _texts
+        from bot.devtools.fakeslack import _texts
 
         return "\n".join([data.get("text", ""), *_texts(data.get("blocks", [])), *_texts(data.get("errors", {}))])
 

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.blockkit import message_problems, view_problems
+from bot.devtools.blockkit import message_problems, view_problems
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 BOT_USER_ID = "UCADENCE"

@@ -1,0 +1,546 @@
+"""`cadence demo`: a two-week sprint of a six-person team in two timezones, played through the real app.
+
+Everything goes the way it would in Slack: signed HTTP requests into the real listeners (slash commands, clicks on
+the buttons the app posted, submissions of the modals it opened), the built-in fake Slack answering the Web API, a
+throw-away SQLite database, and the scheduler ticking on a frozen clock moved through the two weeks. At the end the
+sprint report is printed (the Markdown of `cadence report`) and the burn-up chart written as a PNG.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import charts, reports
+from bot.devtools.fakeslack import FakeSlack, Message
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
+from bot.views import blockers as blocker_views
+from bot.views import poker as poker_views
+from bot.views import retro as retro_views
+from bot.views import standup as standup_views
+from storage import migrate, sprint_figures
+from storage import sprint as sprints
+from storage import standup as standup_store
+
+BERLIN = ZoneInfo("Europe/Berlin")
+NEW_YORK = ZoneInfo("America/New_York")
+CHANNEL = "C0CHECKOUT"
+SPRINT = "Sprint 14"
+FIRST_DAY = date(2026, 11, 30)  # a Monday
+LAST_DAY = date(2026, 12, 11)  # the Friday of the week after
+PLANNING_AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # the Friday before: 15:00 in Berlin, 09:00 in New York
+CHART_NAME = "burn-up.png"
+REPORT_NAME = "report.md"
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    name: str
+    zone: ZoneInfo
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.user_id}>"
+
+
+LENA, JONAS, MIA = Person("U0LENA", "lena", BERLIN), Person("U0JONAS", "jonas", BERLIN), Person("U0MIA", "mia", BERLIN)
+AVA, MARCUS, PRIYA = (Person("U0AVA", "ava", NEW_YORK), Person("U0MARCUS", "marcus", NEW_YORK),
+                      Person("U0PRIYA", "priya", NEW_YORK))
+TEAM = (LENA, JONAS, MIA, AVA, MARCUS, PRIYA)
+FACILITATOR = LENA
+
+# (key, title, the size the team has in mind): estimated in planning poker, they become the committed stories.
+BACKLOG = (
+    ("PAY-101", "Checkout page skeleton", 3),
+    ("PAY-102", "Card payments through the payment provider's sandbox", 8),
+    ("PAY-103", "Saved delivery addresses", 5),
+    ("PAY-104", "Order confirmation e-mail", 2),
+    ("PAY-105", "Error states and retries", 5),
+    ("PAY-106", "Refund flow", 8),
+)
+REVOTED = "PAY-102"  # the story the team disagrees on at first
+DONE_PLAN = {  # working day (0 = the first Monday) -> (story, who marks it done)
+    1: ("PAY-101", JONAS), 3: ("PAY-104", AVA), 6: ("PAY-103", MIA), 7: ("PAY-102", JONAS), 8: ("PAY-110", MARCUS),
+    9: ("PAY-105", PRIYA),
+}
+ADDED = ("PAY-110", 2, "Rounding of totals in the basket")  # a scope change on day 5
+
+WORK = ("the checkout form", "the payment sandbox client", "address validation", "the e-mail template",
+        "retry logic for declined cards", "review of the refund design", "tests for the basket totals",
+        "the order summary", "pairing on the card form", "the API contract with the shop team")
+
+RETRO_CARDS = {
+    0: ("Pairing on the payment client worked well", "Demos every Friday kept us honest", "Quick reviews",
+        "The shared test data set"),
+    1: ("Too many meetings on Tuesdays", "Waiting for the sandbox API key for two days",
+        "Stand-up answers from New York arrive after Berlin logs off", "Flaky end-to-end tests"),
+    2: ("Ask the provider for keys at planning", "A shared hour across both timezones", "Record the demo"),
+}
+RETRO_ACTIONS = (
+    ("Request sandbox credentials the week before the sprint", MARCUS),
+    ("Move the Tuesday sync into the shared hour (15:00 Berlin / 09:00 New York)", LENA),
+    ("Quarantine the flaky end-to-end tests and fix one a day", PRIYA),
+)
+
+
+@dataclass
+class DemoResult:
+    """What a demo run produced."""
+
+    report: str
+    report_path: Path
+    chart_path: Path
+    violations: list[str]
+    seconds: float
+    events: list[str] = field(default_factory=list)
+
+
+def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], None] = print,
+             verbose: bool = False) -> DemoResult:
+    """Play the sprint, write the report and the chart into `out_dir`, and return what came out."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _quiet_logs(verbose), tempfile.TemporaryDirectory(prefix="cadence-demo-") as scratch:
+        database_url = f"sqlite:///{Path(scratch) / 'cadence.sqlite3'}"
+        migrate.upgrade(database_url)
+        fake = FakeSlack(team_id="T0DEMO", team_name="Demo Co").start()
+        try:
+            cadence = start_cadence(fake, database_url, FrozenClock(PLANNING_AT - timedelta(hours=1)),
+                                    **_isolated_settings())
+            try:
+                sprint = _Sprint(cadence, random.Random(seed), say)
+                sprint.play()
+                report, chart = sprint.report()
+            finally:
+                cadence.stop()
+        finally:
+            fake.stop()
+        violations = fake.violations
+    report_path, chart_path = out_dir / REPORT_NAME, out_dir / CHART_NAME
+    report_path.write_text(report, encoding="utf-8")
+    chart_path.write_bytes(chart)
+    return DemoResult(report, report_path, chart_path, violations, time.perf_counter() - started, sprint.events)
+
+
+def _isolated_settings() -> dict[str, Any]:
+    """Settings the environment must not change: one workspace with a fake token, no Socket Mode, no metrics dir."""
+    return {"slack_app_token": None, "slack_client_id": None, "slack_client_secret": None,
+            "cadence_encryption_key": None, "prometheus_multiproc_dir": None, "default_timezone": "UTC"}
+
+
+@contextmanager
+def _quiet_logs(verbose: bool) -> Iterator[None]:
+    # The app logs every request and scheduled job; in a demo only real errors are worth a line.
+    if verbose:
+        yield
+        return
+    logging.disable(logging.WARNING)
+    try:
+        yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _state(element: dict[str, Any]) -> dict[str, Any]:
+    """What Slack sends for an input element left at its initial value."""
+    kind = element["type"]
+    if kind == "conversations_select":
+        return {"type": kind, "selected_conversation": element.get("initial_conversation")}
+    if kind == "multi_users_select":
+        return {"type": kind, "selected_users": element.get("initial_users", [])}
+    if kind == "users_select":
+        return {"type": kind, "selected_user": element.get("initial_user")}
+    if kind in ("static_select", "radio_buttons"):
+        return {"type": kind, "selected_option": element.get("initial_option")}
+    if kind == "checkboxes":
+        return {"type": kind, "selected_options": element.get("initial_options", [])}
+    if kind == "timepicker":
+        return {"type": kind, "selected_time": element.get("initial_time")}
+    if kind == "datepicker":
+        return {"type": kind, "selected_date": element.get("initial_date")}
+    return {"type": kind, "value": element.get("initial_value")}
+
+
+def form(view: dict[str, Any], **changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A modal's state as a person submits it: every input at its initial value, with `changes` by block id."""
+    values: dict[str, dict[str, Any]] = {}
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        element = block["element"]
+        values[block["block_id"]] = {element["action_id"]: {**_state(element), **changes.get(block["block_id"], {})}}
+    return values
+
+
+def local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone).astimezone(UTC)
+
+
+class _Sprint:
+    """The script of the two weeks: who does what, when, through the app."""
+
+    def __init__(self, cadence: Cadence, rng: random.Random, say: Callable[[str], None]) -> None:
+        self.cadence = cadence
+        self.fake = cadence.fake
+        self.rng = rng
+        self.say = say
+        self.events: list[str] = []
+        self.blockers: dict[str, int] = {}  # a name in the script -> the blocker's number
+
+    # -- plumbing -------------------------------------------------------------------------------------------------
+    def tell(self, text: str) -> None:
+        line = f"{self.cadence.clock():%a %d %b %H:%M} UTC  {text}"
+        self.events.append(line)
+        self.say(line)
+
+    def at(self, when: datetime) -> None:
+        """Move the clock to `when` and let the scheduler do whatever has fallen due."""
+        if when > self.cadence.clock():
+            self.cadence.tick(when)
+
+    def command(self, person: Person, command: str, text: str = "") -> None:
+        before = len(self.fake.responses())
+        reply = self.cadence.command(command, text, user=person.user_id, channel=CHANNEL)
+        if reply.status != 200:
+            raise RuntimeError(f"{command} {text} answered HTTP {reply.status}: {reply.text}")
+        answers = [reply.text] + [r.get("text", "") for r in self.fake.responses()[before:]]
+        if refused := [a for a in answers if ":warning:" in a]:
+            raise RuntimeError(f"{command} {text} was refused: {refused[0]}")
+
+    def click(self, message: Message, action_id: str, person: Person) -> None:
+        reply = self.cadence.slack.click(message, action_id, user=person.user_id)
+        if reply.status != 200:
+            raise RuntimeError(f"a click on {action_id} answered HTTP {reply.status}")
+        self.cadence.settle()
+
+    def submit(self, person: Person, callback_id: str, **changes: dict[str, Any]) -> None:
+        """Submit the modal the app just opened for `person`."""
+        view = self.fake.last_view()
+        if view.get("callback_id") != callback_id:
+            raise RuntimeError(f"expected the {callback_id} modal, the app opened {view.get('callback_id')}")
+        reply = self.cadence.slack.view_submission(view, form(view, **changes), user=person.user_id)
+        if reply.status != 200 or (reply.body and reply.json.get("response_action") == "errors"):
+            raise RuntimeError(f"the {callback_id} modal was refused: {reply.text}")
+        self.cadence.settle()
+
+    # -- the whole sprint -----------------------------------------------------------------------------------------
+    def play(self) -> None:
+        self.arrange()
+        self.plan()
+        self.at(local(FIRST_DAY, 9, 0, BERLIN))
+        self.command(FACILITATOR, "/sprint", f'start "{SPRINT}" --until {LAST_DAY.isoformat()} '
+                                             '--goal "Customers can pay by card and get a confirmation"')
+        self.tell(f"{FACILITATOR.name} starts {SPRINT} (until Fri {LAST_DAY:%d %b})")
+        day, index = FIRST_DAY, 0
+        while day <= LAST_DAY:
+            if day.weekday() < 5:
+                self.work_day(day, index)
+                index += 1
+            else:
+                self.at(local(day, 12, 0, BERLIN))
+            day += timedelta(days=1)
+        self.at(local(LAST_DAY + timedelta(days=1), 0, 0, BERLIN))  # midnight in Berlin: the sprint ends by itself
+        ended = [m for m in self.fake.messages(CHANNEL, top_level=True) if f"{SPRINT} · summary" in m.all_text]
+        if not ended:
+            raise RuntimeError("the sprint did not end at midnight after its last day")
+        self.tell(f"{SPRINT} ends; the summary and the chart are posted in the channel")
+
+    def arrange(self) -> None:
+        """The workspace: six people in Berlin and New York, the team channel, a stand-up and the blocker tracker."""
+        for person in TEAM:
+            offset = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=person.zone).utcoffset() or timedelta(0)
+            self.fake.add_user(person.user_id, person.name, tz=str(person.zone), tz_offset=int(offset.total_seconds()))
+        self.fake.add_channel(CHANNEL, "checkout-team")
+        self.command(FACILITATOR, "/standup", "setup")
+        self.submit(FACILITATOR, standup_views.SETUP_VIEW,
+                    **{standup_views.B_PARTICIPANTS: {"selected_users": [p.user_id for p in TEAM]}})
+        self.command(FACILITATOR, "/blocker", "settings")
+        self.submit(FACILITATOR, blocker_views.SETTINGS_MODAL,
+                    **{blocker_views.THRESHOLD_BLOCK: {"value": "1"},
+                       blocker_views.CONTACT_BLOCK: {"selected_user": LENA.user_id},
+                       blocker_views.DIGEST_TIME_BLOCK: {"selected_time": "09:45"},
+                       blocker_views.TIMEZONE_BLOCK: {"value": "Europe/Berlin"}})
+        self.tell("lena sets up the daily stand-up (09:30 local time, Mon–Fri) and the blocker tracker "
+                  "(escalate to lena after 1 working day)")
+
+    # -- planning poker -------------------------------------------------------------------------------------------
+    def plan(self) -> None:
+        self.at(PLANNING_AT)
+        stories = ", ".join(f"{key} {title}" for key, title, _size in BACKLOG)
+        self.command(FACILITATOR, "/poker", stories)
+        parent = next(m for m in reversed(self.fake.messages(CHANNEL, top_level=True))
+                      if "Planning poker" in m.all_text)
+        self.tell(f"planning poker on {len(BACKLOG)} stories in a thread")
+        deck = ("1", "2", "3", "5", "8", "13", "21")
+        for key, _title, size in BACKLOG:
+            self.cadence.clock.advance(timedelta(minutes=self.rng.randint(4, 9)))
+            story = self._story_message(parent, key)
+            if key == REVOTED:
+                # Round 1: half the team sees the sandbox work, half does not.
+                self._votes(story, {p: ("3" if i % 2 else "13") for i, p in enumerate(TEAM)})
+                self.click(self._fresh(story), poker_views.REVEAL, FACILITATOR)
+                self.click(self._fresh(story), poker_views.REVOTE, FACILITATOR)
+                self.tell(f"{key}: votes from 3 to 13, no consensus; they talk it through and vote again")
+            position = deck.index(str(size))
+            # Most agree; some lean one card up or down, which still counts as consensus (neighbouring cards).
+            lean = deck[position + self.rng.choice((-1, 1))]
+            votes = {p: lean if self.rng.random() < 0.3 else str(size) for p in TEAM}
+            self._votes(self._fresh(story), votes)
+            self.click(self._fresh(story), poker_views.REVEAL, FACILITATOR)
+            self.click(self._fresh(story), poker_views.ACCEPT, FACILITATOR)
+            suggested = next(b for b in self.fake.last_view()["blocks"]
+                             if b.get("block_id") == poker_views.ESTIMATE_BLOCK)["element"]["initial_option"]
+            self.submit(FACILITATOR, poker_views.ACCEPT_MODAL)
+            self.tell(f"{key} estimated at {suggested['value']} point{'' if suggested['value'] == '1' else 's'}")
+
+    def _story_message(self, parent: Message, key: str) -> Message:
+        for message in reversed(self.fake.messages(CHANNEL, thread_ts=parent.ts)):
+            if key in message.all_text and any(b["type"] == "actions" for b in message.blocks):
+                return message
+        raise RuntimeError(f"the app did not post {key} for estimation")
+
+    def _fresh(self, message: Message) -> Message:
+        return self.fake.message(message.channel, message.ts)
+
+    def _votes(self, story: Message, votes: dict[Person, str]) -> None:
+        for person, card in votes.items():
+            element, block_id = next(
+                (e, b.get("block_id", "b")) for b in story.blocks for e in b.get("elements", [])
+                if e.get("action_id", "").startswith(poker_views.VOTE + ".") and e["text"]["text"] == card)
+            self.cadence.slack.block_action(element["action_id"], element["value"], user=person.user_id,
+                                            channel=story.channel, message_ts=story.ts, block_id=block_id)
+        self.cadence.settle()
+
+    # -- a working day --------------------------------------------------------------------------------------------
+    def work_day(self, day: date, index: int) -> None:
+        plans: list[tuple[datetime, int, Callable[[], None]]] = []
+
+        def plan(when: datetime, action: Callable[[], None]) -> None:
+            plans.append((when, len(plans), action))
+
+        for zone in (BERLIN, NEW_YORK):
+            for hour, minute in ((9, 30), (11, 30), (17, 0)):  # prompts, reminders, the window's close
+                plan(local(day, hour, minute, zone), lambda: None)
+        for person in TEAM:
+            self._person_day(day, index, person, plan)
+        self._scripted(day, index, plan)
+        escalated = self._escalations()
+        for when, _order, action in sorted(plans, key=lambda p: (p[0], p[1])):
+            self.at(when)
+            action()
+        if (more := self._escalations() - escalated) > 0:
+            self.tell(f"{more} blocker escalation{'s' if more > 1 else ''}: lena gets a DM "
+                      "(open longer than 1 working day)")
+        with self.cadence.db.transaction() as session:
+            figures = standup_store.participation(session, team_id=self.fake.team_id, channel_id=CHANNEL,
+                                                  start=day, end=day)
+        if figures.days:
+            d = figures.days[0]
+            self.tell(f"stand-up {day:%a %d %b}: {d.answered}/{d.prompted} answered ({d.late} late, "
+                      f"{d.skipped} skipped, {d.away} away)")
+
+    def _person_day(self, day: date, index: int, person: Person,
+                    plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """How `person` meets today's stand-up: on time, late, skipped, forgotten; scripted days come first."""
+        if (person, index) in ((MARCUS, 3), (MARCUS, 4)):
+            return  # away, told the app on Wednesday
+        if (person, index) == (MIA, 5):
+            plan(local(day, 9, 40, BERLIN), lambda: self._away_from_prompt(person, day))
+            return
+        blocker = SCRIPTED_BLOCKERS.get((person, index))
+        roll = 1.0 if (person, index) in ALWAYS_ANSWERS else self.rng.random()
+        if blocker is None and roll < 0.04:
+            plan(local(day, 9, 35, person.zone), lambda: self._skip(person))
+            return
+        if blocker is None and roll < 0.09:  # forgets: gets the reminder, never answers
+            plan(local(day, 11, 31, person.zone), lambda: self._reminded(person))
+            return
+        answer_at = (local(day, 17, self.rng.randint(15, 50), person.zone) if blocker is None and roll < 0.19
+                     else local(day, 9, 30, person.zone) + timedelta(minutes=self.rng.randint(3, 100)))
+        plan(answer_at, lambda: self._answer(person, day, index, blocker))
+
+    def _prompt(self, person: Person) -> Message:
+        prompts = [m for m in self.fake.dms(person.user_id) if "Time for the" in m.text]
+        if not prompts:
+            raise RuntimeError(f"{person.name} got no stand-up prompt")
+        return prompts[-1]
+
+    def _answer(self, person: Person, day: date, index: int, blocker: str | None) -> None:
+        prompt = self._prompt(person)
+        self._answer_open_blocker_questions(person, prompt, index)
+        self.click(prompt, standup_views.WRITE, person)
+        yesterday, today = self.rng.sample(WORK, 2)
+        self.submit(person, standup_views.ANSWER_VIEW, **{
+            standup_views.answer_block(0): {"value": f"Worked on {yesterday}"},
+            standup_views.answer_block(1): {"value": f"Today: {today}"},
+            standup_views.answer_block(2): {"value": blocker or "None"},
+        })
+        if blocker is not None:
+            number = self._blocker_number(blocker)
+            self.blockers[blocker] = number
+            self.tell(f"{person.name}'s stand-up answer opens blocker #{number}: {blocker}")
+
+    def _answer_open_blocker_questions(self, person: Person, prompt: Message, index: int) -> None:
+        """The prompt asks about each open blocker of the person's: still blocked, or resolved."""
+        for block in prompt.blocks:
+            if not block.get("block_id", "").startswith("blocker.prompt:"):
+                continue
+            number = int(block["block_id"].split(":")[1])
+            resolved = number == self.blockers.get(SANDBOX) and index >= 2  # the key arrives on the third day
+            action = blocker_views.PROMPT_RESOLVED if resolved else blocker_views.PROMPT_STILL_BLOCKED
+            element = next(e for e in block["elements"] if e["action_id"] == action)
+            self.cadence.slack.block_action(action, element["value"], user=person.user_id, channel=prompt.channel,
+                                            message_ts=prompt.ts, block_id=block["block_id"])
+            self.cadence.settle()
+            self.tell(f"{person.name} answers the prompt's question about blocker #{number}: "
+                      + ("resolved" if resolved else "still blocked"))
+
+    def _reminded(self, person: Person) -> None:
+        if any("A reminder" in m.text for m in self.fake.dms(person.user_id)[-1:]):
+            self.tell(f"{person.name} has not answered: the app sends a reminder (no answer today)")
+
+    def _skip(self, person: Person) -> None:
+        self.click(self._prompt(person), standup_views.SKIP, person)
+        self.tell(f"{person.name} skips today's stand-up")
+
+    def _away_from_prompt(self, person: Person, day: date) -> None:
+        self.click(self._prompt(person), standup_views.AWAY, person)
+        self.submit(person, standup_views.AWAY_VIEW, **{standup_views.B_AWAY_TO: {"selected_date": day.isoformat()}})
+        self.tell(f"{person.name} is off sick today (\"I'm away…\" on the prompt)")
+
+    def _blocker_number(self, text: str) -> int:
+        for message in reversed(self.fake.messages(CHANNEL)):
+            if text in message.all_text and (found := re.search(r"Blocker #(\d+)", message.all_text)):
+                return int(found.group(1))
+        raise RuntimeError(f"no blocker card for {text!r}")
+
+    def _card(self, number: int) -> Message:
+        return next(m for m in reversed(self.fake.messages(CHANNEL)) if f"Blocker #{number}" in m.all_text
+                    and any(e.get("action_id") == blocker_views.RESOLVE for b in m.blocks for e in b.get("elements", [])))
+
+    # -- what happens on given days -------------------------------------------------------------------------------
+    def _scripted(self, day: date, index: int, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        if index == 2:
+            plan(local(day, 15, 0, NEW_YORK), lambda: self._resolve_from_card(STAGING, MARCUS,
+                                                                            "restored the write role on staging"))
+            plan(local(day, 16, 0, NEW_YORK), lambda: self.command(MARCUS, "/standup", "away 2026-12-03 2026-12-04"))
+            plan(local(day, 16, 1, NEW_YORK), lambda: self.tell("marcus tells the app he is away Thu–Fri"))
+        if index == 6:
+            plan(local(day, 14, 0, NEW_YORK), lambda: self._resolve_by_command(DESIGN, MIA,
+                                                                             "final designs are in Figma"))
+        if index == 4:
+            key, points, title = ADDED
+            plan(local(day, 11, 0, NEW_YORK), lambda: self._scope_change(key, points, title))
+        if index in DONE_PLAN:
+            key, person = DONE_PLAN[index]
+            plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
+        if day == LAST_DAY:
+            plan(local(day, 16, 0, BERLIN), self.retro)
+
+    def _escalations(self) -> int:
+        return len([m for m in self.fake.dms(LENA.user_id) if "has been open for" in m.all_text])
+
+    def _resolve_from_card(self, text: str, person: Person, note: str) -> None:
+        number = self.blockers[text]
+        self.click(self._card(number), blocker_views.RESOLVE, person)
+        self.submit(person, blocker_views.RESOLVE_MODAL, **{blocker_views.NOTE_BLOCK: {"value": note}})
+        self.tell(f"{person.name} resolves blocker #{number} from its card: {note}")
+
+    def _resolve_by_command(self, text: str, person: Person, note: str) -> None:
+        number = self.blockers[text]
+        self.command(person, "/blocker", f"resolve #{number} {note}")
+        self.tell(f"{person.name} resolves blocker #{number} with /blocker resolve")
+
+    def _scope_change(self, key: str, points: int, title: str) -> None:
+        self.command(MARCUS, "/sprint", f"add {key} {points} {title}")
+        self.tell(f"marcus adds {key} ({points} points) to the sprint: a scope change")
+
+    def _done(self, key: str, person: Person) -> None:
+        self.command(person, "/sprint", f"done {key}")
+        self.tell(f"{person.name}: /sprint done {key}")
+
+    # -- the retro ------------------------------------------------------------------------------------------------
+    def retro(self) -> None:
+        self.command(FACILITATOR, "/retro")
+        self.submit(FACILITATOR, retro_views.START, **{
+            retro_views.TITLE_BLOCK: {"value": f"{SPRINT} retro"},
+            retro_views.TEMPLATE_BLOCK: {"selected_option": {"value": "well_improve_ideas"}},
+            retro_views.VOTES_BLOCK: {"value": "3"},
+            retro_views.OPTIONS_BLOCK: {"selected_options": [{"value": retro_views.ANONYMOUS_OPTION}]},
+        })
+        cards = [(column, text) for column, texts in RETRO_CARDS.items() for text in texts]
+        for number, (column, text) in enumerate(cards):
+            person = TEAM[number % len(TEAM)]
+            self.cadence.clock.advance(timedelta(minutes=1))
+            self.click(self._board(), retro_views.ADD_CARD, person)
+            self.submit(person, retro_views.CARD_VIEW, **{
+                retro_views.CARD_COLUMN_BLOCK: {"selected_option": {"value": str(column)}},
+                retro_views.CARD_TEXT_BLOCK: {"value": text}})
+        self.tell(f"retro: {len(cards)} anonymous cards from the team")
+        self._advance()  # reveal
+        self._advance()  # group
+        self.cadence.clock.advance(timedelta(minutes=15))  # the cards are read and talked about
+        self._advance()  # vote
+        votes = 0
+        for person in TEAM:
+            buttons = self._vote_buttons()
+            for message, value in self.rng.sample(buttons, 3):
+                self.cadence.slack.block_action(retro_views.VOTE, value, user=person.user_id,
+                                                channel=message.channel, message_ts=message.ts)
+                votes += 1
+            self.cadence.settle()
+        self.tell(f"retro: {votes} votes")
+        self.cadence.clock.advance(timedelta(minutes=5))
+        self._advance()  # discuss
+        discussion = [m for m in self.fake.messages(CHANNEL, thread_ts=self._board().ts)
+                      if m.text.startswith("To discuss")]
+        due = (LAST_DAY + timedelta(days=7)).isoformat()
+        for message, (text, owner) in zip(discussion, RETRO_ACTIONS, strict=False):
+            self.cadence.clock.advance(timedelta(minutes=10))
+            self.click(message, retro_views.ADD_ACTION, FACILITATOR)
+            self.submit(FACILITATOR, retro_views.ACTION_VIEW, **{
+                retro_views.ACTION_TEXT_BLOCK: {"value": text},
+                retro_views.ACTION_OWNER_BLOCK: {"selected_user": owner.user_id},
+                retro_views.ACTION_DUE_BLOCK: {"selected_date": due}})
+            self.tell(f"retro action item for {owner.name}: {text}")
+        for _ in range(4):
+            if "Closed" in self._board().all_text:
+                break
+            self._advance()
+        self.tell("retro closed")
+
+    def _board(self) -> Message:
+        return [m for m in self.fake.messages(CHANNEL, top_level=True) if m.text.startswith("Retro “")][-1]
+
+    def _advance(self) -> None:
+        self.click(self._board(), retro_views.ADVANCE, FACILITATOR)
+
+    def _vote_buttons(self) -> list[tuple[Message, str]]:
+        return [(m, (b.get("accessory") or {})["value"]) for m in self.fake.messages(CHANNEL, thread_ts=self._board().ts)
+                for b in m.blocks if (b.get("accessory") or {}).get("action_id") == retro_views.VOTE]
+
+    # -- the report -----------------------------------------------------------------------------------------------
+    def report(self) -> tuple[str, bytes]:
+        """The sprint report as `cadence report` writes it: Markdown, and the burn-up chart."""
+        with self.cadence.db.transaction() as session:
+            sprint = sprints.sprint_named(session, team_id=self.fake.team_id, channel_id=CHANNEL, name=SPRINT)
+            summary = sprint_figures.summary(session, sprint=sprint, now=self.cadence.clock())
+        return reports.to_markdown(summary), charts.burn_up_png(summary)
+
+
+STAGING = "the staging database is read-only since last night's migration"
+SANDBOX = f"waiting for the payment sandbox API key from {AVA.mention}"
+DESIGN = "the designs for the error states are not final"
+SCRIPTED_BLOCKERS = {(JONAS, 0): SANDBOX, (AVA, 2): STAGING, (PRIYA, 5): DESIGN}
+ALWAYS_ANSWERS = {(JONAS, 1), (JONAS, 2)}  # the days jonas tells the app about the sandbox key
