@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=None,
         description="an existing, empty directory where every worker process writes its metrics (several workers)",
     )
+    scheduler_tick_seconds: float = Field(
+        default=20.0, gt=0, le=3600, description="seconds between the scheduler's ticks, more than 0 and at most 3600"
+    )
     retro_anonymity_secret: str = Field(
         default="cadence-anonymity-development-secret",
         min_length=16,
