@@ -45,7 +45,7 @@ def participation(
     """Stand-up participation per day (answers of those prompted) and per person, with names."""
     figures = standup.participation(session, team_id=team_id, channel_id=channel_id, start=start, end=end)
     names = {p.user_id: p.display_name for p in people_store.people(
-        session, team_id=team_id, user_ids=[p.user_id for p in figures.people])}
+        session, team_id=team_id, user_ids=[p.user_id for p in figures.people]).values()}
     days = [domain.ParticipationDay(d.local_date, answered=d.answered, expected=d.prompted) for d in figures.days]
     people = [
         domain.PersonParticipation(user_id=p.user_id, name=names.get(p.user_id, p.user_id), answered=p.answered,
