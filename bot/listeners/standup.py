@@ -643,7 +643,7 @@ def _send_prompts(runtime: Runtime, client: WebClient, *, standup: store.Standup
     """Claim the due prompts, then send the ones this process won through the paced fan-out (one chat.postMessage
     each, inside Slack's rate limits); each claim is finished as its prompt is sent. The number sent."""
     team_id = standup.team_id
-    fanout = FanOut(client)
+    fanout = FanOut(client, per_second=runtime.settings.slack_fanout_per_second)
     keyed = {f"standup.prompt:{standup.id}:{p.user_id}:{p.local_date.isoformat()}": p for p in due}
     won: list[str] = []
     with runtime.db.transaction() as session:
@@ -727,7 +727,7 @@ def send_reminders(runtime: Runtime, client: WebClient, *, team_id: str, standup
     waiting = [p for p in waiting if not any(p.local_date in r for r in away.get(p.user_id, ()))]
     if not waiting:
         return 0
-    fanout = FanOut(client)
+    fanout = FanOut(client, per_second=runtime.settings.slack_fanout_per_second)
     keyed = {f"standup.reminder:{standup_id}:{p.user_id}:{p.local_date.isoformat()}": p for p in waiting}
     with runtime.db.transaction() as session:
         won = [key for key in sorted(keyed)
