@@ -148,3 +148,24 @@ def test_every_prompt_and_report_post_arrives_once_when_slack_refuses_a_share_of
                      if f"today {user}" in m.all_text)
     assert posted == Counter(dict.fromkeys(answering, 1))
     assert len(fake.messages("C1", thread_ts=parent.ts)) == len(answering)
+
+
+def test_the_digests_of_many_team_channels_are_paced_and_each_arrives_once(cadence: Cadence) -> None:
+    fake = cadence.fake
+    channels = [f"C{n}" for n in range(1, 9)]
+    for channel in channels:
+        cadence.command("/blocker", f"waiting on the {channel} database", user="U1", channel=channel)
+    digest_time = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)  # the default digest time, the next working day
+    fake.rate_limit(per_second=3, burst=2, per_channel_per_second=1)
+    fake.fail("chat.postMessage", error="not_authed")  # one digest Slack refuses: released for a later tick
+
+    def digests() -> Counter[str]:
+        return Counter(m.channel for m in fake.messages(top_level=True) if "open blockers ·" in m.text)
+
+    cadence.tick(digest_time)
+    assert sorted(digests().values()) == [1] * (len(channels) - 1)
+    assert fake.state.rate_limited, "the fake's limiter never answered 429: the test would prove nothing"
+    cadence.tick(digest_time + timedelta(minutes=6))
+    assert digests() == Counter(dict.fromkeys(channels, 1))
+    cadence.tick(digest_time + timedelta(hours=3))
+    assert digests() == Counter(dict.fromkeys(channels, 1))

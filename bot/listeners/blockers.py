@@ -436,12 +436,7 @@ def _escalate(runtime: Runtime, due: list[tuple[AgedBlocker, int, str]], *, team
         if not delivery.ok:
             log.warning("escalation of blocker %s failed: %s", blocker.id, delivery.error,
                         extra={"team": team_id, "channel": blocker.channel_id, "user": contact_id})
-            with runtime.db.transaction() as session:
-                if delivery.error in PERMANENT_ERRORS:
-                    claims.finish(session, key=key, now=now)
-                else:
-                    claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER,
-                                   error=delivery.error or "unknown")
+            _give_back(runtime, key=key, now=now, error=delivery.error or "unknown")
             return
         with runtime.db.transaction() as session:
             store.record_escalation(session, team_id=team_id, blocker_id=blocker.id, level=level,
@@ -452,20 +447,20 @@ def _escalate(runtime: Runtime, due: list[tuple[AgedBlocker, int, str]], *, team
     FanOut(client, per_second=runtime.settings.slack_fanout_per_second).send(posts, on_delivery=settle)
 
 
-def _give_back(runtime: Runtime, *, key: str, now: datetime, error: SlackApiError) -> None:
+def _give_back(runtime: Runtime, *, key: str, now: datetime, error: str) -> None:
     """Retry claimed work later after a Slack failure, or give it up when retrying cannot help."""
-    reason = str(error.response.get("error"))
     with runtime.db.transaction() as session:
-        if reason in PERMANENT_ERRORS:
+        if error in PERMANENT_ERRORS:
             claims.finish(session, key=key, now=now)
         else:
-            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=reason)
+            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=error)
 
 
 def send_digests(runtime: Runtime, now: datetime) -> None:
     """Post each team channel's open blockers, oldest first, once a working day at its digest time."""
     with runtime.db.transaction() as session:
         teams = store.teams_with_open_blockers(session)
+    digests: dict[str, list[Post]] = {}
     for team_id, channel_id in teams:
         with runtime.db.transaction() as session:
             settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
@@ -489,17 +484,23 @@ def send_digests(runtime: Runtime, now: datetime) -> None:
             if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now, due_at=moment):
                 continue
         label = f"{day:%a} {day.day} {day:%b}"
-        try:
-            runtime.client_for(team_id).chat_postMessage(
-                channel=channel_id, text=views.digest_text(items, day_label=label),
-                blocks=views.digest_blocks(items, day_label=label), unfurl_links=False)
-        except SlackApiError as error:
-            log.warning("blocker digest failed: %s", error.response.get("error"),
-                        extra={"team": team_id, "channel": channel_id})
-            _give_back(runtime, key=key, now=now, error=error)
-            continue
-        with runtime.db.transaction() as session:
-            claims.finish(session, key=key, now=now)
+        digests.setdefault(team_id, []).append(Post(
+            key=key, channel=channel_id, text=views.digest_text(items, day_label=label),
+            blocks=views.digest_blocks(items, day_label=label), extra={"unfurl_links": False}))
+    # A workspace with many team channels gets its digests at the same moment: paced, inside Slack's limits.
+    for team_id, posts in digests.items():
+
+        def settle(delivery: Delivery, team_id: str = team_id) -> None:
+            if delivery.ok:
+                with runtime.db.transaction() as session:
+                    claims.finish(session, key=delivery.post.key, now=now)
+                return
+            log.warning("blocker digest failed: %s", delivery.error,
+                        extra={"team": team_id, "channel": delivery.post.channel})
+            _give_back(runtime, key=delivery.post.key, now=now, error=delivery.error or "unknown")
+
+        FanOut(runtime.client_for(team_id), per_second=runtime.settings.slack_fanout_per_second).send(
+            posts, on_delivery=settle)
 
 
 JOBS = (escalate_blockers, send_digests)
