@@ -15,9 +15,9 @@ from benchmarks.table import Row, render
 BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("ack_latency", "benchmarks.ack_latency"),  # acknowledgement latency vs bare Bolt, then memory
     ("fanout", "benchmarks.fanout"),
-    # ("vote_storm", "benchmarks.vote_storm"),
-    # ("standup_fanout", "benchmarks.standup_fanout"),
-    # ("summary", "benchmarks.summary"),
+    ("vote_storm", "benchmarks.vote_storm"),
+    ("standup_fanout", "benchmarks.standup_fanout"),
+    ("summary", "benchmarks.summary"),
 )
 
 

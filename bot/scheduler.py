@@ -16,7 +16,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger("cadence.scheduler")
 
-TICK_SECONDS = 20
+TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
 
 class Scheduler:
@@ -56,7 +56,7 @@ class Scheduler:
         self._clock.add_job(
             self.tick,
             "interval",
-            seconds=TICK_SECONDS,
+            seconds=self.runtime.settings.scheduler_tick_seconds,
             next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,

@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         default=None,
         description="an existing, empty directory where every worker process writes its metrics (several workers)",
     )
+    scheduler_tick_seconds: float = Field(
+        default=20.0, gt=0, le=3600, description="seconds between the scheduler's ticks, more than 0 and at most 3600"
+    )
+    slack_fanout_per_second: float = Field(
+        default=4.0, gt=0, le=100,
+        description="messages a second the app sends a workspace in a fan-out (stand-up prompts), more than 0 up to 100",
+    )
     retro_anonymity_secret: str = Field(
         default="cadence-anonymity-development-secret",
         min_length=16,

@@ -475,7 +475,8 @@ def test_without_a_contact_the_owner_is_escalated_to(cadence: Cadence) -> None:
 def test_a_failed_escalation_is_retried_later(cadence: Cadence) -> None:
     set_settings(cadence, contact="U3")
     flag(cadence, "waiting on QA")
-    cadence.fake.fail("chat.postMessage", error="internal_error")
+    # An error the paced fan-out does not retry at once (internal_error it does).
+    cadence.fake.fail("chat.postMessage", error="not_authed")
     cadence.tick(TUESDAY_7AM + timedelta(days=1))
     assert escalations(cadence) == []
     cadence.tick(TUESDAY_7AM + timedelta(days=1, minutes=1))

@@ -305,14 +305,15 @@ def test_a_slack_error_releases_the_prompt_for_a_later_tick(cadence: Cadence) ->
     team(cadence)
     set_up(cadence, users=("U1",))
     cadence.tick(utc(2026, 12, 1, 8, 29))
-    cadence.fake.fail("chat.postMessage", error="fatal_error", times=2)  # the parent, then the prompt
+    # The parent, then the prompt (an error the fan-out does not retry by itself; fatal_error it retries at once).
+    cadence.fake.fail("chat.postMessage", error="not_authed", times=2)
     cadence.tick(utc(2026, 12, 1, 8, 30))
     assert cadence.fake.dms("U1") == []
     with cadence.db.transaction() as session:
         claim = session.scalar(select(WorkClaim).where(WorkClaim.kind == "standup.prompt"))
         assert claim is not None
         assert claim.done_at is None
-        assert claim.last_error == "fatal_error"
+        assert claim.last_error == "not_authed"
     cadence.tick(utc(2026, 12, 1, 8, 32))
     assert len(cadence.fake.dms("U1")) == 1
     assert parent(cadence)

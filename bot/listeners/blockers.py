@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot import hooks, roles
 from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
+from bot.fanout import Delivery, FanOut, Post
 from bot.listeners.home import refresh_home
 from bot.people import profile
 from bot.runtime import Runtime
@@ -460,55 +461,69 @@ def escalate_blockers(runtime: Runtime, now: datetime) -> None:
             settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
             items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
                           team_id=team_id, channel_id=channel_id, now=now)
+        due = []
         for item in items:
             level = domain.escalation_level(item.age, threshold_days=settings.threshold_days)
             contact = settings.contact_id or item.blocker.owner_id
             if level > item.blocker.escalation_level and contact:
-                _escalate(runtime, item, level=level, contact_id=contact, now=now)
+                due.append((item, level, contact))
+        if due:
+            _escalate(runtime, due, team_id=team_id, now=now)
 
 
-def _escalate(runtime: Runtime, item: AgedBlocker, *, level: int, contact_id: str, now: datetime) -> None:
-    blocker = item.blocker
+def _escalate(runtime: Runtime, due: list[tuple[AgedBlocker, int, str]], *, team_id: str, now: datetime) -> None:
+    """DM each (blocker, step, contact) through the paced fan-out, each step claimed first so it is sent once."""
     # One key per blocker and step: a later step is new work, the same step is never sent twice.
-    key = f"{ESCALATION_KIND}:{blocker.team_id}:{blocker.id}:{level}"
-    with runtime.db.transaction() as session:
-        if not claims.claim(session, team_id=blocker.team_id, kind=ESCALATION_KIND, key=key, now=now):
+    keyed = {f"{ESCALATION_KIND}:{item.blocker.team_id}:{item.blocker.id}:{level}": (item, level, contact)
+             for item, level, contact in due}
+    posts = []
+    for key in sorted(keyed):  # one order for every process: no deadlocks between claimers
+        item, level, contact_id = keyed[key]
+        blocker = item.blocker
+        with runtime.db.transaction() as session:
+            if not claims.claim(session, team_id=team_id, kind=ESCALATION_KIND, key=key, now=now):
+                continue
+        with runtime.db.transaction() as session:
+            current = store.get_blocker(session, team_id=team_id, blocker_id=blocker.id)
+            if not current.is_open or current.escalation_level >= level:
+                claims.finish(session, key=key, now=now)
+                continue
+        posts.append(Post(key=key, channel=contact_id, text=views.escalation_text(item),
+                          blocks=views.escalation_blocks(item, level=level)))
+    client = runtime.client_for(team_id)
+
+    def settle(delivery: Delivery) -> None:
+        key = delivery.post.key
+        item, level, contact_id = keyed[key]
+        blocker = item.blocker
+        if not delivery.ok:
+            log.warning("escalation of blocker %s failed: %s", blocker.id, delivery.error,
+                        extra={"team": team_id, "channel": blocker.channel_id, "user": contact_id})
+            _give_back(runtime, key=key, now=now, error=delivery.error or "unknown")
             return
-    with runtime.db.transaction() as session:
-        current = store.get_blocker(session, team_id=blocker.team_id, blocker_id=blocker.id)
-        if not current.is_open or current.escalation_level >= level:
+        with runtime.db.transaction() as session:
+            store.record_escalation(session, team_id=team_id, blocker_id=blocker.id, level=level,
+                                    contact_id=contact_id, now=now)
             claims.finish(session, key=key, now=now)
-            return
-    client = runtime.client_for(blocker.team_id)
-    try:
-        client.chat_postMessage(channel=contact_id, text=views.escalation_text(item),
-                                blocks=views.escalation_blocks(item, level=level))
-    except SlackApiError as error:
-        log.warning("escalation of blocker %s failed: %s", blocker.id, error.response.get("error"),
-                    extra={"team": blocker.team_id, "channel": blocker.channel_id, "user": contact_id})
-        _give_back(runtime, key=key, now=now, error=error)
-        return
-    with runtime.db.transaction() as session:
-        store.record_escalation(session, team_id=blocker.team_id, blocker_id=blocker.id, level=level,
-                                contact_id=contact_id, now=now)
-        claims.finish(session, key=key, now=now)
-    _refresh_card(runtime, client, team_id=blocker.team_id, blocker_id=blocker.id)  # shows "escalated N×"
+        _refresh_card(runtime, client, team_id=team_id, blocker_id=blocker.id)  # shows "escalated N×"
+
+    FanOut(client, per_second=runtime.settings.slack_fanout_per_second).send(posts, on_delivery=settle)
 
 
-def _give_back(runtime: Runtime, *, key: str, now: datetime, error: SlackApiError) -> None:
+def _give_back(runtime: Runtime, *, key: str, now: datetime, error: str) -> None:
     """Retry claimed work later after a Slack failure, or give it up when retrying cannot help."""
-    reason = str(error.response.get("error"))
     with runtime.db.transaction() as session:
-        if reason in PERMANENT_ERRORS:
+        if error in PERMANENT_ERRORS:
             claims.finish(session, key=key, now=now)
         else:
-            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=reason)
+            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=error)
 
 
 def send_digests(runtime: Runtime, now: datetime) -> None:
     """Post each team channel's open blockers, oldest first, once a working day at its digest time."""
     with runtime.db.transaction() as session:
         teams = store.teams_with_open_blockers(session)
+    digests: dict[str, list[Post]] = {}
     for team_id, channel_id in teams:
         with runtime.db.transaction() as session:
             settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
@@ -532,17 +547,23 @@ def send_digests(runtime: Runtime, now: datetime) -> None:
             if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now, due_at=moment):
                 continue
         label = f"{day:%a} {day.day} {day:%b}"
-        try:
-            runtime.client_for(team_id).chat_postMessage(
-                channel=channel_id, text=views.digest_text(items, day_label=label),
-                blocks=views.digest_blocks(items, day_label=label), unfurl_links=False)
-        except SlackApiError as error:
-            log.warning("blocker digest failed: %s", error.response.get("error"),
-                        extra={"team": team_id, "channel": channel_id})
-            _give_back(runtime, key=key, now=now, error=error)
-            continue
-        with runtime.db.transaction() as session:
-            claims.finish(session, key=key, now=now)
+        digests.setdefault(team_id, []).append(Post(
+            key=key, channel=channel_id, text=views.digest_text(items, day_label=label),
+            blocks=views.digest_blocks(items, day_label=label), extra={"unfurl_links": False}))
+    # A workspace with many team channels gets its digests at the same moment: paced, inside Slack's limits.
+    for team_id, posts in digests.items():
+
+        def settle(delivery: Delivery, team_id: str = team_id) -> None:
+            if delivery.ok:
+                with runtime.db.transaction() as session:
+                    claims.finish(session, key=delivery.post.key, now=now)
+                return
+            log.warning("blocker digest failed: %s", delivery.error,
+                        extra={"team": team_id, "channel": delivery.post.channel})
+            _give_back(runtime, key=delivery.post.key, now=now, error=delivery.error or "unknown")
+
+        FanOut(runtime.client_for(team_id), per_second=runtime.settings.slack_fanout_per_second).send(
+            posts, on_delivery=settle)
 
 
 JOBS = (escalate_blockers, send_digests)

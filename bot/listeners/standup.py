@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,8 +12,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot import hooks, roles
+from bot import hooks, metrics, roles
 from bot.commands import SlashCommand, first_word
+from bot.fanout import Delivery, FanOut, Post
 from bot.listeners.home import refresh_home
 from bot.people import PROFILE_MAX_AGE, Profile, profile
 from bot.runtime import Runtime
@@ -31,7 +31,6 @@ log = logging.getLogger("cadence.standup")
 
 RETRY_AFTER = timedelta(minutes=1)
 PROMPT_LEASE = timedelta(minutes=5)
-PROMPT_SENDERS = 4
 GONE_ERRORS = frozenset({"user_not_found", "user_disabled", "account_inactive"})  # no point retrying
 
 
@@ -660,16 +659,7 @@ def send_due_prompts(runtime: Runtime, client: WebClient, *, team_id: str, stand
         for run_id in runs.values():
             ensure_parent(runtime, client, team_id=team_id, run_id=run_id)
     today_index = _today_question(config.questions)
-
-    def send(prompt: domain.DuePrompt) -> bool:
-        return _send_prompt(runtime, client, standup=standup, run_id=runs[prompt.local_date], prompt=prompt,
-                            today_index=today_index, now=now)
-
-    if len(due) == 1:
-        return int(send(due[0]))
-    # A few prompts in flight at once: each is claimed on its own, and Slack's per-channel limit is per DM.
-    with ThreadPoolExecutor(max_workers=PROMPT_SENDERS, thread_name_prefix="standup-prompt") as pool:
-        return sum(pool.map(send, due))
+    return _send_prompts(runtime, client, standup=standup, runs=runs, due=due, today_index=today_index, now=now)
 
 
 def _today_question(questions: tuple[domain.Question, ...]) -> int | None:
@@ -680,44 +670,64 @@ def _today_question(questions: tuple[domain.Question, ...]) -> int | None:
     return 1 if len(questions) > 1 else None
 
 
-def _send_prompt(runtime: Runtime, client: WebClient, *, standup: store.Standup, run_id: int,
-                 prompt: domain.DuePrompt, today_index: int | None, now: datetime) -> bool:
+def _fanout_lease(fanout: FanOut, count: int) -> timedelta:
+    """A claim lease that outlasts a paced fan-out of `count` messages, so no other process takes them over."""
+    return max(PROMPT_LEASE, timedelta(seconds=2 * count / fanout.pacer.per_second + 60))
+
+
+def _send_prompts(runtime: Runtime, client: WebClient, *, standup: store.Standup, runs: dict[date, int],
+                  due: list[domain.DuePrompt], today_index: int | None, now: datetime) -> int:
+    """Claim the due prompts, then send the ones this process won through the paced fan-out (one chat.postMessage
+    each, inside Slack's rate limits); each claim is finished as its prompt is sent. The number sent."""
     team_id = standup.team_id
-    key = f"standup.prompt:{standup.id}:{prompt.user_id}:{prompt.local_date.isoformat()}"
+    fanout = FanOut(client, per_second=runtime.settings.slack_fanout_per_second)
+    keyed = {f"standup.prompt:{standup.id}:{p.user_id}:{p.local_date.isoformat()}": p for p in due}
+    won: list[str] = []
     with runtime.db.transaction() as session:
-        if not claims.claim(session, team_id=team_id, kind="standup.prompt", key=key, now=now,
-                            due_at=prompt.due_at, lease=PROMPT_LEASE):
-            return False
-        previous = store.previous_answer(session, team_id=team_id, standup_id=standup.id, user_id=prompt.user_id,
-                                         before=prompt.local_date, position=today_index) \
-            if today_index is not None else None
-    extra = hooks.prompt_sections(runtime, hooks.PromptContext(
-        team_id=team_id, channel_id=standup.channel_id, standup_id=standup.id, user_id=prompt.user_id,
-        local_date=prompt.local_date))
-    text, blocks = views.prompt_message(standup_id=standup.id, channel_id=standup.channel_id, day=prompt.local_date,
-                                        previous_today=previous, extra=extra)
-    try:
+        # One order for every process, so that two of them claiming the same keys cannot deadlock.
+        for key in sorted(keyed):
+            if claims.claim(session, team_id=team_id, kind="standup.prompt", key=key, now=now,
+                            due_at=keyed[key].due_at, lease=_fanout_lease(fanout, len(keyed))):
+                won.append(key)
+    if not won:
+        return 0
+    with runtime.db.transaction() as session:
+        previous = {key: store.previous_answer(session, team_id=team_id, standup_id=standup.id,
+                                               user_id=keyed[key].user_id, before=keyed[key].local_date,
+                                               position=today_index) if today_index is not None else None
+                    for key in won}
+    posts = []
+    for key in won:
+        prompt = keyed[key]
+        extra = hooks.prompt_sections(runtime, hooks.PromptContext(
+            team_id=team_id, channel_id=standup.channel_id, standup_id=standup.id, user_id=prompt.user_id,
+            local_date=prompt.local_date))
+        text, blocks = views.prompt_message(standup_id=standup.id, channel_id=standup.channel_id,
+                                            day=prompt.local_date, previous_today=previous[key], extra=extra)
         # The user id as channel posts in the app's DM with them: one call per person, no conversations.open.
-        posted = client.chat_postMessage(channel=prompt.user_id, text=text, blocks=blocks)
-    except SlackApiError as error:
-        reason = str(error.response.get("error"))
-        if reason in GONE_ERRORS:
+        posts.append(Post(key=key, channel=prompt.user_id, text=text, blocks=blocks))
+
+    def settle(delivery: Delivery) -> None:
+        key, prompt = delivery.post.key, keyed[delivery.post.key]
+        if delivery.ok:
+            with runtime.db.transaction() as session:
+                store.record_prompt(session, team_id=team_id, standup_id=standup.id, run_id=runs[prompt.local_date],
+                                    user_id=prompt.user_id, local_date=prompt.local_date, timezone=prompt.timezone,
+                                    due_at=prompt.due_at, closes_at=prompt.closes_at, sent_at=now,
+                                    dm_channel_id=delivery.channel or "", dm_ts=delivery.ts or "")
+                claims.finish(session, key=key, now=now)
+            metrics.observe_lag("standup.prompt", prompt.due_at, runtime.now())
+        elif delivery.error in GONE_ERRORS:
             with runtime.db.transaction() as session:
                 claims.finish(session, key=key, now=now)
             _tell_owner_gone(runtime, client, standup, prompt.user_id, now)
-            return False
-        log.warning("stand-up prompt not sent (chat.postMessage): %s; retried later", reason,
-                    extra={"team": team_id, "standup": standup.id, "user": prompt.user_id})
-        with runtime.db.transaction() as session:
-            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=reason)
-        return False
-    with runtime.db.transaction() as session:
-        store.record_prompt(session, team_id=team_id, standup_id=standup.id, run_id=run_id, user_id=prompt.user_id,
-                            local_date=prompt.local_date, timezone=prompt.timezone, due_at=prompt.due_at,
-                            closes_at=prompt.closes_at, sent_at=now, dm_channel_id=posted.get("channel") or "",
-                            dm_ts=posted["ts"])
-        claims.finish(session, key=key, now=now)
-    return True
+        else:
+            log.warning("stand-up prompt not sent (chat.postMessage): %s; retried later", delivery.error,
+                        extra={"team": team_id, "standup": standup.id, "user": prompt.user_id})
+            with runtime.db.transaction() as session:
+                claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=delivery.error or "unknown")
+
+    return sum(1 for delivery in fanout.send(posts, on_delivery=settle) if delivery.ok)
 
 
 def _tell_owner_gone(runtime: Runtime, client: WebClient, standup: store.Standup, user_id: str, now: datetime) -> None:
@@ -752,28 +762,32 @@ def send_reminders(runtime: Runtime, client: WebClient, *, team_id: str, standup
                                  start=min((p.local_date for p in waiting), default=None),
                                  end=max((p.local_date for p in waiting), default=None)) if waiting else {}
     waiting = [p for p in waiting if not any(p.local_date in r for r in away.get(p.user_id, ()))]
-    sent = 0
-    for prompt in waiting:
-        key = f"standup.reminder:{standup_id}:{prompt.user_id}:{prompt.local_date.isoformat()}"
-        with runtime.db.transaction() as session:
-            if not claims.claim(session, team_id=team_id, kind="standup.reminder", key=key, now=now):
-                continue
+    if not waiting:
+        return 0
+    fanout = FanOut(client, per_second=runtime.settings.slack_fanout_per_second)
+    keyed = {f"standup.reminder:{standup_id}:{p.user_id}:{p.local_date.isoformat()}": p for p in waiting}
+    with runtime.db.transaction() as session:
+        won = [key for key in sorted(keyed)
+               if claims.claim(session, team_id=team_id, kind="standup.reminder", key=key, now=now,
+                               lease=_fanout_lease(fanout, len(keyed)))]
+    posts = []
+    for key in won:
         text, blocks = views.reminder_message(standup_id=standup_id, channel_id=standup.channel_id,
-                                              day=prompt.local_date)
-        try:
-            client.chat_postMessage(channel=prompt.user_id, text=text, blocks=blocks)
-        except SlackApiError as error:
-            log.warning("stand-up reminder not sent (chat.postMessage): %s", error.response.get("error"),
-                        extra={"team": team_id, "standup": standup_id, "user": prompt.user_id})
-            with runtime.db.transaction() as session:
-                claims.release(session, key=key, now=now, retry_after=RETRY_AFTER,
-                               error=str(error.response.get("error")))
-            continue
+                                              day=keyed[key].local_date)
+        posts.append(Post(key=key, channel=keyed[key].user_id, text=text, blocks=blocks))
+
+    def settle(delivery: Delivery) -> None:
+        key, prompt = delivery.post.key, keyed[delivery.post.key]
         with runtime.db.transaction() as session:
-            store.mark_reminded(session, team_id=team_id, prompt_id=prompt.id, now=now)
-            claims.finish(session, key=key, now=now)
-        sent += 1
-    return sent
+            if delivery.ok:
+                store.mark_reminded(session, team_id=team_id, prompt_id=prompt.id, now=now)
+                claims.finish(session, key=key, now=now)
+                return
+            log.warning("stand-up reminder not sent (chat.postMessage): %s", delivery.error,
+                        extra={"team": team_id, "standup": standup_id, "user": prompt.user_id})
+            claims.release(session, key=key, now=now, retry_after=RETRY_AFTER, error=delivery.error or "unknown")
+
+    return sum(1 for delivery in fanout.send(posts, on_delivery=settle) if delivery.ok)
 
 
 def close_runs(runtime: Runtime, client: WebClient, *, team_id: str, now: datetime) -> None:
