@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage import installations
@@ -17,12 +18,19 @@ from storage.models import WorkClaim, Workspace
 
 
 def record_installation(session: Session, *, team_id: str, name: str, now: datetime) -> Workspace:
-    """Remember that `team_id` installed (or reinstalled) Cadence: its schedules run again."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is None:
-        workspace = Workspace(team_id=team_id, name=name[:255], installed_at=now)
-        session.add(workspace)
-    elif workspace.uninstalled_at is not None:
+    """Remember that `team_id` installed (or reinstalled) Cadence: its schedules run again.
+
+    Several processes starting at once all record the same workspace, so the row is created with an insert that
+    ignores a row another process just created.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    created = session.execute(
+        insert(Workspace).values(team_id=team_id, name=name[:255], installed_at=now)
+        .on_conflict_do_nothing(index_elements=["team_id"]).returning(Workspace.team_id)
+    ).first()
+    workspace = session.get(Workspace, team_id, populate_existing=True)
+    assert workspace is not None
+    if created is None and workspace.uninstalled_at is not None:
         workspace.installed_at = now
     if name:
         workspace.name = name[:255]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +14,8 @@ from sqlalchemy import inspect
 from storage import migrate
 from storage.db import Database
 from storage.schema import ALL_METADATA, metadata, slack_metadata
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def drift(database: Database) -> list[object]:
@@ -79,3 +85,21 @@ def test_timestamps_are_timezone_aware(table: str) -> None:
 
     naive = [c.name for c in metadata.tables[table].columns if isinstance(c.type, DateTime) and not c.type.timezone]
     assert naive == []
+
+
+def test_processes_migrating_at_once_all_end_at_head(db_url: str, tmp_path: Path) -> None:
+    """Several `cadence serve` starting together each run the migrations; none fails, the schema ends at head."""
+    migrate.downgrade(db_url, "base")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url}
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(3)
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in processes]
+    database = Database(db_url)
+    try:
+        assert [p.returncode for p in processes] == [0, 0, 0], outputs
+        assert migrate.current_revision(database.engine) == migrate.head_revision()
+    finally:
+        database.dispose()

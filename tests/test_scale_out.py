@@ -72,8 +72,8 @@ def test_two_servers_on_one_postgres_send_each_prompt_and_the_report_once(
         servers.append((process, f"http://127.0.0.1:{port}", tmp_path / f"{name}.log"))
     database = Database(postgres_url)
     try:
-        for process, url, _log in servers:
-            wait_until_healthy(url, process)
+        for process, url, log_path in servers:
+            wait_until_healthy(url, process, log=log_path)
         # Both servers are ticking; the stand-up is saved with today's time already reached in its timezone, so it
         # falls due on their next ticks, at nearly the same moment in both.
         now = datetime.now(UTC)

@@ -26,12 +26,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen[str], limit: float = 60.0) -> None:
-    """Poll /healthz until the server answers (bounded); fail with its output if it died."""
+def wait_until_healthy(url: str, process: subprocess.Popen[str], limit: float = 60.0, log: Path | None = None) -> None:
+    """Poll /healthz until the server answers (bounded); fail with its output (or its log file) if it died."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"cadence serve exited with {process.returncode}: {process.stdout.read()}")
+            output = process.stdout.read() if process.stdout else log.read_text() if log else ""
+            raise AssertionError(f"cadence serve exited with {process.returncode}: {output[-3000:]}")
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
                 if response.status == 200:

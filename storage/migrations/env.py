@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 
 from storage.db import make_engine
 from storage.schema import ALL_METADATA
 
 config = context.config
+MIGRATION_LOCK_KEY = 0x63616465  # 'cade'
 
 
 def run_migrations() -> None:
@@ -32,6 +33,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once (each `cadence serve` migrates): one migrates, the others wait and
+            # then find nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.run_migrations()
 
 
