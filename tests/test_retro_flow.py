@@ -181,6 +181,13 @@ def test_the_default_title_is_the_date(cadence: Cadence) -> None:
     assert cadence.fake.last_view()["blocks"][0]["element"]["initial_value"] == "Retro 2026-12-01"
 
 
+def test_the_default_title_is_the_running_sprint(cadence: Cadence) -> None:
+    cadence.fake.add_user("U1", "tess")
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11', user="U1", channel=CHANNEL)
+    cadence.command("/retro", "", user="U1", channel=CHANNEL)
+    assert cadence.fake.last_view()["blocks"][0]["element"]["initial_value"] == "Sprint 14"
+
+
 def test_help_and_unknown_text_answer_with_the_usage(cadence: Cadence) -> None:
     assert "/retro export [board number]" in cadence.command("/retro", "help").text
     reply = cadence.command("/retro", "dance")

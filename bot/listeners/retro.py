@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import hooks, people
+from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.runtime import Runtime
@@ -30,24 +31,27 @@ from ceremonies.retro import Phase
 from storage import claims
 from storage import people as people_store
 from storage import retro as store
+from storage import sprint as sprints
 
 log = logging.getLogger("cadence.retro")
 
 REMINDER_RETRY = timedelta(minutes=5)
 VOTE_POST = "vote"
 
+
+
+def running_sprint_name(session: Session, team_id: str, channel_id: str, today: date) -> str | None:
+    """The channel's running sprint's name: a retro is usually that sprint's."""
+    sprint = sprints.running_sprint(session, team_id=team_id, channel_id=channel_id)
+    return sprint.name if sprint is not None else None
+
+
 # Where a new retro's default title can come from besides the date: (session, team_id, channel_id, today) -> name.
-# The sprint feature appends its "current sprint's name" here; the first name offered wins.
-TITLE_SOURCES: list[Callable[[Session, str, str, date], str | None]] = []
+# The first name offered wins.
+TITLE_SOURCES: tuple[Callable[[Session, str, str, date], str | None], ...] = (running_sprint_name,)
 
 _board_locks: dict[int, threading.Lock] = {}
 _board_locks_guard = threading.Lock()
-
-
-def runtime_of(context: BoltContext) -> Runtime:
-    from bot.app import runtime_of  # bot.app imports the listener registry, which imports this module
-
-    return runtime_of(context)
 
 
 # -- the slash command ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from bot import hooks, metrics, roles
+from bot.app import runtime_of
 from bot.commands import SlashCommand, first_word
 from bot.fanout import Delivery, FanOut, Post
 from bot.listeners.home import refresh_home
@@ -32,13 +33,6 @@ log = logging.getLogger("cadence.standup")
 RETRY_AFTER = timedelta(minutes=1)
 PROMPT_LEASE = timedelta(minutes=5)
 GONE_ERRORS = frozenset({"user_not_found", "user_disabled", "account_inactive"})  # no point retrying
-
-
-def runtime_of(context: BoltContext) -> Runtime:
-    """The runtime a listener works with (imported late: bot.app imports the listener registry)."""
-    from bot.app import runtime_of as of
-
-    return of(context)
 
 
 # -- slash command --------------------------------------------------------------------------------------------------
