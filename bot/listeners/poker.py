@@ -259,22 +259,21 @@ def submit_reason(ack: Ack, body: dict, client: WebClient, context: BoltContext)
 
 def reveal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
-    runtime = runtime_of(context)
-    team_id = context.team_id or ""
-    story_id, round = views.parse_story_value(body["actions"][0]["value"])
-    with runtime.db.transaction() as session:
-        changed = store.reveal(session, team_id=team_id, story_id=story_id, round=round, user_id=body["user"]["id"])
-    if changed:
-        refresh_story(runtime, client, team_id=team_id, story_id=story_id)
+    _change_story(body, client, context, store.reveal)
 
 
 def revote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     ack()
+    _change_story(body, client, context, store.revote)
+
+
+def _change_story(body: dict, client: WebClient, context: BoltContext, change: Callable[..., bool]) -> None:
+    """Apply a facilitator's step (reveal, re-vote) to the story on the clicked button, and redraw it if it moved."""
     runtime = runtime_of(context)
     team_id = context.team_id or ""
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
-        changed = store.revote(session, team_id=team_id, story_id=story_id, round=round, user_id=body["user"]["id"])
+        changed = change(session, team_id=team_id, story_id=story_id, round=round, user_id=body["user"]["id"])
     if changed:
         refresh_story(runtime, client, team_id=team_id, story_id=story_id)
 
