@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.listener_matcher import ListenerMatcher
 
 from bot import dedup, errors, oauth, redact, requestlog
 from bot.runtime import Runtime
@@ -43,14 +44,87 @@ def guarded(listener: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+class KeyedMatcher(ListenerMatcher):
+    """Bolt's matcher for a listener registered with a plain name, behind a cheap comparison of names.
+
+    Bolt asks every registered listener's matcher in turn, and each one builds its keyword arguments first: with
+    every ceremony's listeners that was most of the CPU an acknowledgement costs. A request whose kind and name
+    (command, action id, view callback id, shortcut callback id, event type) differ from the listener's is passed over
+    at once; anything else is left to Bolt's own matcher, so what matches is unchanged.
+    """
+
+    def __init__(self, inner: ListenerMatcher, key: tuple[str, str]) -> None:
+        self.inner = inner
+        self.key = key
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        key = req.context.get(REQUEST_KEY)
+        if key is None:
+            key = req.context[REQUEST_KEY] = request_key(req.body) or ("", "")
+        if key[0] and key != self.key:
+            return False
+        return self.inner.matches(req, resp)
+
+
+REQUEST_KEY = "cadence.request_key"
+
+
+def request_key(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The kind and name a request is routed by, or None for a shape Bolt alone should judge."""
+    kind = body.get("type")
+    if isinstance(body.get("command"), str):
+        return ("command", body["command"])
+    if kind == "block_actions" and body.get("actions"):
+        return ("action", str(body["actions"][0].get("action_id", "")))
+    if kind in ("view_submission", "view_closed"):
+        return ("view", str((body.get("view") or {}).get("callback_id", "")))
+    if kind in ("shortcut", "message_action"):
+        return ("shortcut", str(body.get("callback_id", "")))
+    if kind == "event_callback":
+        return ("event", str((body.get("event") or {}).get("type", "")))
+    return None
+
+
 class CadenceApp(App):
-    """Bolt's App, with every listener guarded (see `guarded`)."""
+    """Bolt's App, with every listener guarded (see `guarded`) and found quickly (see `KeyedMatcher`)."""
+
+    _registering: tuple[str, str] | None = None
+
+    def _keyed(self, kind: str, name: Any, register: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(name, str):
+            return register
+
+        def keyed_register(*args: Any, **kwargs: Any) -> Any:
+            self._registering = (kind, name)
+            try:
+                return register(*args, **kwargs)
+            finally:
+                self._registering = None
+
+        return keyed_register
+
+    def command(self, command: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._keyed("command", command, super().command(command, *args, **kwargs))
+
+    def action(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._keyed("action", constraints, super().action(constraints, *args, **kwargs))
+
+    def view(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._keyed("view", constraints, super().view(constraints, *args, **kwargs))
+
+    def shortcut(self, constraints: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._keyed("shortcut", constraints, super().shortcut(constraints, *args, **kwargs))
+
+    def event(self, event: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        return self._keyed("event", event, super().event(event, *args, **kwargs))
 
     def _register_listener(  # type: ignore[override]
-        self, functions: Sequence[Callable[..., Any]], *args: Any, **kwargs: Any
+        self, functions: Sequence[Callable[..., Any]], primary_matcher: ListenerMatcher, *args: Any, **kwargs: Any
     ) -> Callable[..., Any] | None:
         functions = list(functions)
-        super()._register_listener([guarded(f) for f in functions], *args, **kwargs)
+        if self._registering is not None:
+            primary_matcher = KeyedMatcher(primary_matcher, self._registering)
+        super()._register_listener([guarded(f) for f in functions], primary_matcher, *args, **kwargs)
         return functions[0] if len(functions) == 1 else None
 
 

@@ -114,3 +114,25 @@ def test_a_failure_before_ack_is_acknowledged_and_the_user_is_told(cadence: Cade
     assert [r["text"] for r in cadence.fake.responses()] == [
         ":warning: Something went wrong on our side. Please try again."
     ]
+
+
+def test_listeners_are_found_by_name_and_by_pattern(cadence: Cadence) -> None:
+    """The quick name check in front of Bolt's matchers passes over others, never a listener that should run."""
+    import re
+
+    heard: list[str] = []
+
+    def by_name(ack, body):  # type: ignore[no-untyped-def]
+        ack()
+        heard.append("name:" + body["actions"][0]["action_id"])
+
+    def by_pattern(ack, body):  # type: ignore[no-untyped-def]
+        ack()
+        heard.append("pattern:" + body["actions"][0]["action_id"])
+
+    cadence.app.action("probe.exact")(by_name)
+    cadence.app.action(re.compile(r"probe\.pattern\.\d+"))(by_pattern)
+    for action_id in ("probe.exact", "probe.pattern.7", "probe.unknown"):
+        assert cadence.slack.block_action(action_id, "v").status in (200, 404)
+    cadence.settle()
+    assert heard == ["name:probe.exact", "pattern:probe.pattern.7"]
