@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from slack_bolt import Ack, App
 
 from bot.commands import SlashCommand, first_word
@@ -10,15 +12,20 @@ from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
 
 def handle_cadence_command(ack: Ack, command: dict) -> None:
     """Lists every Cadence command with its description and usage."""
-    from bot.listeners import all_commands
-
     subcommand, _rest = first_word(command.get("text"))
     if subcommand in ("", "help"):
-        blocks = help_blocks(all_commands())
-        ack(text="Cadence commands", blocks=blocks, response_type="ephemeral")
+        ack(text="Cadence commands", blocks=every_command_help(), response_type="ephemeral")
         return
     problem = f"I don't know `{subcommand[:50]}`."
     ack(text=command_usage_text(CADENCE, problem), blocks=command_usage_blocks(CADENCE, problem))
+
+
+@cache
+def every_command_help() -> list[dict]:
+    """The help blocks: the same for every request while the process runs, so built once."""
+    from bot.listeners import all_commands
+
+    return help_blocks(all_commands())
 
 
 CADENCE = SlashCommand("/cadence", handle_cadence_command, ("/cadence help",))
