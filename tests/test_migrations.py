@@ -89,7 +89,10 @@ def test_timestamps_are_timezone_aware(table: str) -> None:
 
 def test_processes_migrating_at_once_all_end_at_head(db_url: str, tmp_path: Path) -> None:
     """Several `cadence serve` starting together each run the migrations; none fails, the schema ends at head."""
-    migrate.downgrade(db_url, "base")
+    if db_url.startswith("sqlite"):
+        db_url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"  # a file no other test's connection can be holding
+    else:
+        migrate.downgrade(db_url, "base")
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "DATABASE_URL": db_url}
     processes = [
         subprocess.Popen([sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env,
