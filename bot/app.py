@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener_matcher import ListenerMatcher
 
-from bot import dedup, errors, oauth, redact, requestlog
+from bot import acks, dedup, errors, oauth, redact, requestlog
 from bot.runtime import Runtime
 
 GUARD_ARGS = ("ack", "body", "context")
@@ -141,21 +141,19 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     app = CadenceApp(
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
         process_before_response=False,
-        listener_executor=requestlog.ContextCarryingExecutor(
+        listener_executor=acks.AckAwaitingExecutor(requestlog.ContextCarryingExecutor(
             listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
-        ),
+        )),
         request_verification_enabled=not settings.socket_mode,
         **oauth.app_options(runtime),
     )
 
     @app.middleware
-    def drop_nul_characters(body: dict[str, Any], next: Any) -> Any:
+    def prepare_request(body: dict[str, Any], context: BoltContext, next: Any) -> Any:
+        # One middleware rather than three: each one costs Bolt a round of building keyword arguments.
+        acks.expect_ack(context)
         # Postgres text cannot hold NUL; nobody means one, so it goes before any listener sees the payload.
         _drop_nul(body)
-        return next()
-
-    @app.middleware
-    def attach_runtime(context: BoltContext, next: Any) -> Any:
         context["runtime"] = runtime
         return next()
 

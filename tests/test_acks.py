@@ -1,0 +1,85 @@
+"""Slack gets its answer the moment a listener acknowledges, while the listener's work goes on."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk import WebClient
+
+from bot.acks import AckAwaitingExecutor, SignallingAck, expect_ack
+from bot.devtools.harness import Cadence
+
+
+def test_a_request_thread_is_released_once_the_listener_acknowledged_not_when_it_ends() -> None:
+    context = BoltContext()
+    expect_ack(context)
+    ack = context["ack"]
+    started, may_ack, may_finish = threading.Event(), threading.Event(), threading.Event()
+
+    def listener() -> str:
+        started.set()
+        may_ack.wait(5)
+        ack()
+        may_finish.wait(5)
+        return "finished"
+
+    threading.Thread(target=lambda: started.wait(5) and may_ack.set()).start()  # acks only once the listener runs
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = AckAwaitingExecutor(pool).submit(listener)
+        acked_when_released, done_when_released = ack.response is not None, future.done()
+        may_finish.set()
+
+        assert isinstance(ack, SignallingAck)
+        assert (acked_when_released, done_when_released) == (True, False)
+        assert future.result(timeout=5) == "finished"
+
+
+def test_a_listener_that_ends_without_acknowledging_releases_the_request_thread() -> None:
+    context = BoltContext()
+    expect_ack(context)
+    ends = threading.Event()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = AckAwaitingExecutor(pool).submit(lambda: ends.wait(5) and "ended")
+        # Only the listener's end can have released submit: nothing acknowledged.
+        ends.set()
+        assert future.result(timeout=5) == "ended"
+        assert context["ack"].response is None
+
+
+def test_an_ack_already_given_by_bolt_is_kept() -> None:
+    context = BoltContext()
+    given = Ack()
+    given()
+    context["ack"] = given
+
+    expect_ack(context)
+
+    assert context["ack"] is given
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert AckAwaitingExecutor(pool).submit(lambda: "ran").result(timeout=5) == "ran"
+
+
+def test_a_click_is_answered_while_its_listener_still_works(cadence: Cadence) -> None:
+    still_working = threading.Event()
+    acks_seen = []
+
+    def click(ack: Ack, client: WebClient, context: BoltContext) -> None:
+        acks_seen.append(ack)
+        ack()
+        still_working.wait(10)
+        client.chat_postMessage(channel=context.channel_id, text="done after the answer")
+
+    cadence.app.action("probe.slow")(click)
+
+    reply = cadence.slack.block_action("probe.slow", "v", channel="C1")
+    posted_before_answer = [m.text for m in cadence.fake.messages("C1")]
+    still_working.set()
+    cadence.settle()
+
+    assert reply.status == 200
+    assert [type(ack) for ack in acks_seen] == [SignallingAck]  # answered at the ack, not at Bolt's next poll
+    assert posted_before_answer == []
+    assert [m.text for m in cadence.fake.messages("C1")] == ["done after the answer"]
