@@ -1,10 +1,10 @@
 """Answer Slack the moment a listener acknowledges, not on Bolt's next poll.
 
 With `process_before_response=False` Bolt runs each listener on the listener executor and the request thread looks
-every 10 ms whether `ack()` has been called, so every acknowledgement waited up to 10 ms more than it needed, and
-longer when the interpreter was busy at the moment the poll woke up. Here the request's `ack` is one that signals, and
-the executor holds the request thread in `submit` until that signal (or the listener's end, or Bolt's 3 s timeout);
-Bolt's poll then finds the ack already given and answers at once. Nothing else about the ack changes.
+every 10 ms whether `ack()` has been called, so every acknowledgement waited up to 10 ms more than it needed. Here
+each request's `ack` is a `SignallingAck` (`CadenceApp.dispatch` puts it in the context before Bolt makes its own),
+and the executor holds the request thread in `submit` until it is given (or the listener ends, or Slack's 3 s are
+up); Bolt's poll then finds the ack given and answers at once.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ACK_TIMEOUT_SECONDS = 3.0
 
 
 class SignallingAck(Ack):
-    """Bolt's `ack`, which also tells whoever waits for it that it has been given."""
+    """Bolt's `ack`, which also tells the request thread waiting for it that it has been given."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -37,21 +37,21 @@ class SignallingAck(Ack):
             self.given.set()
 
 
-# The ack the current request thread will wait for: set by the middleware, taken by the next submit.
+# The ack the current request thread will wait for: set when the request is dispatched, taken by the next submit.
 _awaited: contextvars.ContextVar[SignallingAck | None] = contextvars.ContextVar("cadence_awaited_ack", default=None)
 
 
-def expect_ack(context: BoltContext) -> None:
-    """Called by the first middleware: the request's `ack` becomes a `SignallingAck` its request thread waits for."""
-    # Bolt has already made its own `ack` while building the middleware's arguments; nobody keeps that one, and an
-    # ack already given (a built-in middleware answered) is left alone.
-    existing = context.get("ack")
-    if existing is None or existing.response is None:
-        ack = SignallingAck()
-        context["ack"] = ack
-        _awaited.set(ack)
-    else:
-        _awaited.set(None)
+def expect_ack(context: BoltContext) -> SignallingAck:
+    """Before Bolt dispatches a request: its `ack` becomes a `SignallingAck` this thread will wait for."""
+    ack = SignallingAck()
+    context["ack"] = ack
+    _awaited.set(ack)
+    return ack
+
+
+def dispatched() -> None:
+    """After Bolt dispatched the request, whatever happened: this thread waits for nothing any more."""
+    _awaited.set(None)
 
 
 class AckAwaitingExecutor(Executor):

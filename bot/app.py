@@ -90,6 +90,14 @@ class CadenceApp(App):
 
     _registering: tuple[str, str] | None = None
 
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Bolt's dispatch, with an `ack` that answers Slack the moment it is given (see `bot.acks`)."""
+        acks.expect_ack(req.context)
+        try:
+            return super().dispatch(req)
+        finally:
+            acks.dispatched()
+
     def _keyed(self, kind: str, name: Any, register: Callable[..., Any]) -> Callable[..., Any]:
         if not isinstance(name, str):
             return register
@@ -150,8 +158,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
 
     @app.middleware
     def prepare_request(body: dict[str, Any], context: BoltContext, next: Any) -> Any:
-        # One middleware rather than three: each one costs Bolt a round of building keyword arguments.
-        acks.expect_ack(context)
+        # One middleware rather than two: each one costs Bolt a round of building keyword arguments.
         # Postgres text cannot hold NUL; nobody means one, so it goes before any listener sees the payload.
         _drop_nul(body)
         context["runtime"] = runtime

@@ -13,9 +13,7 @@ from bot.devtools.harness import Cadence
 
 
 def test_a_request_thread_is_released_once_the_listener_acknowledged_not_when_it_ends() -> None:
-    context = BoltContext()
-    expect_ack(context)
-    ack = context["ack"]
+    ack = expect_ack(BoltContext())
     started, may_ack, may_finish = threading.Event(), threading.Event(), threading.Event()
 
     def listener() -> str:
@@ -47,19 +45,6 @@ def test_a_listener_that_ends_without_acknowledging_releases_the_request_thread(
         ends.set()
         assert future.result(timeout=5) == "ended"
         assert context["ack"].response is None
-
-
-def test_an_ack_already_given_by_bolt_is_kept() -> None:
-    context = BoltContext()
-    given = Ack()
-    given()
-    context["ack"] = given
-
-    expect_ack(context)
-
-    assert context["ack"] is given
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        assert AckAwaitingExecutor(pool).submit(lambda: "ran").result(timeout=5) == "ran"
 
 
 def test_a_click_is_answered_while_its_listener_still_works(cadence: Cadence) -> None:
