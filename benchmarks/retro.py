@@ -1,6 +1,6 @@
 """Retro numbers: dot votes per second (one voter's budget raced by threads) and rendering a large board.
 
-Run: /work/venv/bin/python -m benchmarks.retro [DATABASE_URL]   (default: a temporary SQLite file)
+Run: python -m benchmarks.retro [DATABASE_URL]   (default: a temporary SQLite file)
 """
 
 from __future__ import annotations
@@ -84,9 +84,9 @@ def rendering(db: Database, board_id: int) -> None:
           f"(max {max(len(m) for m in messages)} blocks) in {rendered * 1000:.1f} ms")
 
 
-def main() -> None:
+def main(database_url: str | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url = sys.argv[1] if len(sys.argv) > 1 else f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         migrate.upgrade(url)
         db = Database(url)
         try:
@@ -99,4 +99,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

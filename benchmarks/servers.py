@@ -1,7 +1,7 @@
 """The two servers the acknowledgement benchmark compares, on the same stack: gunicorn, gthread workers.
 
-    python -m benchmarks.servers cadence PORT   # Cadence as `cadence serve` runs it, plus one benchmark button
-    python -m benchmarks.servers bare PORT      # a bare Bolt app that only acknowledges
+    python -m benchmarks.servers cadence PORT [WORKERS]   # Cadence as `cadence serve` runs it, plus two buttons
+    python -m benchmarks.servers bare PORT [WORKERS]      # a bare Bolt app that only acknowledges
 
 Both read SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN, SLACK_API_URL (and Cadence DATABASE_URL) from the environment.
 """
@@ -28,9 +28,9 @@ CLICK_ACTION = "bench.click"  # acks, then reads the database and calls the Web 
 ACK_ONLY_ACTION = "bench.ack"  # acks and nothing else: Cadence's own overhead against bare Bolt
 
 
-def options(port: int) -> dict[str, Any]:
-    """bot.server.serve_http's gunicorn options, with one worker."""
-    return {"bind": f"127.0.0.1:{port}", "workers": 1, "worker_class": "gthread", "threads": SERVER_THREADS,
+def options(port: int, workers: int) -> dict[str, Any]:
+    """bot.server.serve_http's gunicorn options."""
+    return {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "gthread", "threads": SERVER_THREADS,
             "timeout": 30, "graceful_timeout": 20, "loglevel": "warning", "accesslog": None}
 
 
@@ -71,12 +71,13 @@ class Bare(BaseApplication):  # type: ignore[misc]
 
 def main(argv: list[str]) -> None:
     kind, port = argv[0], int(argv[1])
+    workers = int(argv[2]) if len(argv) > 2 else 1
     if kind == "bare":
-        Bare(options(port)).run()
+        Bare(options(port, workers)).run()
         return
     settings = load_settings()
     migrate.upgrade(settings.database_url)
-    CadenceWithButton(lambda: Runtime.from_settings(settings), options(port)).run()
+    CadenceWithButton(lambda: Runtime.from_settings(settings), options(port, workers)).run()
 
 
 if __name__ == "__main__":
