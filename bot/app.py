@@ -136,9 +136,11 @@ class CadenceApp(App):
         return functions[0] if len(functions) == 1 else None
 
 
-# Threads running listeners: each request's ack waits for one, so Bolt's default of 5 would queue acks behind slow
-# work after other acks (Web API calls); the database pool (10 + 20 overflow) bounds what they can use at once.
-LISTENER_THREADS = 32
+# Threads running listeners. A listener acks and then goes on working on the same thread (Web API calls, which wait
+# for Slack), and each new request's ack needs a free thread: with 32, a Slack slow for a few seconds let 32 clicks
+# hold every thread, and the next clicks were never acked. Threads start only when none is idle, so this is a
+# ceiling for bad moments, not a cost; the database pool (10 + 20 overflow) still bounds database work at once.
+LISTENER_THREADS = 256
 
 
 def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:

@@ -68,3 +68,22 @@ def test_a_click_is_answered_while_its_listener_still_works(cadence: Cadence) ->
     assert [type(ack) for ack in acks_seen] == [SignallingAck]  # answered at the ack, not at Bolt's next poll
     assert posted_before_answer == []
     assert [m.text for m in cadence.fake.messages("C1")] == ["done after the answer"]
+
+
+def test_clicks_are_answered_while_slack_is_slow_for_the_clicks_before_them(cadence: Cadence) -> None:
+    # Each click's work after its ack waits 3.5 s for Slack: acks must not wait for a thread those clicks hold.
+    cadence.fake.latency["chat.postMessage"] = 3.5
+
+    def click(ack: Ack, client: WebClient, context: BoltContext) -> None:
+        ack()
+        client.chat_postMessage(channel=context.channel_id, text=f"done for {context.user_id}")
+
+    cadence.app.action("probe.busy")(click)
+
+    with ThreadPoolExecutor(max_workers=60) as people:
+        replies = list(people.map(
+            lambda i: cadence.slack.block_action("probe.busy", "v", user=f"U{i:02d}", channel="C1"), range(60)))
+    cadence.settle()
+
+    assert [reply.status for reply in replies] == [200] * 60
+    assert sorted(m.text for m in cadence.fake.messages("C1")) == [f"done for U{i:02d}" for i in range(60)]

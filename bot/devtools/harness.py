@@ -12,7 +12,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
-from bot.app import create_app
+from bot.app import LISTENER_THREADS, create_app
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.signed import SlackSender
 from bot.runtime import Runtime
@@ -51,7 +51,7 @@ class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener executor, remembering every task so that a test can wait for the work after an ack."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=32, thread_name_prefix="listener")
+        super().__init__(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
         self._futures: list[Future[Any]] = []
         self._lock = threading.Lock()
 
