@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
+from bot.background import BackgroundWork
 from bot.settings import Settings
 from bot.slack import make_client
 from storage import workspaces
@@ -32,6 +33,8 @@ class Runtime:
     clock: Callable[[], datetime] = utc_now
     # Multi-workspace mode only: installations and their (encrypted) tokens; None with SLACK_BOT_TOKEN.
     installations: Installations | None = None
+    # Work nobody waits for (Home refreshes), apart from the listeners' threads.
+    background: BackgroundWork = field(default_factory=BackgroundWork)
     _clients: dict[str, WebClient] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -112,7 +112,9 @@ class Cadence:
         return clock
 
     def settle(self) -> None:
-        """Wait for the work the app does after acknowledging."""
+        """Wait for the work the app does after acknowledging, in the background too."""
+        self.executor.settle()
+        self.runtime.background.settle()
         self.executor.settle()
 
     def tick(self, now: datetime | None = None) -> None:
@@ -133,6 +135,7 @@ class Cadence:
         self._server.shutdown()
         self._server.server_close()
         self.executor.shutdown(wait=True)
+        self.runtime.background.shutdown()
         self.runtime.db.dispose()
 
 

@@ -36,15 +36,20 @@ def publish_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: 
 def refresh_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Republish the Home of someone who just acted (answered, voted, resolved...), so that it never shows stale work.
 
-    Their action already succeeded: Slack refusing the Home is logged, not reported to them as a failure.
+    It runs in the background after the work others wait for (see `bot.background`), once for several actions in a
+    row. Their action already succeeded: Slack refusing the Home is logged, not reported to them as a failure.
     """
     if not team_id or not user_id:
         return
-    try:
-        publish_home(runtime, client, team_id=team_id, user_id=user_id)
-    except SlackApiError as error:
-        log.warning("the Home was not refreshed (views.publish): %s", error.response.get("error"),
-                    extra={"team": team_id, "user": user_id})
+
+    def publish() -> None:
+        try:
+            publish_home(runtime, client, team_id=team_id, user_id=user_id)
+        except SlackApiError as error:
+            log.warning("the Home was not refreshed (views.publish): %s", error.response.get("error"),
+                        extra={"team": team_id, "user": user_id})
+
+    runtime.background.submit(("home", team_id, user_id), publish)
 
 
 def message_link(runtime: Runtime, *, team_id: str, channel_id: str, ts: str | None) -> str | None:
