@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,8 @@ class HomeContext:
     team_id: str
     user_id: str
     now: datetime
+    # teams_of, found once per Home: several sections ask for it.
+    found_teams: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 AnswerListener = Callable[["Runtime", WebClient, StandupAnswerRecorded], None]
@@ -109,6 +111,8 @@ def home_sections(runtime: Runtime, context: HomeContext) -> Blocks:
 
 def teams_of(runtime: Runtime, context: HomeContext) -> set[str]:
     """The team channels a person belongs to, by every ceremony's account."""
+    if "teams" in context.found_teams:
+        return set(context.found_teams["teams"])
     channels: set[str] = set()
     for finder in list(_team_finders):
         try:
@@ -116,6 +120,7 @@ def teams_of(runtime: Runtime, context: HomeContext) -> set[str]:
         except Exception:
             log.exception("team finder %s failed", finder.__qualname__,
                           extra={"team": context.team_id, "user": context.user_id})
+    context.found_teams["teams"] = frozenset(channels)
     return channels
 
 

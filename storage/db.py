@@ -44,7 +44,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read (Database.reading) takes no lock at BEGIN: in WAL it reads a snapshot beside the writers.
+        read_only = connection.get_execution_options().get(READ_ONLY)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "cadence_read_only"
 
 
 class Database:
@@ -54,6 +59,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Postgres refuses writes in these (BEGIN READ ONLY); SQLite begins them without taking its write lock.
+        self._reader = self.engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+        self.read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -63,6 +71,17 @@ class Database:
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed at the end of the block, or rolled back on an exception."""
         with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading only: nothing is committed, and what it loaded stays readable after the block.
+
+        On SQLite a `transaction()` takes the database's one write lock at BEGIN, so reads queued behind writes (a
+        Home built while a vote storm writes); a reading session takes none and never waits for a writer. Closing
+        it ends the transaction (the pool rolls the connection back) without expiring the objects it loaded.
+        """
+        with self.read_sessions() as session:
             yield session
 
     def ping(self) -> bool:

@@ -431,7 +431,7 @@ def blocker_questions(runtime: Runtime, prompt: hooks.PromptContext) -> hooks.Bl
 
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
     """The open blockers the person reported or owns, oldest first with their working age and a Resolve button."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         blockers = store.open_blockers_involving(session, team_id=context.team_id, user_id=context.user_id)
         by_channel: dict[str, list[Blocker]] = {}
         for blocker in blockers:
@@ -445,7 +445,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels where the person reported or owns a blocker."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
 
 

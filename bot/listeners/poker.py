@@ -48,7 +48,7 @@ def coalesced_update(runtime: Runtime, client: WebClient, model: Any, *, team_id
                 return
         shown: int | None = None
         try:
-            with runtime.db.transaction() as session:
+            with runtime.db.reading() as session:
                 version, channel, ts, text, blocks = render(session)
             client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
             shown = version
@@ -222,7 +222,7 @@ def vote(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
     if not outcome.changed:
         return
     if not outcome.revealed:
-        with runtime.db.transaction() as session:  # apart from the vote, which holds the story's row lock
+        with runtime.db.reading() as session:  # apart from the vote, which holds the story's row lock
             state = store.story_state(session, team_id=team_id, story_id=story_id)
         # The voter's own note first: the shared message may wait behind other voters' updates.
         text, blocks = views.your_vote(card, story_id, round, state.label)
@@ -343,7 +343,7 @@ def catch_up(runtime: Runtime, now: datetime) -> None:
 
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
     """Stories waiting for the person's vote, each with a link to its message in the session's thread."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         awaiting = store.stories_awaiting_vote(session, team_id=context.team_id, user_id=context.user_id)
     shown = [(story, message_link(runtime, team_id=context.team_id, channel_id=story.channel_id,
                                   ts=story.message_ts or story.parent_ts))
@@ -353,7 +353,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels where the person facilitated, was listed in or voted in a planning poker session."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
 
 

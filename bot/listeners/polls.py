@@ -179,7 +179,7 @@ def close_due_polls(runtime: Runtime, now: datetime) -> None:
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
     """Open polls in the person's team channels that they have not voted in, each linked to the poll."""
     channels = hooks.teams_of(runtime, context)
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         found = store.open_polls_not_voted(session, team_id=context.team_id, channel_ids=channels,
                                            user_id=context.user_id, secret=runtime.settings.retro_anonymity_secret,
                                            now=context.now)

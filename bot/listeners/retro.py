@@ -546,7 +546,7 @@ def remind_due_action_items(runtime: Runtime, now: datetime) -> None:
 # -- the App Home --------------------------------------------------------------------------------------------------
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
     """The open action items the person owns, by due date, overdue ones marked."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         items = [views.HomeActionItem(i.text, i.channel_id, i.due_date)
                  for i in store.open_action_items_for_user(session, team_id=context.team_id, user_id=context.user_id)]
         if not items:
@@ -558,7 +558,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels where the person facilitated a retro, wrote a named card or owns an action item."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
 
 

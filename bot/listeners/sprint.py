@@ -260,7 +260,7 @@ JOBS = (end_overdue_sprints,)
 
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
     """The health of the running sprint of each team the person belongs to."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         channels = hooks.teams_of(runtime, context) | store.channels_of(session, team_id=context.team_id,
                                                                            user_id=context.user_id)
         summaries = []
@@ -271,7 +271,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels whose sprints the person started or added stories to."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
 
 

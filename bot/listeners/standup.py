@@ -887,7 +887,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
     team_id, user_id, now = context.team_id, context.user_id, context.now
     start, end = now.date() - timedelta(days=1), now.date() + timedelta(days=1)  # every timezone's today
     items = []
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         standups = store.standups_of_participant(session, team_id=team_id, user_id=user_id)
         if not standups:
             return []
@@ -915,7 +915,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> hooks.Blocks:
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels whose stand-up the person takes part in."""
-    with runtime.db.transaction() as session:
+    with runtime.db.reading() as session:
         return {s.channel_id for s in store.standups_of_participant(session, team_id=context.team_id,
                                                                     user_id=context.user_id)}
 
