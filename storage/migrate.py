@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,12 +27,34 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema at `url` up to `revision`."""
-    command.upgrade(alembic_config(url), revision)
+    with one_migrator(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str = "base") -> None:
     """Take the schema at `url` down to `revision`."""
-    command.downgrade(alembic_config(url), revision)
+    with one_migrator(url):
+        command.downgrade(alembic_config(url), revision)
+
+
+@contextmanager
+def one_migrator(url: str) -> Iterator[None]:
+    """On SQLite, one process at a time migrates a database file (on Postgres env.py takes an advisory lock).
+
+    Several `cadence serve` starting together on a new SQLite file each create it and switch it to WAL; that switch
+    can answer "database is locked" at once instead of waiting, and did, once in a while, in the test that starts
+    three migrating processes together. A lock file beside the database (`<file>.migrating`) queues them.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    with open(f"{parsed.database}.migrating", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def head_revision() -> str:

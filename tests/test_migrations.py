@@ -102,7 +102,7 @@ def test_processes_migrating_at_once_all_end_at_head(db_url: str, tmp_path: Path
     outputs = [process.communicate(timeout=120)[0] for process in processes]
     database = Database(db_url)
     try:
-        assert [p.returncode for p in processes] == [0, 0, 0], outputs
+        assert [p.returncode for p in processes] == [0, 0, 0], "\n---\n".join(outputs)
         assert migrate.current_revision(database.engine) == migrate.head_revision()
     finally:
         database.dispose()
