@@ -1,4 +1,4 @@
-"""Fan-out: 1,000 stand-up prompts through bot.fanout against the fake Slack enforcing a realistic rate limit.
+"""Fan-out: 1,000 stand-up prompts through bot.slack.fanout against the fake Slack enforcing a realistic rate limit.
 
     python -m benchmarks.fanout
 
@@ -16,8 +16,8 @@ from slack_sdk import WebClient
 
 from benchmarks.table import Row
 from bot.devtools.fakeslack import FakeSlack
-from bot.fanout import FanOut, Post
-from bot.slack import retry_handlers
+from bot.slack.client import retry_handlers
+from bot.slack.fanout import FanOut, Post
 
 PROMPTS = 1000
 PER_SECOND = 20

@@ -16,8 +16,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.server.runtime import Runtime
+from bot.server.settings import Settings
 from storage import dedup, migrate, workspaces
 from storage.models import Holiday, Person
 

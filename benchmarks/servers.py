@@ -17,10 +17,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot.app import runtime_of
-from bot.runtime import Runtime
-from bot.server import SERVER_THREADS, CadenceWSGI, GunicornServer
-from bot.settings import load_settings
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.server.settings import load_settings
+from bot.server.wsgi import SERVER_THREADS, CadenceWSGI, GunicornServer
 from storage import migrate
 from storage.models import WorkClaim
 
@@ -29,7 +29,7 @@ ACK_ONLY_ACTION = "bench.ack"  # acks and nothing else: Cadence's own overhead a
 
 
 def options(port: int, workers: int) -> dict[str, Any]:
-    """bot.server.serve_http's gunicorn options."""
+    """bot.server.wsgi.serve_http's gunicorn options."""
     return {"bind": f"127.0.0.1:{port}", "workers": workers, "worker_class": "gthread", "threads": SERVER_THREADS,
             "timeout": 30, "graceful_timeout": 20, "loglevel": "warning", "accesslog": None}
 

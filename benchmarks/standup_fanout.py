@@ -25,8 +25,8 @@ from benchmarks.table import Row
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import FrozenClock
 from bot.listeners.standup import send_due_prompts
-from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.server.runtime import Runtime
+from bot.server.settings import Settings
 from ceremonies.standup import StandupConfig, default_questions
 from storage import migrate
 from storage import standup as store

@@ -9,7 +9,7 @@ their votes and the sprint's stories), 100 blockers (half resolved, some escalat
 - the time of `storage.sprint_figures.summary(...)` (median of several runs, each in a fresh transaction);
 - the number of SQL statements it runs, counted with a `before_cursor_execute` listener, for 20 people and for
   200 people (with everything else scaled alike): it must not grow;
-- a velocity chart over 26 sprints: `storage.sprint.velocity_history` plus `bot.charts.velocity_png`.
+- a velocity chart over 26 sprints: `storage.sprint.velocity_history` plus `bot.views.charts.velocity_png`.
 
 Postgres is used when `--postgres` or TEST_DATABASE_URL names a server (a database of its own is created and dropped).
 """
@@ -31,7 +31,7 @@ from sqlalchemy import event
 
 from benchmarks.table import Row, ms
 from benchmarks.vote_storm import fresh_postgres
-from bot import charts
+from bot.views import charts
 from ceremonies import retro as retro_domain
 from ceremonies.blockers import Status
 from ceremonies.poker import StoryStatus

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import logs, redact
-from bot.settings import ConfigError, Settings, exit_on_config_error, load_settings
+from bot.server import logs, redact
+from bot.server.settings import ConfigError, Settings, exit_on_config_error, load_settings
 
 log = logging.getLogger("cadence.cli")
 
@@ -19,8 +19,8 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve Slack's requests (HTTP, or Socket Mode when SLACK_APP_TOKEN is set) and run the scheduler."""
-    from bot.runtime import Runtime
-    from bot.server import serve_http, serve_socket_mode
+    from bot.server.runtime import Runtime
+    from bot.server.wsgi import serve_http, serve_socket_mode
     from storage import migrate
 
     settings.require_slack()
@@ -81,7 +81,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     from sqlalchemy import select
 
-    from bot import charts, reports
+    from bot.views import charts, reports
     from ceremonies.errors import CadenceError
     from storage import sprint as sprints
     from storage import sprint_figures
@@ -132,8 +132,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(content.decode())
 def cmd_workspace_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write everything stored for a workspace as JSON (tokens left out; anonymous authors stay hashed)."""
-    from bot.export import export_json
     from storage.db import Database
+    from storage.export import export_json
 
     db = Database(settings.database_url)
     try:
@@ -172,7 +172,7 @@ def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
     """Print a new encryption key, to put first in CADENCE_ENCRYPTION_KEY."""
-    from bot.crypto import generate_key
+    from bot.slack.crypto import generate_key
 
     print(generate_key())
     return 0
@@ -180,7 +180,7 @@ def cmd_keys_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
     """Re-encrypt every stored token with the first key of CADENCE_ENCRYPTION_KEY."""
-    from bot.crypto import TokenCipher
+    from bot.slack.crypto import TokenCipher
     from storage import installations
     from storage.db import Database
 
@@ -227,7 +227,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     """Play a two-week sprint of a six-person team through the real app and a fake Slack; print its report."""
     if not args.verbose:
         logging.disable(logging.WARNING)  # from the imports on: matplotlib notes its first-run font cache at INFO
-    from bot.demo import run_demo
+    from bot.devtools.demo import run_demo
 
     out = Path(args.out) if args.out else Path.cwd() / f"cadence-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     result = run_demo(out, seed=args.seed, say=(lambda _line: None) if args.quiet else print, verbose=args.verbose)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.server.runtime import Runtime
 
 log = logging.getLogger("cadence.hooks")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
-from bot.fanout import FanOut, Post, deliver_claimed
-from bot.runtime import Runtime
-from bot.settings import load_settings
+from bot.server.runtime import Runtime
+from bot.server.settings import load_settings
+from bot.slack.fanout import FanOut, Post, deliver_claimed
 
 DUE = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
-from bot.acks import AckAwaitingExecutor, SignallingAck, expect_ack
 from bot.devtools.harness import Cadence
+from bot.server.acks import AckAwaitingExecutor, SignallingAck, expect_ack
 
 
 def test_a_request_thread_is_released_once_the_listener_acknowledged_not_when_it_ends() -> None:

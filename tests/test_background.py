@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from bot.background import BackgroundWork
+from bot.server.background import BackgroundWork
 
 
 def test_work_already_waiting_for_the_same_key_is_not_queued_twice() -> None:

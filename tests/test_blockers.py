@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot import hooks
 from bot.devtools.fakeslack import Message
 from bot.devtools.harness import Cadence
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
+from bot.server.runtime import Runtime
 from storage.blockers import Blocker
 from storage.calendar import add_holiday
 

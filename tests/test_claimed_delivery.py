@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence
-from bot.fanout import FanOut, Post, deliver_claimed
+from bot.slack.fanout import FanOut, Post, deliver_claimed
 from storage import claims
 from tests.conftest import _empty
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from bot.errors import DATABASE_UNAVAILABLE, SOMETHING_WENT_WRONG, user_message
+from bot.server.errors import DATABASE_UNAVAILABLE, SOMETHING_WENT_WRONG, user_message
 
 
 def test_only_an_unreachable_database_is_called_unreachable() -> None:

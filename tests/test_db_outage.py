@@ -16,13 +16,13 @@ from slack_bolt import Ack, BoltContext, Respond
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.app import runtime_of
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
-from bot.errors import DATABASE_UNAVAILABLE
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
-from bot.settings import Settings
+from bot.jobs.scheduler import Scheduler
+from bot.server.app import runtime_of
+from bot.server.errors import DATABASE_UNAVAILABLE
+from bot.server.runtime import Runtime
+from bot.server.settings import Settings
 from storage import claims
 from storage.db import Database
 from storage.models import WorkClaim

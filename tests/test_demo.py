@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 from bot.cli import build_parser
-from bot.demo import BACKLOG, run_demo
+from bot.devtools.demo import BACKLOG, run_demo
 
 
 def figure(pattern: str, text: str) -> int:

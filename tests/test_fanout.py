@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from slack_sdk import WebClient
 
 from bot.devtools.fakeslack import FakeSlack
-from bot.fanout import Delivery, FanOut, Pacer, Post
+from bot.slack.fanout import Delivery, FanOut, Pacer, Post
 from storage import claims
 from storage.db import Database
 
@@ -44,7 +44,7 @@ def slack() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def client(slack: FakeSlack) -> WebClient:
-    from bot.slack import retry_handlers
+    from bot.slack.client import retry_handlers
 
     return WebClient(token="xoxb-fanout", base_url=slack.api_url, retry_handlers=retry_handlers())
 

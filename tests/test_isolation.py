@@ -13,7 +13,7 @@ import pytest
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock
-from bot.export import export_json
+from storage.export import export_json
 from tests.platform import start_multi
 from tests.tenancy import (
     OTHER,

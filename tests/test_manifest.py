@@ -35,7 +35,7 @@ def test_command_descriptions_fit_slack() -> None:
 
 
 def test_oauth_installs_ask_for_the_manifest_scopes_and_come_back_to_our_redirect() -> None:
-    from bot.oauth import BOT_SCOPES, REDIRECT_PATH
+    from bot.slack.oauth import BOT_SCOPES, REDIRECT_PATH
 
     data = manifest()["oauth_config"]
     assert list(BOT_SCOPES) == data["scopes"]["bot"]

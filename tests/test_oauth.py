@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock
-from bot.oauth import WorkspaceNotInstalled
+from bot.slack.oauth import WorkspaceNotInstalled
 from storage.installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models import Workspace
 from storage.schema import ALL_METADATA
@@ -206,8 +206,8 @@ def test_scheduled_work_stops_at_once_for_an_uninstalled_workspace(
     """A job written the way ceremonies write them: due rows filtered with active_clause, then client_for."""
     from datetime import date
 
-    from bot.runtime import Runtime
-    from bot.scheduler import Scheduler
+    from bot.jobs.scheduler import Scheduler
+    from bot.server.runtime import Runtime
     from storage import workspaces
     from storage.models import Holiday
 

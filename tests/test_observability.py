@@ -15,10 +15,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_bolt import Ack, BoltContext
 
-from bot import logs, metrics
 from bot.devtools.harness import SIGNING_SECRET, Cadence
 from bot.devtools.signed import sign
-from bot.requestlog import REQUEST_ID_HEADER, listener_of
+from bot.server import logs, metrics
+from bot.server.requestlog import REQUEST_ID_HEADER, listener_of
 
 probe_log = logging.getLogger("cadence.probe")
 
@@ -191,7 +191,7 @@ def test_without_the_http_layer_each_request_gets_its_own_id(cadence: Cadence) -
     """Socket Mode hands Bolt requests with no WSGI layer in front; a thread must not reuse an earlier request's id."""
     from slack_bolt.request import BoltRequest
 
-    from bot import requestlog
+    from bot.server import requestlog
 
     seen: list[str] = []
 
@@ -212,7 +212,7 @@ def test_without_the_http_layer_each_request_gets_its_own_id(cadence: Cadence) -
 
 
 def test_a_missing_metrics_directory_stops_the_program_naming_the_variable(tmp_path) -> None:
-    from bot.settings import ConfigError, load_settings
+    from bot.server.settings import ConfigError, load_settings
 
     with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR is invalid: no such directory"):
         load_settings(_env_file=None, prometheus_multiproc_dir=str(tmp_path / "missing"))

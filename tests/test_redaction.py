@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from bot import redact
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import SIGNING_SECRET, FrozenClock
+from bot.server import redact
 from tests.platform import CLIENT_SECRET, ENCRYPTION_KEY, STATE_SECRET, install, start_multi
 
 TOKEN = "xoxb-1111-secretsecretsecretsecret"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.devtools.harness import Cadence
-from bot.roles import may_administer, require_admin
+from bot.listeners.roles import may_administer, require_admin
 from ceremonies.errors import NotAllowed
 
 ACTION = "change this stand-up's settings"

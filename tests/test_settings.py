@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import ConfigError, load_settings
+from bot.server.settings import ConfigError, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

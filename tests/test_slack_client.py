@@ -12,8 +12,8 @@ from slack_sdk import WebClient
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence
-from bot.settings import Settings
-from bot.slack import make_client
+from bot.server.settings import Settings
+from bot.slack.client import make_client
 
 
 def settings_for(api_url: str) -> Settings:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot import reports
+from bot.views import reports
 from ceremonies import poker, retro
 from ceremonies import sprint as sprint_rules
 from ceremonies.blockers import Source

@@ -7,8 +7,8 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.devtools.harness import Cadence
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
+from bot.server.runtime import Runtime
 from storage import claims
 from storage import standup as store
 from storage.db import Database

@@ -107,7 +107,7 @@ def test_purge_deletes_every_scoped_table_children_first_and_nothing_of_other_wo
 def test_export_has_every_scoped_table_only_this_workspace_and_no_secret(
     db: Database, throwaway: tuple[Table, Table]
 ) -> None:
-    from bot.export import export_json
+    from storage.export import export_json
 
     boards, cards = throwaway
     seed(db, "TA", boards, cards)
@@ -306,7 +306,7 @@ def test_cli_keys_generate_and_a_bad_key_is_one_line(tmp_path: Path) -> None:
 
 
 def test_single_workspace_mode_records_its_workspace_when_the_server_starts(cadence: Cadence) -> None:
-    from bot.server import build_wsgi
+    from bot.server.wsgi import build_wsgi
 
     cadence.slack.event({"type": "app_uninstalled"})
     cadence.settle()

@@ -12,13 +12,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from slack_bolt import App
 
-from bot.app import LISTENER_THREADS, create_app
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.signed import SlackSender
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
-from bot.server import CadenceWSGI
-from bot.settings import Settings
+from bot.jobs.scheduler import Scheduler
+from bot.server.app import LISTENER_THREADS, create_app
+from bot.server.runtime import Runtime
+from bot.server.settings import Settings
+from bot.server.wsgi import CadenceWSGI
 from storage.db import Database
 
 SIGNING_SECRET = "test-signing-secret"

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.commands import SlashCommand
 from bot.listeners import blockers, help, home, poker, polls, retro, sprint, standup, workspaces
+from bot.listeners.commands import SlashCommand
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.server.runtime import Runtime
 
 Job = Callable[["Runtime", datetime], None]
 

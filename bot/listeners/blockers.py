@@ -11,13 +11,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import hooks, roles
-from bot.app import runtime_of
-from bot.commands import SlashCommand, first_word
-from bot.fanout import Delivery, FanOut, Post
+from bot import hooks
+from bot.listeners import roles
+from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.people import profile
-from bot.runtime import Runtime
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.slack.fanout import Delivery, FanOut, Post
+from bot.slack.people import profile
 from bot.views import blockers as views
 from bot.views.common import context as context_block
 from bot.views.help import command_usage_blocks, command_usage_text

@@ -6,7 +6,7 @@ from functools import cache
 
 from slack_bolt import Ack, App
 
-from bot.commands import SlashCommand, first_word
+from bot.listeners.commands import SlashCommand, first_word
 from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
 
 

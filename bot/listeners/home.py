@@ -12,9 +12,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import hooks
-from bot.app import runtime_of
-from bot.people import profile
-from bot.runtime import Runtime
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.slack.people import profile
 from bot.views.home import home_view
 
 log = logging.getLogger("cadence.home")
@@ -36,7 +36,7 @@ def publish_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: 
 def refresh_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Republish the Home of someone who just acted (answered, voted, resolved...), so that it never shows stale work.
 
-    It runs in the background after the work others wait for (see `bot.background`), once for several actions in a
+    It runs in the background after the work others wait for (see `bot.server.background`), once for several actions in a
     row. Their action already succeeded: Slack refusing the Home is logged, not reported to them as a failure.
     """
     if not team_id or not user_id:

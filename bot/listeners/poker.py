@@ -14,10 +14,10 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import hooks
-from bot.app import runtime_of
-from bot.commands import SlashCommand, first_word
+from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import message_link, refresh_home
-from bot.runtime import Runtime
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
 from bot.views import poker as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import poker

@@ -18,11 +18,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import hooks, people
-from bot.app import runtime_of
-from bot.commands import SlashCommand, first_word
+from bot import hooks
+from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.runtime import Runtime
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.slack import people
 from bot.views import retro as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import retro as domain

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import charts, hooks
-from bot.app import runtime_of
-from bot.commands import SlashCommand, first_word
-from bot.people import profile
-from bot.runtime import Runtime
+from bot import hooks
+from bot.listeners.commands import SlashCommand, first_word
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.slack.people import profile
+from bot.views import charts
 from bot.views import sprint as views
 from bot.views.common import fallback_text
 from bot.views.help import command_usage_blocks, command_usage_text

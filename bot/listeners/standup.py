@@ -12,13 +12,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
-from bot import hooks, metrics, roles
-from bot.app import runtime_of
-from bot.commands import SlashCommand, first_word
-from bot.fanout import Delivery, FanOut, Post
+from bot import hooks
+from bot.listeners import roles
+from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.people import PROFILE_MAX_AGE, Profile, profile
-from bot.runtime import Runtime
+from bot.server import metrics
+from bot.server.app import runtime_of
+from bot.server.runtime import Runtime
+from bot.slack.fanout import Delivery, FanOut, Post
+from bot.slack.people import PROFILE_MAX_AGE, Profile, profile
 from bot.views import standup as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import standup as domain

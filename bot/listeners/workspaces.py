@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from slack_bolt import App, BoltContext
 
-from bot.dedup import REMEMBER_EVENTS_FOR
-from bot.runtime import Runtime
+from bot.server.dedup import REMEMBER_EVENTS_FOR
+from bot.server.runtime import Runtime
 from storage import claims, dedup, installations, workspaces
 
 log = logging.getLogger("cadence.workspaces")
@@ -18,7 +18,7 @@ RETENTION_CLAIM_KIND = "workspace.retention"
 
 
 def _runtime(context: BoltContext) -> Runtime:
-    from bot.app import runtime_of  # bot.app imports the listener registry, which imports this module
+    from bot.server.app import runtime_of  # bot.server.app imports the listener registry, which imports this module
 
     return runtime_of(context)
 

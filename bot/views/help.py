@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.commands import SlashCommand
+from bot.listeners.commands import SlashCommand
 from bot.views.common import Block, context, header, section
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt import BoltContext
 
-from bot import metrics
+from bot.server import metrics
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment

@@ -10,8 +10,9 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener_matcher import ListenerMatcher
 
-from bot import acks, dedup, errors, oauth, redact, requestlog
-from bot.runtime import Runtime
+from bot.server import acks, dedup, errors, redact, requestlog
+from bot.server.runtime import Runtime
+from bot.slack import oauth
 
 GUARD_ARGS = ("ack", "body", "context")
 
@@ -91,7 +92,7 @@ class CadenceApp(App):
     _registering: tuple[str, str] | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        """Bolt's dispatch, with an `ack` that answers Slack the moment it is given (see `bot.acks`)."""
+        """Bolt's dispatch, with an `ack` that answers Slack the moment it is given (see `bot.server.acks`)."""
         acks.expect_ack(req.context)
         try:
             return super().dispatch(req)

@@ -11,12 +11,12 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import metrics
-from bot.app import create_app
-from bot.oauth import record_single_workspace
-from bot.requestlog import ObservedRequests
-from bot.runtime import Runtime
-from bot.scheduler import Scheduler
+from bot.jobs.scheduler import Scheduler
+from bot.server import metrics
+from bot.server.app import create_app
+from bot.server.requestlog import ObservedRequests
+from bot.server.runtime import Runtime
+from bot.slack.oauth import record_single_workspace
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment

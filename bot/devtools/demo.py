@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import charts, reports
 from bot.devtools.fakeslack import FakeSlack, Message
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.views import blockers as blocker_views
+from bot.views import charts, reports
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
 from bot.views import standup as standup_views

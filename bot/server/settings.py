@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     def _fernet_keys(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from bot.crypto import parse_keys
+        from bot.slack.crypto import parse_keys
 
         parse_keys(value)
         return value

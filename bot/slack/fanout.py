@@ -36,9 +36,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import metrics
-from bot.runtime import Runtime
-from bot.slack import counting_only
+from bot.server import metrics
+from bot.server.runtime import Runtime
+from bot.slack.client import counting_only
 from storage import claims
 
 log = logging.getLogger("cadence.fanout")

@@ -7,7 +7,7 @@ import re
 import threading
 from typing import Any
 
-from bot.settings import Settings
+from bot.server.settings import Settings
 
 REDACTED = "[redacted]"
 # Bot, user, app-config and refresh tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxe.xoxb-…) and app-level tokens.

@@ -7,8 +7,8 @@ from collections.abc import Collection
 
 from slack_sdk import WebClient
 
-from bot.people import profile
-from bot.runtime import Runtime
+from bot.server.runtime import Runtime
+from bot.slack.people import profile
 from ceremonies.errors import NotAllowed
 
 

@@ -28,13 +28,13 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
-from bot.crypto import TokenCipher
-from bot.settings import Settings
-from bot.slack import make_client
+from bot.server.settings import Settings
+from bot.slack.client import make_client
+from bot.slack.crypto import TokenCipher
 from storage import workspaces
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.server.runtime import Runtime
 
 log = logging.getLogger("cadence.oauth")
 

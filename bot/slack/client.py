@@ -10,8 +10,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-from bot.metrics import SlackCallCounter
-from bot.settings import Settings
+from bot.server.metrics import SlackCallCounter
+from bot.server.settings import Settings
 
 WEB_API_TIMEOUT_SECONDS = 15
 # One counter for every client: Bolt copies the handler list (not the handlers) into each request's client.
@@ -42,7 +42,7 @@ def make_client(settings: Settings, token: str | None = None) -> WebClient:
 def counting_only(client: WebClient) -> WebClient:
     """A copy of `client` that counts its calls but leaves every retry to the caller.
 
-    bot.fanout paces and retries by itself: one 429 there pauses the whole workspace's stream, instead of each
+    bot.slack.fanout paces and retries by itself: one 429 there pauses the whole workspace's stream, instead of each
     thread sleeping on its own and the others running into the same limit.
     """
     return WebClient(

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
-from bot import metrics
 from bot.listeners import Job, all_jobs
-from bot.oauth import WorkspaceNotInstalled
-from bot.runtime import Runtime
+from bot.server import metrics
+from bot.server.runtime import Runtime
+from bot.slack.oauth import WorkspaceNotInstalled
 
 log = logging.getLogger("cadence.scheduler")
 

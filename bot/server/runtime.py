@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 
-from bot.background import BackgroundWork
-from bot.settings import Settings
-from bot.slack import make_client
+from bot.server.background import BackgroundWork
+from bot.server.settings import Settings
+from bot.slack.client import make_client
 from storage import workspaces
 from storage.db import Database
 
 if TYPE_CHECKING:
-    from bot.oauth import Installations
+    from bot.slack.oauth import Installations
 
 
 def utc_now() -> datetime:
@@ -43,7 +43,7 @@ class Runtime:
         db = Database(settings.database_url)
         installations = None
         if settings.multi_workspace:
-            from bot.oauth import Installations
+            from bot.slack.oauth import Installations
 
             installations = Installations(settings, db.engine)
         return cls(settings=settings, db=db, clock=clock, installations=installations)
@@ -56,7 +56,7 @@ class Runtime:
         """The Web API client that acts in workspace `team_id` (outside a request, e.g. in scheduled work).
 
         With many workspaces it carries that workspace's bot token (refreshed when it expires soon), and raises
-        bot.oauth.WorkspaceNotInstalled when there is none: skip uninstalled workspaces first
+        bot.slack.oauth.WorkspaceNotInstalled when there is none: skip uninstalled workspaces first
         (storage.workspaces.active_clause / is_active).
         """
         token = None if self.installations is None else self.installations.bot_token(team_id)

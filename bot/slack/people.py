@@ -9,7 +9,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.runtime import Runtime
+from bot.server.runtime import Runtime
 from storage import people as store
 from storage.models import Person
 

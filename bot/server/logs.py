@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import IO
 
-from bot.requestlog import ContextFilter
+from bot.server.requestlog import ContextFilter
 
 CONTEXT_FIELDS = ("team", "channel", "user", "listener", "request_id")
 
@@ -26,7 +26,7 @@ class JsonFormatter(logging.Formatter):
                 entry[name] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:  # already formatted (and redacted) by bot.redact
+        elif record.exc_text:  # already formatted (and redacted) by bot.server.redact
             entry["exception"] = record.exc_text
         return json.dumps(entry, ensure_ascii=False)
 

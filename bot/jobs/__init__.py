@@ -1,0 +1,1 @@
+"""Scheduled work: the clock that ticks, and each ceremony's jobs."""

@@ -1,0 +1,1 @@
+"""The Slack gateway: the one Web API client configuration, pacing, installations and their tokens, profiles."""
