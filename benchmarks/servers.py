@@ -17,8 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.server.settings import load_settings
 from bot.server.wsgi import SERVER_THREADS, CadenceWSGI, GunicornServer
 from storage import migrate

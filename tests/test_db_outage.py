@@ -19,9 +19,8 @@ from sqlalchemy.engine import make_url
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.jobs.scheduler import Scheduler
-from bot.server.app import runtime_of
 from bot.server.errors import DATABASE_UNAVAILABLE
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.server.settings import Settings
 from storage import claims
 from storage.db import Database

@@ -15,8 +15,7 @@ from bot import hooks
 from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.slack.fanout import Delivery, FanOut, Post
 from bot.slack.people import profile
 from bot.views import blockers as views

@@ -12,8 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import hooks
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.slack.people import profile
 from bot.views.home import home_view
 

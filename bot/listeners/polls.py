@@ -14,8 +14,7 @@ from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import message_link, refresh_home
 from bot.listeners.poker import coalesced_update
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.views import polls as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import polls

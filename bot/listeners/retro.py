@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.slack import people
 from bot.views import retro as views
 from bot.views.help import command_usage_blocks, command_usage_text

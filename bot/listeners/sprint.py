@@ -11,8 +11,7 @@ from slack_sdk import WebClient
 
 from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.slack.people import profile
 from bot.views import charts
 from bot.views import sprint as views

@@ -17,8 +17,7 @@ from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.server import metrics
-from bot.server.app import runtime_of
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from bot.slack.fanout import Delivery, FanOut, Post
 from bot.slack.people import PROFILE_MAX_AGE, Profile, profile
 from bot.views import standup as views

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from slack_bolt import App, BoltContext
 
 from bot.server.dedup import REMEMBER_EVENTS_FOR
-from bot.server.runtime import Runtime
+from bot.server.runtime import Runtime, runtime_of
 from storage import claims, dedup, installations, workspaces
 
 log = logging.getLogger("cadence.workspaces")
@@ -18,8 +18,6 @@ RETENTION_CLAIM_KIND = "workspace.retention"
 
 
 def _runtime(context: BoltContext) -> Runtime:
-    from bot.server.app import runtime_of  # bot.server.app imports the listener registry, which imports this module
-
     return runtime_of(context)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener_matcher import ListenerMatcher
 
+from bot.listeners import register_all
 from bot.server import acks, dedup, errors, redact, requestlog
 from bot.server.runtime import Runtime
 from bot.slack import oauth
@@ -167,9 +168,6 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
         context["runtime"] = runtime
         return next()
 
-    # Imported here because listener modules import this one (for runtime_of).
-    from bot.listeners import register_all
-
     dedup.register(app)
     app.middleware(requestlog.bind_request)
     errors.register(app)
@@ -186,8 +184,3 @@ def _drop_nul(node: Any) -> Any:
         for index, value in enumerate(node):
             node[index] = value.replace("\x00", "") if isinstance(value, str) else _drop_nul(value)
     return node
-
-
-def runtime_of(context: BoltContext) -> Runtime:
-    """The runtime a listener works with."""
-    return context["runtime"]

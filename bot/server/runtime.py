@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 
@@ -73,3 +73,8 @@ class Runtime:
         """False once the workspace uninstalled Cadence: scheduled work for it stops."""
         with self.db.transaction() as session:
             return workspaces.is_active(session, team_id=team_id)
+
+
+def runtime_of(context: Mapping[str, Any]) -> Runtime:
+    """The runtime a listener works with (put in every request's context by the app's middleware)."""
+    return context["runtime"]
