@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock
-from bot.slack.oauth import WorkspaceNotInstalled
+from bot.slack.gateway import WorkspaceNotInstalled
 from storage.installations import slack_bots, slack_installations, slack_oauth_states
 from storage.models import Workspace
 from storage.schema import ALL_METADATA

@@ -52,6 +52,7 @@ class Failure:
     status: int = 200
     error: str | None = None
     retry_after: int | None = None
+    after_doing: bool = False  # the call takes effect, and only then fails (a timeout or 500 after Slack posted)
 
 
 class TokenBucket:
@@ -165,6 +166,8 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
+    clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
+
     def start(self) -> FakeSlack:
         fake = self
 
@@ -236,13 +239,18 @@ class FakeSlack:
         self.channels[channel_id] = {"id": channel_id, "name": name or channel_id.lower(), "is_member": is_member}
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
-             times: int = 1) -> None:
-        """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After, 500) or `ok: false`."""
+             times: int = 1, after_doing: bool = False) -> None:
+        """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After, 500) or `ok: false`.
+
+        With `after_doing`, each call takes effect first (the message is posted) and then answers the failure, as
+        when Slack's answer is lost on the way back.
+        """
         if status == 200 and error is None:
             error = "internal_error"
         with self._lock:
             for _ in range(times):
-                self._failures[method].append(Failure(status=status, error=error, retry_after=retry_after))
+                self._failures[method].append(Failure(status=status, error=error, retry_after=retry_after,
+                                                      after_doing=after_doing))
 
     def flaky(self, method: str, *, share: float, status: int = 500, retry_after: int | None = None,
               seed: int = 0) -> None:
@@ -353,6 +361,11 @@ class FakeSlack:
                 if retry_after is not None:
                     self.state.rate_limited.append(self.state.calls[-1])
                     failure = Failure(status=429, retry_after=retry_after)
+        if failure is not None and failure.after_doing:
+            handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+            if handler is not None:
+                with self._lock:
+                    handler(args, token)
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             if failure.status != 200:
@@ -432,7 +445,8 @@ class FakeSlack:
         self.state.violations.extend(f"{where}: {p}" for p in problems)
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        # Slack's ts are the posting time in seconds; the harness sets `clock` to the app's frozen clock.
+        return f"{int(self.clock()):d}.{next(self._ts):06d}"
 
     def _channel_check(self, channel: str | None) -> str | None:
         if not channel:
@@ -524,6 +538,36 @@ class FakeSlack:
         if len(users) != 1 or not users[0]:
             return {"ok": False, "error": "users_list_not_supplied"}
         return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
+
+    def _history(self, args: dict[str, Any], token: str | None, *, thread_ts: str | None) -> dict[str, Any]:
+        channel = args.get("channel") or ""
+        if channel.startswith(("U", "W")):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        limit = min(int(args.get("limit") or 100), 1000)
+        with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
+        team = self.team_of(token)
+        found = [m for m in self.state.messages.values()
+                 if m.channel == channel and not m.deleted and m.team == team and float(m.ts) >= oldest
+                 and (m.ts == thread_ts or m.thread_ts == thread_ts if thread_ts else m.thread_ts is None)]
+        found.sort(key=lambda m: float(m.ts), reverse=thread_ts is None)  # history: newest first; replies: oldest
+        messages = []
+        for m in found[:limit]:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text, "user": BOT_USER_ID}
+            if m.thread_ts:
+                item["thread_ts"] = m.thread_ts
+            if with_metadata and m.metadata:
+                item["metadata"] = m.metadata
+            messages.append(item)
+        return {"ok": True, "messages": messages, "has_more": len(found) > limit}
+
+    def _api_conversations_history(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return self._history(args, token, thread_ts=None)
+
+    def _api_conversations_replies(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not args.get("ts"):
+            return {"ok": False, "error": "thread_not_found"}
+        return self._history(args, token, thread_ts=str(args["ts"]))
 
     def _api_conversations_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = args.get("channel") or ""

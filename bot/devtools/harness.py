@@ -116,6 +116,10 @@ class Cadence:
         self.executor.settle()
         self.runtime.background.settle()
         self.executor.settle()
+        # What the listeners and jobs queued goes out now (what is due later waits for the clock to move).
+        while self.scheduler.outbox.drain():
+            self.executor.settle()
+            self.runtime.background.settle()
 
     def tick(self, now: datetime | None = None) -> None:
         """Move the clock to `now` (if given) and run every scheduled job once, as the scheduler would."""
@@ -150,6 +154,7 @@ def start_cadence(fake: FakeSlack, database_url: str, clock: FrozenClock, **sett
     }
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     runtime = Runtime.from_settings(settings, clock=clock)
+    fake.clock = lambda: clock().timestamp()
     executor = TrackingExecutor()
     app = create_app(runtime, listener_executor=executor)
     server = make_server("127.0.0.1", 0, CadenceWSGI(runtime, app), server_class=_ThreadingWSGIServer,

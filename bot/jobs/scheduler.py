@@ -5,18 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import ModuleType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
-from bot.listeners import Job, all_jobs
+from bot.jobs.outbox import OutboxWorker
+from bot.listeners import Job
+from bot.listeners import all_jobs as listener_jobs
 from bot.server import metrics
 from bot.server.runtime import Runtime
-from bot.slack.oauth import WorkspaceNotInstalled
+from bot.slack.gateway import WorkspaceNotInstalled
 
 log = logging.getLogger("cadence.scheduler")
 
 TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
+
+
+# Each ceremony's jobs module (bot/jobs/<ceremony>.py): its JOBS, and the outbox renderers and hooks it registers.
+JOB_MODULES: tuple[ModuleType, ...] = ()
+
+
+def all_jobs() -> list[Job]:
+    """Every scheduled job: each is called with the runtime and the current time on every tick."""
+    return [*listener_jobs(), *(job for module in JOB_MODULES for job in module.JOBS)]
 
 
 class Scheduler:
@@ -30,6 +42,9 @@ class Scheduler:
         self.runtime = runtime
         self.jobs = list(all_jobs() if jobs is None else jobs)
         self._clock: BackgroundScheduler | None = None
+        # Delivers what the jobs (and the listeners) queued; woken by every commit that queued something.
+        self.outbox = OutboxWorker(runtime)
+        runtime.kick_outbox = self.outbox.kick
 
     def tick(self, now: datetime | None = None) -> None:
         """Do all work that is due at `now` (default: the runtime's clock)."""
@@ -63,8 +78,10 @@ class Scheduler:
             id="cadence.tick",
         )
         self._clock.start()
+        self.outbox.start()
 
     def shutdown(self) -> None:
+        self.outbox.stop()
         if self._clock is not None:
             self._clock.shutdown(wait=True)
             self._clock = None

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from bot.server.background import BackgroundWork
 from bot.server.settings import Settings
 from bot.slack.client import make_client
-from storage import workspaces
+from bot.slack.gateway import Gateway, Slack
+from storage import outbox, workspaces
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -37,6 +38,13 @@ class Runtime:
     background: BackgroundWork = field(default_factory=BackgroundWork)
     _clients: dict[str, WebClient] = field(default_factory=dict)
     _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Wakes the outbox's delivery loop (bot.jobs.outbox) when a transaction that queued a message commits.
+    kick_outbox: Callable[[], None] = lambda: None
+    gateway: Gateway = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gateway = Gateway(self.client_for, on_workspace_gone=self.workspace_gone)
+        outbox.on_commit(self.db.sessions, lambda: self.kick_outbox())
 
     @classmethod
     def from_settings(cls, settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
@@ -69,6 +77,12 @@ class Runtime:
                 client = self._clients[key] = make_client(self.settings, token)
             return client
 
+    def workspace_gone(self, team_id: str, error: str) -> None:
+        """Slack says the workspace's token is dead: mark it uninstalled, which stops its scheduled work until it
+        installs Cadence again."""
+        with self.db.transaction() as session:
+            workspaces.record_uninstall(session, team_id=team_id, now=self.now())
+
     def is_active(self, team_id: str) -> bool:
         """False once the workspace uninstalled Cadence: scheduled work for it stops."""
         with self.db.transaction() as session:
@@ -78,3 +92,8 @@ class Runtime:
 def runtime_of(context: Mapping[str, Any]) -> Runtime:
     """The runtime a listener works with (put in every request's context by the app's middleware)."""
     return context["runtime"]
+
+
+def slack_of(context: Mapping[str, Any]) -> Slack:
+    """The Web API, through the gateway, for the workspace a request came from (with that request's token)."""
+    return runtime_of(context).gateway.for_client(context["client"], team_id=context.get("team_id"))

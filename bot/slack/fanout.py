@@ -7,16 +7,14 @@ connection errors with backoff, and returns one `Delivery` per message — sent 
 so the caller can finish or release each claim. `on_delivery` is called on the caller's thread as each message is
 settled, so claims can be finished as the run goes rather than at its end.
 
-    deliveries = FanOut(runtime.client_for(team_id)).send(posts, on_delivery=finish_or_release)
+    deliveries = FanOut(client).send(posts, on_delivery=record_outcome)
 
-Scheduled messages use `deliver_claimed`, which does the claiming, finishing and releasing around it (see
-storage.claims): whichever processes run it at once, each message is sent once.
+The outbox worker (bot/jobs/outbox.py) sends everything the app sends on its own through one FanOut per workspace,
+and records each Delivery's outcome. A Post may name another Web API method than chat.postMessage (chat.update,
+files.upload_v2): every message write of a workspace shares one pace.
 
 The pace is per FanOut (one `send` at a time each): two processes fanning out to one workspace at the same moment
-would add up their rates; the 429 handling absorbs that, and `deliver_claimed` makes one process take a whole batch.
-
-A 500 or a timeout can, in rare cases, come after Slack did post the message; the retry then posts it twice. Slack's
-chat.postMessage has no idempotency key, so this is the price of not losing prompts.
+would add up their rates; the 429 handling absorbs that.
 """
 
 from __future__ import annotations
@@ -30,16 +28,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.server import metrics
-from bot.server.runtime import Runtime
 from bot.slack.client import counting_only
-from storage import claims
+from bot.slack.gateway import Answer, Verdict, classify
 
 log = logging.getLogger("cadence.fanout")
 
@@ -52,9 +47,6 @@ DEFAULT_CONCURRENCY = 8
 MAX_ATTEMPTS = 6  # per message, for 5xx and connection errors
 MAX_RATE_LIMITED = 30  # per message: a 429 is Slack asking to slow down, not the message failing
 MAX_BACKOFF_SECONDS = 30.0
-# ok: false errors Slack documents as transient; everything else (channel_not_found, user_disabled...) is final.
-DEFAULT_RETRY_AFTER = timedelta(minutes=5)  # a message Slack refused is claimable again after this
-TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -69,10 +61,13 @@ class Post:
     text: str
     blocks: Sequence[Mapping[str, Any]] | None = None
     thread_ts: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)  # any other chat.postMessage argument
+    extra: Mapping[str, Any] = field(default_factory=dict)  # any other argument of the method
+    method: str = "chat.postMessage"  # or chat.update, files.upload_v2: the call that delivers it
 
     def arguments(self) -> dict[str, Any]:
-        args: dict[str, Any] = {"channel": self.channel, "text": self.text, **self.extra}
+        args: dict[str, Any] = {"channel": self.channel, **self.extra}
+        if self.method != "files.upload_v2":
+            args["text"] = self.text
         if self.blocks is not None:
             args["blocks"] = list(self.blocks)
         if self.thread_ts is not None:
@@ -80,16 +75,24 @@ class Post:
         return args
 
 
+SENT = Answer(Verdict.OK)
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one Post: sent (`ts`, and the `channel` Slack put it in) or failed (`error`)."""
+    """What became of one Post: sent (`ts`, and the `channel` Slack put it in) or failed (`error`, `answer`)."""
 
     post: Post
     ts: str | None = None
     channel: str | None = None
     error: str | None = None
     attempts: int = 1
-    retryable: bool = False  # failed on something that may pass later (429s, 5xx, connection errors ran out)
+    answer: Answer = SENT
+
+    @property
+    def retryable(self) -> bool:
+        """Failed on something that may pass later (429s, 5xx, connection errors ran out)."""
+        return self.answer.verdict is Verdict.RETRY_LATER
 
     @property
     def ok(self) -> bool:
@@ -256,7 +259,8 @@ class FanOut:
 
     def _post(self, pending: _Pending, done: queue.Queue[_Outcome]) -> None:
         try:
-            response = self.client.chat_postMessage(**pending.post.arguments())
+            call = getattr(self.client, pending.post.method.replace(".", "_"))
+            response = call(**pending.post.arguments())
             done.put(_Outcome(pending, response=response))
         except (SlackApiError, OSError) as error:
             done.put(_Outcome(pending, error=error))
@@ -270,10 +274,15 @@ class FanOut:
         pending = outcome.pending
         if outcome.error is None:
             response = outcome.response
-            return Delivery(pending.post, ts=response.get("ts"), channel=response.get("channel"),
-                            attempts=pending.attempts)
+            ts, channel = response.get("ts"), response.get("channel")
+            if pending.post.method == "files.upload_v2":  # a file has no ts of its own here: its id stands in
+                ts, channel = ((response.get("files") or [{}])[0].get("id") or ""), pending.post.channel
+            return Delivery(pending.post, ts=ts, channel=channel, attempts=pending.attempts)
         error = outcome.error
-        code, transient, retry_after = _classify(error)
+        answer = classify(error)
+        code, transient, retry_after = answer.error or "unknown", answer.retryable, None
+        if answer.error == "ratelimited":
+            retry_after = answer.retry_after if answer.retry_after is not None else 1.0
         if retry_after is not None:
             pending.rate_limited += 1
             if pending.rate_limited < MAX_RATE_LIMITED:
@@ -286,70 +295,6 @@ class FanOut:
                 backoff = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (pending.failures - 1))
                 pending.not_before = self.clock() + backoff
                 return None
-        if not isinstance(error, SlackApiError | OSError):
-            code = f"unexpected:{type(error).__name__}"
-        log.warning("could not post %s to %s after %d attempts: %s", pending.post.key, pending.post.channel,
+        log.warning("could not send %s to %s after %d attempts: %s", pending.post.key, pending.post.channel,
                     pending.attempts, code)
-        return Delivery(pending.post, error=code, attempts=pending.attempts, retryable=transient)
-
-
-def _classify(error: BaseException) -> tuple[str, bool, float | None]:
-    """(error code, worth another attempt, seconds Slack asked us to wait)."""
-    if isinstance(error, SlackApiError):
-        status = error.response.status_code
-        if status == 429:
-            header = error.response.headers.get("Retry-After") or error.response.headers.get("retry-after")
-            if isinstance(header, list):
-                header = header[0] if header else None
-            try:
-                seconds = float(header) if header is not None else 1.0
-            except ValueError:
-                seconds = 1.0
-            return "ratelimited", True, max(seconds, 0.0)
-        code = str(error.response.get("error") or f"http_{status}") if isinstance(error.response.data, dict) \
-            else f"http_{status}"
-        return code, status >= 500 or code in TRANSIENT_ERRORS, None
-    if isinstance(error, OSError):
-        return "connection_error", True, None
-    return type(error).__name__, False, None
-
-
-def deliver_claimed(
-    runtime: Runtime,
-    *,
-    team_id: str,
-    kind: str,
-    posts: Sequence[Post],
-    due_at: datetime,
-    retry_after: timedelta = DEFAULT_RETRY_AFTER,
-    fanout: FanOut | None = None,
-) -> list[Delivery]:
-    """Send scheduled messages exactly once however many processes try: claim each post's key (`Post.key`) in the
-    database, send only the posts this process won, then finish each claim as its message is sent (recording the
-    lag since `due_at` in /metrics), release it to be tried again after `retry_after` when Slack was unavailable,
-    or finish it when Slack refused the message for good (user_disabled, channel_not_found: logged, not retried).
-
-    Returns the deliveries of the posts this process sent; posts claimed elsewhere (or already done) are left out.
-    """
-    now = runtime.now()
-    fanout = fanout or FanOut(runtime.client_for(team_id))
-    # The lease must outlast the whole fan-out, or another process would take over claims still being sent.
-    lease = max(claims.DEFAULT_LEASE, timedelta(seconds=2 * len(posts) / fanout.pacer.per_second + 60))
-    with runtime.db.transaction() as session:
-        # One order for every process, so that two of them claiming the same keys cannot deadlock.
-        won = {post.key for post in sorted(posts, key=lambda p: p.key)
-               if claims.claim(session, team_id=team_id, kind=kind, key=post.key, now=now, due_at=due_at,
-                               lease=lease)}
-
-    def settle(delivery: Delivery) -> None:
-        done_at = runtime.now()
-        with runtime.db.transaction() as session:
-            if not delivery.retryable:
-                claims.finish(session, key=delivery.post.key, now=done_at)
-            else:
-                claims.release(session, key=delivery.post.key, now=done_at, retry_after=retry_after,
-                               error=delivery.error or "unknown")
-        if delivery.ok:
-            metrics.observe_lag(kind, due_at, done_at)
-
-    return fanout.send([post for post in posts if post.key in won], on_delivery=settle)
+        return Delivery(pending.post, error=code, attempts=pending.attempts, answer=answer)

@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from bot.server.settings import Settings
 from bot.slack.client import make_client
 from bot.slack.crypto import TokenCipher
+from bot.slack.gateway import WorkspaceNotInstalled
 from storage import workspaces
 
 if TYPE_CHECKING:
@@ -58,10 +59,6 @@ TOKEN_ROTATION_MINUTES = 120
 
 BOT_TOKEN_FIELDS = ("bot_token", "bot_refresh_token")
 INSTALLATION_TOKEN_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
-
-
-class WorkspaceNotInstalled(LookupError):
-    """Cadence has no bot token for this workspace: it was never installed there, or it was uninstalled."""
 
 
 class EncryptedInstallationStore(InstallationStore):

@@ -1,0 +1,363 @@
+"""Delivering the outbox (storage/outbox.py): every message the app sends on its own goes out here.
+
+A round claims the due rows (several processes split them), groups them by workspace and sends each workspace's rows
+through its own paced FanOut, workspaces side by side (a slow or failing workspace delays only itself). Each outcome
+is recorded in its own transaction, by the gateway's one classification of Slack's answer:
+
+- sent: the row is marked sent, with the message's channel and ts, and the kind's `after_sent` hook records what the
+  ceremony needs (a prompt's DM ts, a report's thread) in the same transaction;
+- retry later (429, 5xx, timeouts): the row is given back with a due time that backs off;
+- unreachable / person gone / our bug: the row is given up and the kind's `on_failed` hook tells someone (and may
+  queue that message in the same transaction);
+- workspace gone: the workspace is marked uninstalled (its rows wait until it installs Cadence again).
+
+Every post carries its row's key as message metadata. A row claimed again after its lease ran out (its process died
+between sending and recording) is first looked for in the conversation, and only sent when it is not there.
+
+Ceremonies register, from their jobs module, a `renderer` for rows that are built when sent (charts, redraws of
+shared messages) and their `after_sent` / `on_failed` hooks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.server import metrics
+from bot.server.runtime import Runtime
+from bot.slack.fanout import Delivery, FanOut, Post
+from bot.slack.gateway import Answer, SlackFailure, Verdict, WorkspaceNotInstalled, classify, outbox_metadata
+from storage import outbox, workspaces
+
+log = logging.getLogger("cadence.outbox")
+
+LEASE = timedelta(seconds=30)  # plus the time the batch needs at the workspace's pace
+BATCH = 200
+PER_TEAM = 60
+TEAMS_AT_ONCE = 8
+WAIT_FOR_REF = timedelta(seconds=2)
+MAX_BACKOFF = timedelta(minutes=15)
+GIVE_UP_AFTER = 12  # attempts that Slack answered "later"; then a person is told
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a renderer builds: a message (text, blocks), or a file to share (content and its names)."""
+
+    text: str = ""
+    blocks: list[dict[str, Any]] | None = None
+    content: bytes | None = None
+    filename: str = ""
+    title: str = ""
+    alt_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A row that reached Slack, for its kind's after_sent hook."""
+
+    team_id: str
+    key: str
+    kind: str
+    channel: str
+    ts: str
+    payload: dict[str, Any]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A row given up, for its kind's on_failed hook."""
+
+    team_id: str
+    key: str
+    kind: str
+    channel: str
+    payload: dict[str, Any]
+    answer: Answer
+    now: datetime
+
+
+Renderer = Callable[[Runtime, dict[str, Any]], Message | None]
+AfterSent = Callable[[Session, Delivered], None]
+OnFailed = Callable[[Session, Undelivered], None]
+
+_renderers: dict[str, Renderer] = {}
+_after_sent: dict[str, AfterSent] = {}
+_on_failed: dict[str, OnFailed] = {}
+
+
+def renderer(name: str) -> Callable[[Renderer], Renderer]:
+    """Register the function that builds rows rendered as `name` when they are sent (None: nothing to send)."""
+    def register(function: Renderer) -> Renderer:
+        _renderers[name] = function
+        return function
+    return register
+
+
+def after_sent(kind: str) -> Callable[[AfterSent], AfterSent]:
+    """Register what a ceremony records when a row of `kind` was sent, in the transaction that marks it sent."""
+    def register(function: AfterSent) -> AfterSent:
+        _after_sent[kind] = function
+        return function
+    return register
+
+
+def on_failed(kind: str) -> Callable[[OnFailed], OnFailed]:
+    """Register what happens when a row of `kind` is given up (tell someone, mark a person gone)."""
+    def register(function: OnFailed) -> OnFailed:
+        _on_failed[kind] = function
+        return function
+    return register
+
+
+@dataclass
+class _Prepared:
+    row: outbox.Claimed
+    post: Post | None = None  # None: settled while preparing
+
+
+@dataclass
+class OutboxWorker:
+    """Claims and delivers due outbox rows; `drain()` in tests, `start()` for a process's delivery loop."""
+
+    runtime: Runtime
+    batch: int = BATCH
+    per_team: int = PER_TEAM
+    teams_at_once: int = TEAMS_AT_ONCE
+    poll_seconds: float = 1.0
+    _fanouts: OrderedDict[str, FanOut] = field(default_factory=OrderedDict)
+    _fanouts_lock: threading.Lock = field(default_factory=threading.Lock)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _round_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- the loop -------------------------------------------------------------------------------------------------
+    def kick(self) -> None:
+        """Something was queued: deliver now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.deliver_due() > 0
+            except Exception:
+                metrics.job_failed("outbox")
+                log.exception("outbox delivery failed; it runs again shortly")
+                busy = False
+            if not busy:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def drain(self, rounds: int = 50) -> int:
+        """Deliver until nothing is due now (tests and the demo, with a frozen clock); returns how many settled."""
+        total = 0
+        for _ in range(rounds):
+            settled = self.deliver_due()
+            total += settled
+            if settled == 0:
+                break
+        return total
+
+    # -- one round ------------------------------------------------------------------------------------------------
+    def deliver_due(self) -> int:
+        """Claim what is due now and deliver it; the number of rows claimed."""
+        with self._round_lock:
+            now = self.runtime.now()
+            with self.runtime.db.transaction() as session:
+                rows = outbox.claim_due(session, now=now, lease=self._lease(self.per_team), limit=self.batch,
+                                        per_team=self.per_team)
+            if not rows:
+                return 0
+            by_team: dict[str, list[outbox.Claimed]] = {}
+            for row in rows:
+                by_team.setdefault(row.team_id, []).append(row)
+            if len(by_team) == 1:
+                self._deliver_team(*next(iter(by_team.items())))
+            else:
+                with ThreadPoolExecutor(max_workers=min(self.teams_at_once, len(by_team)),
+                                        thread_name_prefix="outbox-team") as pool:
+                    for future in [pool.submit(self._deliver_team, team, team_rows)
+                                   for team, team_rows in by_team.items()]:
+                        future.result()
+            return len(rows)
+
+    def _lease(self, count: int) -> timedelta:
+        per_second = self.runtime.settings.slack_fanout_per_second
+        return LEASE + timedelta(seconds=2 * count / per_second)
+
+    def _deliver_team(self, team_id: str, rows: list[outbox.Claimed]) -> None:
+        try:
+            slack = self.runtime.gateway.for_team(team_id)
+            client = self.runtime.client_for(team_id)
+        except (SlackFailure, WorkspaceNotInstalled) as error:
+            answer = classify(error)
+            for row in rows:
+                self._settle_failure(row, answer)
+            return
+        in_batch = {row.key for row in rows}
+        prepared = [self._prepare(slack, row, in_batch) for row in rows]
+        posts = {p.post.key: p.row for p in prepared if p.post is not None}
+        if not posts:
+            return
+        fanout = self._fanout(team_id, client)
+        fanout.send([p.post for p in prepared if p.post is not None],
+                    on_delivery=lambda delivery: self._settle(posts[delivery.post.key], delivery))
+
+    def _fanout(self, team_id: str, client: Any) -> FanOut:
+        # One FanOut a workspace, kept between rounds so that its pace carries over (bounded: least recent go).
+        with self._fanouts_lock:
+            fanout = self._fanouts.get(team_id)
+            if fanout is None or fanout.client.token != client.token:
+                # One attempt a round: a 5xx or a timeout may hide a post, so the next attempt is the outbox's, which
+                # looks for the message first (429s are still waited out inside the FanOut: they post nothing).
+                fanout = FanOut(client, per_second=self.runtime.settings.slack_fanout_per_second, max_attempts=1)
+                self._fanouts[team_id] = fanout
+            self._fanouts.move_to_end(team_id)
+            while len(self._fanouts) > 2000:
+                self._fanouts.popitem(last=False)
+            return fanout
+
+    # -- preparing a row --------------------------------------------------------------------------------------------
+    def _prepare(self, slack: Any, row: outbox.Claimed, in_batch: set[str]) -> _Prepared:
+        try:
+            return self._prepare_row(slack, row, in_batch)
+        except SlackFailure as failure:
+            self._settle_failure(row, failure.answer)
+        except Exception:
+            log.exception("outbox row %s could not be prepared", row.key, extra={"team": row.team_id})
+            self._settle_failure(row, Answer(Verdict.OUR_BUG, "render_failed"))
+        return _Prepared(row)
+
+    def _prepare_row(self, slack: Any, row: outbox.Claimed, in_batch: set[str]) -> _Prepared:
+        channel, ts, thread_ts = row.channel, row.ts, row.thread_ts
+        if row.ref_key:
+            with self.runtime.db.reading() as session:
+                ref = outbox.sent_message(session, key=row.ref_key)
+                ref_state = outbox.state_of(session, key=row.ref_key) if ref is None else outbox.SENT
+            if ref is None:
+                if ref_state == outbox.FAILED or ref_state is None:
+                    self._settle_failure(row, Answer(Verdict.UNREACHABLE, "parent_not_sent"))
+                else:
+                    # Its parent goes out in this round: right after it; otherwise once the parent had time.
+                    wait = timedelta(0) if row.ref_key in in_batch else WAIT_FOR_REF
+                    self._retry(row, at=self.runtime.now() + wait, error="waiting for " + row.ref_key)
+                return _Prepared(row)
+            if row.action == outbox.POST:
+                channel, thread_ts = ref.channel, thread_ts or ref.ts
+            else:
+                channel, ts = ref.channel, ref.ts
+        message = self._message(row)
+        if message is None:  # nothing to send any more (the thing it was about is gone)
+            self._settle_sent(row, channel="", ts="")
+            return _Prepared(row)
+        if row.maybe_sent_before:
+            found = self._already_sent(slack, row, channel, thread_ts)
+            if found is not None:
+                log.info("outbox row %s was sent before its process stopped; not sent again", row.key,
+                         extra={"team": row.team_id})
+                self._settle_sent(row, channel=found[0], ts=found[1])
+                return _Prepared(row)
+        return _Prepared(row, self._post(row, message, channel=channel, ts=ts, thread_ts=thread_ts))
+
+    def _message(self, row: outbox.Claimed) -> Message | None:
+        if row.render is None:
+            return Message(text=str(row.payload.get("text") or ""), blocks=row.payload.get("blocks") or None)
+        render = _renderers.get(row.render)
+        if render is None:
+            raise LookupError(f"no outbox renderer {row.render!r}")
+        return render(self.runtime, row.payload)
+
+    @staticmethod
+    def _post(row: outbox.Claimed, message: Message, *, channel: str, ts: str | None, thread_ts: str | None) -> Post:
+        if message.content is not None:
+            extra: dict[str, Any] = {"content": message.content, "filename": message.filename,
+                                     "title": message.title or message.filename}
+            if message.alt_text:
+                extra["alt_txt"] = message.alt_text
+            if thread_ts:
+                extra["thread_ts"] = thread_ts
+            if message.text:
+                extra["initial_comment"] = message.text
+            return Post(key=row.key, channel=channel, text=message.text, extra=extra, method="files.upload_v2")
+        if row.action in (outbox.UPDATE, outbox.REDRAW):
+            return Post(key=row.key, channel=channel, text=message.text, blocks=message.blocks,
+                        extra={"ts": ts}, method="chat.update")
+        return Post(key=row.key, channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
+                    extra={"metadata": outbox_metadata(row.key)})
+
+    def _already_sent(self, slack: Any, row: outbox.Claimed, channel: str, thread_ts: str | None
+                      ) -> tuple[str, str] | None:
+        if row.action == outbox.UPLOAD or channel == "":
+            return None
+        try:
+            conversation = slack.open_dm(user=channel) if channel.startswith(("U", "W")) else channel
+            found = slack.find_by_key(channel=conversation, key=row.key, thread_ts=thread_ts,
+                                      oldest=row.created_at.timestamp() - 1)
+        except SlackFailure as failure:
+            # Without the history scope (an older installation) the message is sent again rather than lost.
+            log.warning("could not look for outbox row %s before resending it (%s); sending it", row.key,
+                        failure.error, extra={"team": row.team_id})
+            return None
+        return (conversation, str(found.get("ts"))) if found is not None else None
+
+    # -- outcomes -----------------------------------------------------------------------------------------------------
+    def _settle(self, row: outbox.Claimed, delivery: Delivery) -> None:
+        if delivery.ok:
+            self._settle_sent(row, channel=delivery.channel or row.channel, ts=delivery.ts or "")
+        else:
+            self._settle_failure(row, delivery.answer)
+
+    def _settle_sent(self, row: outbox.Claimed, *, channel: str, ts: str) -> None:
+        now = self.runtime.now()
+        with self.runtime.db.transaction() as session:
+            if not outbox.mark_sent(session, row, now=now, channel=channel, ts=ts):
+                return
+            hook = _after_sent.get(row.kind)
+            if hook is not None and ts:
+                hook(session, Delivered(row.team_id, row.key, row.kind, channel, ts, row.payload, now))
+        metrics.observe_lag(row.kind, row.due_at, now)
+
+    def _settle_failure(self, row: outbox.Claimed, answer: Answer) -> None:
+        now = self.runtime.now()
+        if answer.verdict is Verdict.RETRY_LATER and row.attempts < GIVE_UP_AFTER:
+            wait = timedelta(seconds=answer.retry_after) if answer.retry_after is not None \
+                else min(MAX_BACKOFF, timedelta(seconds=5 * 2 ** (row.attempts - 1)))
+            self._retry(row, at=now + wait, error=answer.error or "retry")
+            return
+        if answer.verdict is Verdict.WORKSPACE_GONE:
+            with self.runtime.db.transaction() as session:
+                workspaces.record_uninstall(session, team_id=row.team_id, now=now)
+        log.warning("outbox row %s given up: %s (%s)", row.key, answer.error, answer.verdict,
+                    extra={"team": row.team_id, "channel": row.channel})
+        with self.runtime.db.transaction() as session:
+            if not outbox.give_up(session, row, now=now, error=f"{answer.verdict}: {answer.error}"):
+                return
+            hook = _on_failed.get(row.kind)
+            if hook is not None:
+                hook(session, Undelivered(row.team_id, row.key, row.kind, row.channel, row.payload, answer, now))
+
+    def _retry(self, row: outbox.Claimed, *, at: datetime, error: str) -> None:
+        with self.runtime.db.transaction() as session:
+            outbox.retry(session, row, at=at, error=error)
