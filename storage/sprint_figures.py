@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,8 +26,11 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     stories = [row.story() for row in sprints.stories(session, team_id=team_id, sprint_id=sprint.id)]
     days, people = participation(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until)
     planned_from = _planning_start(session, sprint=sprint)
+    info = sprint.info()
+    if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
+        info = replace(info, ended_at=None)
     return domain.summarize(
-        sprint=sprint.info(),
+        sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
         participation_days=days,

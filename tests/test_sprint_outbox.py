@@ -139,3 +139,14 @@ def test_the_report_so_far_goes_to_the_channel_once_per_request(team: Cadence) -
     assert chart["thread_ts"] == report.ts
     with team.db.reading() as session:
         assert store.running_sprint(session, team_id="T1", channel_id="C1") is not None
+
+
+def test_a_report_so_far_delivered_after_the_end_still_reads_so_far(team: Cadence) -> None:
+    team.fake.fail("chat.postMessage", status=500, times=2)
+    team.command("/sprint", "summary", user="U1")
+    end_by_command(team)
+    team.clock.advance(timedelta(seconds=30))
+    team.settle()
+    assert len([m for m in team.fake.messages("C1") if "Sprint 14 · so far" in m.all_text]) == 1
+    assert len(summaries(team)) == 1
+    assert len(charts(team)) == 2
