@@ -52,6 +52,8 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "files:write",
+    "im:history",
+    "channels:history",
 )
 STATE_EXPIRATION_SECONDS = 600
 # Refresh an expiring token this long before it runs out.
