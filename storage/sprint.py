@@ -144,16 +144,6 @@ def previous_sprint(session: Session, *, sprint: Sprint) -> Sprint | None:
     )
 
 
-def sprint_on(session: Session, *, team_id: str, channel_id: str, day: date) -> Sprint | None:
-    """The channel's sprint that `day` falls in, the newest when several do."""
-    return session.scalar(
-        select(Sprint)
-        .where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.starts_on <= day, Sprint.ends_on >= day)
-        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
-        .limit(1)
-    )
-
-
 def start_sprint(
     session: Session,
     *,
@@ -196,17 +186,6 @@ def start_sprint(
     ):
         story.sprint_id = sprint.id
         story.committed = True
-    session.flush()
-    return sprint
-
-
-def end_sprint(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> Sprint:
-    """End the channel's running sprint."""
-    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
-    if sprint is None:
-        raise NotFound("no sprint is running in this channel. Start one with `/sprint start`.")
-    sprint.ended_at = now
-    sprint.ended_by = by
     session.flush()
     return sprint
 
