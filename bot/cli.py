@@ -150,7 +150,7 @@ def cmd_workspace_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Delete everything stored for a workspace now, its tokens included."""
-    from storage import workspaces
+    from storage import workspace_data, workspaces
     from storage.db import Database
 
     db = Database(settings.database_url)
@@ -161,7 +161,7 @@ def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"cadence: workspace {args.team_id} still has Cadence installed; uninstall it first, or add "
                       "--even-if-installed to delete its data and tokens anyway", file=sys.stderr)
                 return 2
-            deleted = workspaces.purge(session, team_id=args.team_id)
+            deleted = workspace_data.purge(session, team_id=args.team_id)
     finally:
         db.dispose()
     total = sum(deleted.values())

@@ -145,16 +145,6 @@ def previous_sprint(session: Session, *, sprint: Sprint) -> Sprint | None:
     )
 
 
-def sprint_on(session: Session, *, team_id: str, channel_id: str, day: date) -> Sprint | None:
-    """The channel's sprint that `day` falls in, the newest when several do."""
-    return session.scalar(
-        select(Sprint)
-        .where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.starts_on <= day, Sprint.ends_on >= day)
-        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
-        .limit(1)
-    )
-
-
 def start_sprint(
     session: Session,
     *,

@@ -525,12 +525,6 @@ def record_answer(session: Session, *, team_id: str, run: StandupRun, user_id: s
     return answer, is_edit
 
 
-def edit_history(session: Session, *, team_id: str, answer_id: int) -> list[StandupAnswerEdit]:
-    return list(session.scalars(select(StandupAnswerEdit).where(StandupAnswerEdit.team_id == team_id,
-                                                                StandupAnswerEdit.answer_id == answer_id)
-                                .order_by(StandupAnswerEdit.id)))
-
-
 def unposted_answers(session: Session, *, team_id: str) -> list[StandupAnswer]:
     """Answers not in the report yet, or edited since they were posted."""
     return list(session.scalars(select(StandupAnswer).where(

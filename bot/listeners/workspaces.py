@@ -10,7 +10,7 @@ from slack_bolt import App, BoltContext
 
 from bot.server.dedup import REMEMBER_EVENTS_FOR
 from bot.server.runtime import Runtime, runtime_of
-from storage import claims, dedup, installations, workspaces
+from storage import claims, dedup, installations, workspace_data, workspaces
 
 log = logging.getLogger("cadence.workspaces")
 
@@ -62,7 +62,7 @@ def delete_expired_workspaces(runtime: Runtime, now: datetime) -> None:
         if not claimed:
             continue
         with runtime.db.transaction() as session:
-            deleted = workspaces.purge_expired(session, team_id=team_id, uninstalled_before=cutoff, keep_claim=key)
+            deleted = workspace_data.purge_expired(session, team_id=team_id, uninstalled_before=cutoff, keep_claim=key)
             claims.finish(session, key=key, now=now)
         if deleted is not None:
             log.info("deleted the data of a workspace uninstalled on %s: %s", uninstalled_at.date(), deleted,

@@ -157,7 +157,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
             listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
         )),
         request_verification_enabled=not settings.socket_mode,
-        **oauth.app_options(runtime),
+        **oauth.app_options(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now),
     )
 
     @app.middleware

@@ -57,7 +57,7 @@ class CadenceWSGI:
 
 def build_wsgi(runtime: Runtime) -> CadenceWSGI:
     app = create_app(runtime)
-    record_single_workspace(runtime)
+    record_single_workspace(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now)
     return CadenceWSGI(runtime, app)
 
 
@@ -105,7 +105,7 @@ def serve_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app = create_app(runtime)
-    record_single_workspace(runtime)
+    record_single_workspace(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now)
     scheduler = Scheduler(runtime)
     scheduler.start()
     try:
