@@ -262,7 +262,8 @@ class OutboxWorker:
                 else:
                     # Its parent goes out in this round: right after it; otherwise once the parent had time.
                     wait = timedelta(0) if row.ref_key in in_batch else WAIT_FOR_REF
-                    self._retry(row, at=self.runtime.now() + wait, error="waiting for " + row.ref_key)
+                    with self.runtime.db.transaction() as session:
+                        outbox.postpone(session, row, at=self.runtime.now() + wait, reason="waiting for " + row.ref_key)
                 return _Prepared(row)
             if row.action == outbox.POST:
                 channel, thread_ts = ref.channel, thread_ts or ref.ts
