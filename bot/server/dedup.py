@@ -1,19 +1,28 @@
-"""Events API deliveries are handled once: a retry (X-Slack-Retry-Num) or a repeat of an `event_id` is only acked."""
+"""Events API deliveries are handled once: a retry (X-Slack-Retry-Num) or a repeat of an `event_id` is only acked;
+and a signed request replayed as it was is answered without acting."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from storage import dedup as store
 
+if TYPE_CHECKING:
+    from bot.server.runtime import Runtime
+
 log = logging.getLogger("cadence.dedup")
 
 # Slack retries a delivery three times within about an hour; remembering ids for two days is ample.
 REMEMBER_EVENTS_FOR = timedelta(days=2)
+# A signature is valid while its timestamp is within 5 minutes of now, in either direction.
+SIGNATURE_VALIDITY = timedelta(minutes=5)
+PRUNE_EVERY_SECONDS = 60.0
+_next_prune = 0.0
 
 
 def skip_repeated_events(
@@ -37,3 +46,20 @@ def skip_repeated_events(
 
 def register(app: App) -> None:
     app.middleware(skip_repeated_events)
+
+
+def first_signature(runtime: Runtime, *, signature: str, sent_at: int, now: float) -> bool:
+    """True the first time a signed request arrives; False for a replay of it within its 5 minutes of validity.
+
+    Every process shares the record (a row per signature, dropped once its timestamp is too old to pass
+    verification); now and then a request also drops the expired ones. Slack's own retries of an event carry a new
+    timestamp and signature: they pass here and `skip_repeated_events` knows them by their `event_id`.
+    """
+    global _next_prune
+    sent = datetime.fromtimestamp(sent_at, UTC)
+    with runtime.db.transaction() as session:
+        first = store.first_signature(session, signature=signature, sent_at=sent)
+        if now >= _next_prune:
+            _next_prune = now + PRUNE_EVERY_SECONDS
+            store.forget_signatures_before(session, before=datetime.fromtimestamp(now, UTC) - SIGNATURE_VALIDITY)
+    return first
