@@ -153,7 +153,7 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
     request before Bolt sees it: Bolt's own verification is off, because it logs the whole body of a refused request.
     """
     settings = runtime.settings
-    settings.require_slack()
+    settings.require_serving()
     redact.install(settings)
     app = CadenceApp(
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
