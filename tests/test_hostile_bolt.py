@@ -55,6 +55,7 @@ def test_a_request_built_from_a_string_exposes_body_and_context() -> None:
     request = BoltRequest(body='{"type": "event_callback", "team_id": "T1", "event": {"type": "x", "user": "U1"}}',
                           headers={"content-type": "application/json"})
     assert request.body["team_id"] == "T1"
-    assert request.context.team_id == "T1" and request.context.user_id == "U1"
+    assert request.context.team_id == "T1"
+    assert request.context.user_id == "U1"
     request.context["cadence.verified"] = True
     assert request.context.get("cadence.verified") is True
