@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from slack_bolt import BoltContext
 
 from bot.devtools.harness import SIGNING_SECRET, Cadence
 from bot.devtools.signed import Reply, sign
-from bot.server.edge import MAX_BODY_BYTES
+from bot.server import errors
+from bot.server.edge import MAX_BODY_BYTES, VERIFIED
 from storage import dedup
 from storage.db import Database
 
@@ -229,3 +231,13 @@ def test_health_answers_after_the_hostile_requests(cadence: Cadence) -> None:
         signed(cadence, body, content_type)
         raw_post(cadence, body, {"Content-Type": content_type})
     assert cadence.slack.get("/healthz").status == 200
+
+
+def test_the_error_handler_never_answers_an_unverified_request(cadence: Cadence) -> None:
+    before = outbound(cadence)
+    body = {"command": "/blocker", "response_url": cadence.fake.response_url(), "user_id": "U1", "channel_id": "C1"}
+    unverified = BoltContext({"user_id": "U1", "channel_id": "C1", "client": cadence.runtime.client_for("T1")})
+    errors.handle_error(RuntimeError("boom"), body, unverified)
+    assert outbound(cadence) == before
+    errors.handle_error(RuntimeError("boom"), body, BoltContext({**unverified, VERIFIED: True}))
+    assert [r["text"] for r in cadence.fake.responses()] == [errors.SOMETHING_WENT_WRONG]
