@@ -16,6 +16,7 @@ from slack_bolt import BoltContext
 from bot.devtools.harness import SIGNING_SECRET, Cadence
 from bot.devtools.signed import Reply, sign
 from bot.server import errors
+from bot.server.dedup import SeenSignatures
 from bot.server.edge import MAX_BODY_BYTES, VERIFIED
 from storage import dedup
 from storage.db import Database
@@ -241,3 +242,11 @@ def test_the_error_handler_never_answers_an_unverified_request(cadence: Cadence)
     assert outbound(cadence) == before
     errors.handle_error(RuntimeError("boom"), body, BoltContext({**unverified, VERIFIED: True}))
     assert [r["text"] for r in cadence.fake.responses()] == [errors.SOMETHING_WENT_WRONG]
+
+
+def test_one_sqlite_process_remembers_signatures_until_they_could_no_longer_verify() -> None:
+    seen = SeenSignatures()
+    assert seen.first("a", expires=1300.0, now=1000.0)
+    assert not seen.first("a", expires=1300.0, now=1200.0)
+    assert seen.first("b", expires=1600.0, now=1301.0)  # pruning drops "a" now…
+    assert seen.first("a", expires=1700.0, now=1400.0)  # …though its timestamp would be refused anyway
