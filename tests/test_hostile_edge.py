@@ -140,6 +140,8 @@ MALFORMED = [
     ("application/json", json.dumps({"type": "nonsense"}).encode()),
     (FORM, b""),
     (FORM, b"command=blocker&user_id=U1&team_id=T1"),
+    ("application/json", json.dumps({"command": None, "user_id": "U1", "team_id": "T1"}).encode()),
+    ("application/json", json.dumps({"command": "/blocker", "user_id": 5, "team_id": "T1"}).encode()),
 ]
 
 

@@ -89,7 +89,8 @@ def shape_problem(body: Any) -> str | None:
         return problem
     kind = body.get("type")
     if "command" in body:
-        if not body["command"].startswith("/") or not body.get("user_id") or not body.get("team_id"):
+        command = body["command"]
+        if not isinstance(command, str) or not command.startswith("/") or _required(body, "user_id", "team_id"):
             return "a slash command without a command, user_id or team_id"
         return None
     if kind == "event_callback":
