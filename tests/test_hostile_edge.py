@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from slack_bolt import BoltContext
+from slack_bolt import Ack, BoltContext, BoltRequest
 
-from bot.devtools.harness import SIGNING_SECRET, Cadence
+from bot.devtools.fakeslack import FakeSlack
+from bot.devtools.harness import SIGNING_SECRET, Cadence, FrozenClock, start_cadence
 from bot.devtools.signed import Reply, sign
 from bot.server import errors
 from bot.server.dedup import SeenSignatures
@@ -252,3 +253,21 @@ def test_one_sqlite_process_remembers_signatures_until_they_could_no_longer_veri
     assert not seen.first("a", expires=1300.0, now=1200.0)
     assert seen.first("b", expires=1600.0, now=1301.0)  # pruning drops "a" now…
     assert seen.first("a", expires=1700.0, now=1400.0)  # …though its timestamp would be refused anyway
+
+
+def test_socket_mode_requests_come_unsigned_and_are_still_answered(fake: FakeSlack, db_url: str, clock: FrozenClock
+                                                                  ) -> None:
+    cadence = start_cadence(fake, db_url, clock, slack_app_token="xapp-1-socket")
+    try:
+        def broken(ack: Ack) -> None:
+            ack()
+            raise RuntimeError("boom")
+
+        cadence.app.command("/broken")(broken)
+        body = urlencode({"team_id": "T1", "channel_id": "C1", "user_id": "U1", "command": "/broken", "text": "",
+                          "response_url": fake.response_url()})
+        assert cadence.app.dispatch(BoltRequest(body=body, mode="socket_mode")).status == 200
+        cadence.settle()
+        assert [r["text"] for r in fake.responses()] == [errors.SOMETHING_WENT_WRONG]
+    finally:
+        cadence.stop()
