@@ -23,7 +23,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server.wsgi import serve_http, serve_socket_mode
     from storage import migrate
 
-    settings.require_slack()
+    settings.require_serving()
     workers = args.workers or settings.web_concurrency
     if workers > 1 and settings.database_url.startswith("sqlite"):
         log.warning(

@@ -11,6 +11,7 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from bot.server.edge import VERIFIED
 from ceremonies.errors import CadenceError
 
 log = logging.getLogger("cadence.errors")
@@ -53,6 +54,11 @@ def handle_error(error: Exception, body: dict[str, Any], context: BoltContext) -
 
 
 def _tell(body: dict[str, Any], context: BoltContext, text: str) -> None:
+    if not context.get(VERIFIED):
+        # Whoever sent an unverified body chose its response_url, channel and user: answering would make Cadence
+        # post where they say, with its token. The edge refuses such requests; this holds should one get here.
+        log.warning("did not tell anyone about the failure: the request was not verified")
+        return
     try:
         response_url = body.get("response_url") or next(
             (u.get("response_url") for u in body.get("response_urls", []) if u.get("response_url")), None
