@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from bot import hooks
 from bot.devtools.fakeslack import text_of
 from bot.devtools.harness import Cadence
+from bot.listeners import home as home_listener
 from bot.listeners.home import message_link, refresh_home
 
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
@@ -74,7 +76,10 @@ def test_a_refresh_slack_refuses_is_logged_and_the_next_one_publishes(
     assert "Nothing is waiting for you." in text_of(cadence.fake.home("U1") or {})
 
 
-def test_a_message_link_is_asked_once_and_missing_when_slack_cannot_give_it(cadence: Cadence) -> None:
+def test_a_message_link_is_asked_once_and_missing_when_slack_cannot_give_it(
+    cadence: Cadence, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(home_listener, "_permalinks", OrderedDict())  # remembered per process: start empty
     cadence.fake.fail("chat.getPermalink", error="channel_not_found")
     assert message_link(cadence.runtime, team_id="T1", channel_id="C404", ts="1.000001") is None
     for _ in range(2):
