@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.server import metrics
@@ -174,7 +175,11 @@ class OutboxWorker:
         """Deliver until nothing is due now (tests and the demo, with a frozen clock); returns how many settled."""
         total = 0
         for _ in range(rounds):
-            settled = self.deliver_due()
+            try:
+                settled = self.deliver_due()
+            except OperationalError as error:  # the database is down: what waits goes out once it is back
+                log.warning("outbox delivery: database unavailable (%s)", str(error.orig or error).splitlines()[0][:200])
+                break
             total += settled
             if settled == 0:
                 break

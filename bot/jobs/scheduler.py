@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import sprint
+from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.listeners import Job
 from bot.listeners import all_jobs as listener_jobs
@@ -24,7 +25,10 @@ TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
 
 # Each ceremony's jobs module (bot/jobs/<ceremony>.py): its JOBS, and the outbox renderers and hooks it registers.
-JOB_MODULES: tuple[ModuleType, ...] = (sprint,)
+JOB_MODULES: tuple[ModuleType, ...] = (
+    sprint,
+    workspace_jobs,
+)
 
 
 def all_jobs() -> list[Job]:
