@@ -120,6 +120,12 @@ def on_failed(kind: str) -> Callable[[OnFailed], OnFailed]:
     return register
 
 
+def _database_unavailable(error: OperationalError) -> None:
+    # Expected now and then (down, restarting): one line, not a traceback every second.
+    log.warning("outbox delivery: database unavailable (%s); it goes on once the database is back",
+                (str(error.orig or error).strip().splitlines() or ["?"])[0][:200])
+
+
 @dataclass
 class _Prepared:
     row: outbox.Claimed
@@ -163,6 +169,10 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 busy = self.deliver_due() > 0
+            except OperationalError as error:
+                metrics.job_failed("outbox")
+                _database_unavailable(error)
+                busy = False
             except Exception:
                 metrics.job_failed("outbox")
                 log.exception("outbox delivery failed; it runs again shortly")
@@ -178,7 +188,7 @@ class OutboxWorker:
             try:
                 settled = self.deliver_due()
             except OperationalError as error:  # the database is down: what waits goes out once it is back
-                log.warning("outbox delivery: database unavailable (%s)", str(error.orig or error).splitlines()[0][:200])
+                _database_unavailable(error)
                 break
             total += settled
             if settled == 0:
