@@ -18,6 +18,7 @@ from ceremonies import retro as domain
 from ceremonies.retro import Phase
 from storage import migrate
 from storage import retro as store
+from storage import retro_cases as cases
 from storage.db import Database
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -53,8 +54,9 @@ def votes(db: Database, board_id: int, card_ids: list[int]) -> None:
         voter, card_id, click_id = args
         try:
             with db.transaction() as session:
-                store.cast_vote(session, team_id="TB", board_id=board_id, card_id=card_id, voter_id=voter,
-                                click_id=click_id, now=NOW)
+                # As a click does: the vote and the board's redraw request (one outbox row) in one transaction.
+                cases.vote(session, team_id="TB", board_id=board_id, card_id=card_id, voter_id=voter,
+                           click_id=click_id, now=NOW)
         except domain.VoteBudgetExceeded:
             with lock:
                 refused += 1

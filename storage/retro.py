@@ -113,7 +113,7 @@ class RetroVote(Base):
 
 
 class RetroPost(Base):
-    """A message the board posted in its thread (e.g. the cards to vote on), to be redrawn when the phase moves on."""
+    """Formerly the board's thread messages; no longer written (the outbox keeps them), kept until a migration drops it."""
 
     __tablename__ = "retro_posts"
     __table_args__ = (Index("ix_retro_posts_board", "board_id", "kind"),)
@@ -261,20 +261,6 @@ def advance(session: Session, *, team_id: str, board_id: int, target: Phase, use
             board.closed_at = now
         session.flush()
     return moved
-
-
-def add_post(session: Session, *, team_id: str, board_id: int, kind: str, ts: str) -> None:
-    session.add(RetroPost(team_id=team_id, board_id=board_id, kind=kind, ts=ts))
-    session.flush()
-
-
-def posts(session: Session, *, team_id: str, board_id: int, kind: str) -> list[str]:
-    """The timestamps of the board's thread messages of one kind, in the order they were posted."""
-    return list(session.scalars(
-        select(RetroPost.ts)
-        .where(RetroPost.team_id == team_id, RetroPost.board_id == board_id, RetroPost.kind == kind)
-        .order_by(RetroPost.id)
-    ))
 
 
 # -- cards ---------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from types import ModuleType
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
+from bot.jobs import retro as retro_jobs
 from bot.jobs import sprint
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
@@ -26,6 +27,7 @@ TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
 # Each ceremony's jobs module (bot/jobs/<ceremony>.py): its JOBS, and the outbox renderers and hooks it registers.
 JOB_MODULES: tuple[ModuleType, ...] = (
+    retro_jobs,
     sprint,
     workspace_jobs,
 )

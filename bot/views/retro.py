@@ -35,6 +35,7 @@ from bot.views.common import (
     section,
 )
 from ceremonies import retro as domain
+from ceremonies.errors import InvalidInput
 from ceremonies.retro import CardGroup, Phase
 
 # Action ids, block ids and modal callback ids, defined once.
@@ -240,6 +241,10 @@ def discussion_blocks(board_id: int, rank: int, group: CardGroup, column: str, *
     ]
 
 
+def discussion_text(rank: int, group: CardGroup) -> str:
+    return f"To discuss #{rank}: {group.lead.text}"[:3000]
+
+
 def review_blocks(review_id: int, item: ActionLine, *, carried: int, outcome: domain.ReviewOutcome | None,
                   decided_by: str | None = None) -> list[Block]:
     """An open item from an earlier retro, with Done / Not done / Drop until it is answered."""
@@ -273,6 +278,13 @@ def owner_dm_text(item: ActionLine, *, title: str, channel_id: str) -> str:
     due = f" Due {item.due.isoformat()}." if item.due else ""
     return fallback_text(f"You own an action item from the retro “{escape(title)}” in <#{channel_id}>: "
                          f"{escape(item.text)}.{due}")
+
+
+def cannot_post_text(channel_id: str, *, invite: bool, error: str | None) -> str:
+    """Why a new board did not appear in its channel, told to its facilitator."""
+    if invite:
+        return f":warning: I can't post in <#{channel_id}>: invite me with `/invite @Cadence`, then start the retro again."
+    return f":warning: Slack refused the retro board in <#{channel_id}> ({error}); please start the retro again."
 
 
 def export_comment(title: str) -> str:
@@ -468,6 +480,34 @@ def notice_modal(title: str, text: str) -> dict[str, Any]:
 
 def merged_text(source: str, target: str) -> str:
     return fallback_text(f"Merged “{escape(cut(source, 300))}” into “{escape(cut(target, 300))}”; their votes add up.")
+
+
+def numbers(value: str) -> list[int]:
+    """The ids a button carries (`12` or `12:34`)."""
+    try:
+        return [int(part) for part in value.split(":")]
+    except ValueError:
+        raise InvalidInput("That button is out of date.") from None
+
+
+def parse_advance(value: str) -> tuple[int, Phase]:
+    """The board and the phase an advance button moves it to."""
+    board_part, _, target_part = value.partition(":")
+    (board_id,) = numbers(board_part)
+    try:
+        return board_id, Phase(target_part)
+    except ValueError:
+        raise InvalidInput("That button is out of date.") from None
+
+
+def board_number(text: str) -> int | None:
+    """The board number given to `/retro export` (None: the channel's latest)."""
+    text = text.strip().lstrip("#")
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput("Give the board's number, e.g. `/retro export 12`, or nothing for the latest board.")
+    return int(text)
 
 
 def votes_left_text(left: int, *, reset: bool = False) -> str:
