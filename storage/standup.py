@@ -349,6 +349,11 @@ def active_standups(session: Session, *, team_id: str) -> list[Standup]:
                                 .order_by(Standup.id)))
 
 
+def set_paused(session: Session, *, standup: Standup, paused: bool) -> None:
+    """Pause a stand-up (no prompts, reminders or closes) or resume it."""
+    standup.paused = paused
+
+
 def mark_gone(session: Session, *, team_id: str, standup_id: int, user_id: str, now: datetime) -> bool:
     """Remember that a participant's account is gone; True the first time (when the owner must be told)."""
     row = session.scalar(select(StandupParticipant).where(
