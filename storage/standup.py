@@ -536,12 +536,6 @@ def edit_history(session: Session, *, team_id: str, answer_id: int) -> list[Stan
                                 .order_by(StandupAnswerEdit.id)))
 
 
-def unposted_answers(session: Session, *, team_id: str) -> list[StandupAnswer]:
-    """Answers not in the report yet, or edited since they were posted."""
-    return list(session.scalars(select(StandupAnswer).where(
-        StandupAnswer.team_id == team_id, StandupAnswer.report_ts.is_(None) | StandupAnswer.report_stale)))
-
-
 def record_skip(session: Session, *, team_id: str, standup_id: int, user_id: str, local_date: date,
                 now: datetime) -> bool:
     """Record that someone skips a day; False when they already had."""
