@@ -69,7 +69,8 @@ def server(kind: str, fake: RemoteFake, workdir: Path, stack: Stack) -> Iterator
     port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
            "SLACK_SIGNING_SECRET": SECRET, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": fake.api_url,
-           "DATABASE_URL": stack.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING"}
+           "DATABASE_URL": stack.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}", "LOG_LEVEL": "WARNING",
+           "CADENCE_ANONYMITY_SECRET": "benchmark-anonymity-secret"}
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.servers", kind, str(port), str(stack.workers)],
                                cwd=workdir, env=env)
     try:

@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.server.runtime import Runtime
 from bot.server.settings import Settings
-from storage import dedup, migrate, workspaces
+from storage import dedup, migrate, workspace_data
 from storage.models import Holiday, Person
 
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
@@ -73,12 +73,12 @@ def main() -> None:
 
         def export(_i: int) -> None:
             with runtime.db.transaction() as session:
-                workspaces.export(session, team_id="T001")
+                workspace_data.export(session, team_id="T001")
 
         timed("export a workspace of 10,000 rows", 5, export)
         started = time.perf_counter()
         with runtime.db.transaction() as session:
-            deleted = workspaces.purge(session, team_id="T001")
+            deleted = workspace_data.purge(session, team_id="T001")
         print(f"{'purge a workspace of 10,000 rows':<52} {1000 * (time.perf_counter() - started):7.1f} ms "
               f"({sum(deleted.values())} rows)")
         runtime.db.dispose()

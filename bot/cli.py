@@ -23,7 +23,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server.wsgi import serve_http, serve_socket_mode
     from storage import migrate
 
-    settings.require_slack()
+    settings.require_serving()
     workers = args.workers or settings.web_concurrency
     if workers > 1 and settings.database_url.startswith("sqlite"):
         log.warning(
@@ -150,7 +150,7 @@ def cmd_workspace_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
     """Delete everything stored for a workspace now, its tokens included."""
-    from storage import workspaces
+    from storage import workspace_data, workspaces
     from storage.db import Database
 
     db = Database(settings.database_url)
@@ -161,7 +161,7 @@ def cmd_workspace_purge(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"cadence: workspace {args.team_id} still has Cadence installed; uninstall it first, or add "
                       "--even-if-installed to delete its data and tokens anyway", file=sys.stderr)
                 return 2
-            deleted = workspaces.purge(session, team_id=args.team_id)
+            deleted = workspace_data.purge(session, team_id=args.team_id)
     finally:
         db.dispose()
     total = sum(deleted.values())

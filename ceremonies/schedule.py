@@ -28,14 +28,6 @@ def zone(name: str) -> ZoneInfo:
         raise InvalidInput(f"`{name[:64]}` is not a timezone I know (try an IANA name such as Europe/Berlin).") from exc
 
 
-def is_known_zone(name: str) -> bool:
-    try:
-        zone(name)
-    except InvalidInput:
-        return False
-    return True
-
-
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant at which local wall-clock `at` happens on `day` in `tz` (see the module docs for DST)."""
     # In a gap, fold=0 takes the offset from before the jump, which lands after the jump by exactly the gap's

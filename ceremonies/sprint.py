@@ -8,6 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
 
@@ -94,6 +95,57 @@ def parse_story_title(text: str) -> str:
     if len(title) > STORY_TITLE_LENGTH:
         raise InvalidInput(f"the story's title is longer than {STORY_TITLE_LENGTH} characters.")
     return title
+
+
+@dataclass(frozen=True)
+class StoryAddition:
+    """`/sprint add KEY POINTS [title]`, parsed."""
+
+    key: str
+    points: float
+    title: str
+
+
+MAX_STORY_POINTS = 1000
+
+
+def parse_story_addition(text: str) -> StoryAddition:
+    """`PAY-9 3 Refund flow`: a story key, its points (½ and decimal commas allowed) and an optional title."""
+    words = text.split(maxsplit=2)
+    if len(words) < 2:
+        raise InvalidInput("write `/sprint add KEY POINTS [title]`, e.g. `/sprint add PAY-9 3 Refund flow`.")
+    key = parse_story_key(words[0])
+    try:
+        points = float(words[1].replace("½", ".5").replace(",", "."))
+    except ValueError as error:
+        raise InvalidInput(f"`{words[1][:20]}` is not a number of points.") from error
+    if not 0 <= points <= MAX_STORY_POINTS:
+        raise InvalidInput(f"points must be between 0 and {MAX_STORY_POINTS}.")
+    return StoryAddition(key, points, parse_story_title(words[2] if len(words) > 2 else ""))
+
+
+def parse_story_keys(text: str) -> list[str]:
+    """`PAY-1, PAY-2`: the story keys of `/sprint done`, at least one."""
+    keys = [parse_story_key(word) for word in text.replace(",", " ").split()]
+    if not keys:
+        raise InvalidInput("say which story is done, e.g. `/sprint done PAY-123`.")
+    return keys
+
+
+# -- the calendar ---------------------------------------------------------------------------------------------------
+def local_day(now: datetime, timezone: str) -> date:
+    """The day it is at `now` on the sprint's calendar."""
+    return now.astimezone(ZoneInfo(timezone)).date()
+
+
+def is_over(*, ends_on: date, timezone: str, now: datetime) -> bool:
+    """A sprint is over (and ends by itself) once its last day has passed in its timezone."""
+    return local_day(now, timezone) > ends_on
+
+
+def days_left(*, ends_on: date, timezone: str, now: datetime) -> int:
+    """Days until the sprint's last day, never below zero."""
+    return max((ends_on - local_day(now, timezone)).days, 0)
 
 
 # -- scope --------------------------------------------------------------------------------------------------------

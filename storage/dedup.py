@@ -47,3 +47,26 @@ def forget_before(session: Session, *, before: datetime) -> int:
         delete(ProcessedEvent).where(ProcessedEvent.received_at < before).returning(ProcessedEvent.id)
     )
     return len(dropped.all())
+
+
+# Signed requests share the table with events under a team id no Slack workspace can have (theirs start with T or E).
+SIGNATURES = "#signatures"
+
+
+def first_signature(session: Session, *, signature: str, sent_at: datetime) -> bool:
+    """Record a request signature; True the first time it is seen, False for a replay of the same signed request.
+
+    `sent_at` is the request's own timestamp: a signature stops being valid 5 minutes after it, so
+    `forget_signatures_before` can drop it then without letting a replay through.
+    """
+    return first_delivery(session, team_id=SIGNATURES, event_id=signature, now=sent_at)
+
+
+def forget_signatures_before(session: Session, *, before: datetime) -> int:
+    """Drop the signatures of requests sent before `before`; the number dropped."""
+    dropped = session.execute(
+        delete(ProcessedEvent)
+        .where(ProcessedEvent.team_id == SIGNATURES, ProcessedEvent.received_at < before)
+        .returning(ProcessedEvent.id)
+    )
+    return len(dropped.all())

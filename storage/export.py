@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from storage import workspaces
+from storage import workspace_data
 from storage.db import Database
 
 EXPORT_FORMAT = 1
@@ -19,7 +19,7 @@ EXPORT_FORMAT = 1
 def export_json(db: Database, *, team_id: str, now: datetime) -> str:
     """Everything stored for `team_id`, table by table, as indented JSON."""
     with db.transaction() as session:
-        tables = workspaces.export(session, team_id=team_id)
+        tables = workspace_data.export(session, team_id=team_id)
     document = {
         "format": EXPORT_FORMAT,
         "team_id": team_id,

@@ -287,6 +287,15 @@ def retry(session: Session, row: Claimed, *, at: datetime, error: str) -> None:
     )
 
 
+def postpone(session: Session, row: Claimed, *, at: datetime, reason: str) -> None:
+    """Give `row` back untried (it waits for its parent message): the claim does not count as an attempt."""
+    session.execute(
+        update(OutboxMessage).where(_owned(row.key, row.lease_until))
+        .values(due_at=at, lease_until=None, attempts=OutboxMessage.attempts - 1, last_error=reason[:ERROR_LENGTH])
+        .execution_options(synchronize_session=False)
+    )
+
+
 def give_up(session: Session, row: Claimed, *, now: datetime, error: str) -> bool:
     """Stop trying `row` for good (the conversation or person is gone, or Slack calls it our bug)."""
     result = session.execute(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -277,16 +276,6 @@ def poll_state(session: Session, *, team_id: str, poll_id: int) -> PollState:
         option_ids=tuple(o.id for o in options),
         tally=tally,
         version=version,
-    )
-
-
-def option_texts(session: Session, *, team_id: str, poll_id: int) -> Sequence[str]:
-    return list(
-        session.scalars(
-            select(PollOption.text)
-            .where(PollOption.team_id == team_id, PollOption.poll_id == poll_id)
-            .order_by(PollOption.position)
-        )
     )
 
 

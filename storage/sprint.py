@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import sprint as domain
 from ceremonies.errors import InvalidInput, NotFound
-from storage import workspaces
+from storage import outbox, workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 
@@ -144,16 +145,6 @@ def previous_sprint(session: Session, *, sprint: Sprint) -> Sprint | None:
     )
 
 
-def sprint_on(session: Session, *, team_id: str, channel_id: str, day: date) -> Sprint | None:
-    """The channel's sprint that `day` falls in, the newest when several do."""
-    return session.scalar(
-        select(Sprint)
-        .where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.starts_on <= day, Sprint.ends_on >= day)
-        .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
-        .limit(1)
-    )
-
-
 def start_sprint(
     session: Session,
     *,
@@ -200,15 +191,74 @@ def start_sprint(
     return sprint
 
 
-def end_sprint(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> Sprint:
-    """End the channel's running sprint."""
+AUTO_END_BY = "cadence"  # who ended a sprint that ended by itself after its last day
+SUMMARY, CHART, PARTICIPATION = "sprint.summary", "sprint.chart", "sprint.participation"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A sprint report queued for the team channel: the summary, its burn-up chart in its thread, the facilitator's
+    per-person figures."""
+
+    sprint_id: int
+    name: str
+    channel_id: str
+    summary_key: str
+
+
+def _queue_report(session: Session, sprint: Sprint, *, at: datetime, suffix: str, now: datetime) -> Reported:
+    # Rendered when delivered, always as of `at`: a retry sends the same figures, and the chart waits for its summary.
+    args = {"sprint_id": sprint.id, "at": at.isoformat()}
+    summary_key = f"{SUMMARY}:{sprint.id}{suffix}"
+    common = dict(team_id=sprint.team_id, args=args, now=now)
+    outbox.add(session, key=summary_key, kind=SUMMARY, channel=sprint.channel_id, render=SUMMARY, **common)
+    outbox.add(session, key=f"{CHART}:{sprint.id}{suffix}", kind=CHART, channel=sprint.channel_id, render=CHART,
+               ref_key=summary_key, **common)
+    outbox.add(session, key=f"{PARTICIPATION}:{sprint.id}{suffix}", kind=PARTICIPATION, channel=sprint.started_by,
+               render=PARTICIPATION, **common)
+    return Reported(sprint.id, sprint.name, sprint.channel_id, summary_key)
+
+
+def end_sprint(session: Session, *, sprint_id: int, by: str, now: datetime) -> Reported | None:
+    """End the sprint and queue its final report, together; None when it had ended already (whoever ends it first,
+    a person or the end-date job, is the only one)."""
+    ended = session.execute(
+        update(Sprint).where(Sprint.id == sprint_id, Sprint.ended_at.is_(None)).values(ended_at=now, ended_by=by)
+        .returning(Sprint.id).execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if ended is None:
+        return None
+    sprint = session.get(Sprint, sprint_id, populate_existing=True)
+    assert sprint is not None
+    return _queue_report(session, sprint, at=now, suffix="", now=now)
+
+
+def end_running_sprint(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> Reported:
+    """`/sprint end`: end the channel's running sprint and queue its final report."""
+    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    ended = end_sprint(session, sprint_id=sprint.id, by=by, now=now) if sprint is not None else None
+    if ended is None:
+        raise NotFound("no sprint is running in this channel. Start one with `/sprint start`.")
+    return ended
+
+
+def report_so_far(session: Session, *, team_id: str, channel_id: str, request: str, now: datetime) -> Reported:
+    """`/sprint summary`: queue the running sprint's report as of now (once per request, however often it arrives)."""
     sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
     if sprint is None:
         raise NotFound("no sprint is running in this channel. Start one with `/sprint start`.")
-    sprint.ended_at = now
-    sprint.ended_by = by
-    session.flush()
-    return sprint
+    return _queue_report(session, sprint, at=now, suffix=f":{request}", now=now)
+
+
+def overdue_sprints(session: Session, *, now: datetime) -> list[int]:
+    """Running sprints (of installed workspaces) whose last day is over in their timezone: they end by themselves."""
+    return [s.id for s in running_sprints(session)
+            if domain.is_over(ends_on=s.ends_on, timezone=s.timezone, now=now)]
+
+
+def sprint_by_id(session: Session, *, sprint_id: int) -> Sprint | None:
+    """The sprint with this id, if it still exists."""
+    return session.get(Sprint, sprint_id)
 
 
 def add_story(
@@ -249,6 +299,15 @@ def add_story(
     session.add(story)
     session.flush()
     return story
+
+
+def add_running_story(session: Session, *, team_id: str, channel_id: str, addition: domain.StoryAddition, by: str,
+                      now: datetime) -> SprintStory:
+    """`/sprint add`: a story added to the running sprint by hand (a scope change once the sprint started)."""
+    if running_sprint(session, team_id=team_id, channel_id=channel_id) is None:
+        raise InvalidInput("no sprint is running in this channel. Start one with `/sprint start`.")
+    return add_story(session, team_id=team_id, channel_id=channel_id, key=addition.key, title=addition.title,
+                     points=addition.points, by=by, now=now, source="manual")
 
 
 def _story(

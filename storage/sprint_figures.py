@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,11 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     stories = [row.story() for row in sprints.stories(session, team_id=team_id, sprint_id=sprint.id)]
     days, people = participation(session, team_id=team_id, channel_id=channel_id, start=sprint.starts_on, end=until)
     planned_from = _planning_start(session, sprint=sprint)
+    info = sprint.info()
+    if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
+        info = replace(info, ended_at=None)
     return domain.summarize(
-        sprint=sprint.info(),
+        sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
         participation_days=days,
@@ -106,3 +110,26 @@ def retro_figures(session: Session, *, team_id: str, channel_id: str, start: dat
         actions_carried_over=stats.action_items_carried_over,
         previous_completion_rate=stats.completion_rate,
     )
+
+
+@dataclass(frozen=True)
+class Status:
+    """The running sprint as of now, and the days left until its last day."""
+
+    summary: domain.SprintSummary
+    days_left: int
+
+
+def status(session: Session, *, team_id: str, channel_id: str, now: datetime) -> Status | None:
+    """The channel's running sprint's figures so far (None when none runs)."""
+    sprint = sprints.running_sprint(session, team_id=team_id, channel_id=channel_id)
+    if sprint is None:
+        return None
+    return Status(summary(session, sprint=sprint, now=now),
+                  domain.days_left(ends_on=sprint.ends_on, timezone=sprint.timezone, now=now))
+
+
+def report(session: Session, *, sprint_id: int, at: datetime) -> domain.SprintSummary | None:
+    """A queued report's figures, as of when it was asked for (None when the sprint is gone)."""
+    sprint = sprints.sprint_by_id(session, sprint_id=sprint_id)
+    return summary(session, sprint=sprint, now=at) if sprint is not None else None

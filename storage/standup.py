@@ -530,12 +530,6 @@ def record_answer(session: Session, *, team_id: str, run: StandupRun, user_id: s
     return answer, is_edit
 
 
-def edit_history(session: Session, *, team_id: str, answer_id: int) -> list[StandupAnswerEdit]:
-    return list(session.scalars(select(StandupAnswerEdit).where(StandupAnswerEdit.team_id == team_id,
-                                                                StandupAnswerEdit.answer_id == answer_id)
-                                .order_by(StandupAnswerEdit.id)))
-
-
 def record_skip(session: Session, *, team_id: str, standup_id: int, user_id: str, local_date: date,
                 now: datetime) -> bool:
     """Record that someone skips a day; False when they already had."""

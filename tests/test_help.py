@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from bot.devtools.harness import SIGNING_SECRET, Cadence
 from bot.devtools.signed import sign
 
@@ -61,10 +63,11 @@ def test_health_answers_when_the_database_does(cadence: Cadence) -> None:
     assert json.loads(reply.body) == {"status": "ok"}
 
 
-def test_health_is_503_when_the_database_is_gone(cadence: Cadence) -> None:
+def test_health_is_503_when_the_database_is_gone(cadence: Cadence, monkeypatch: pytest.MonkeyPatch) -> None:
     from storage.db import Database
 
-    cadence.runtime.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    # Given back after the test: the harness drains the outbox from the real database when it stops.
+    monkeypatch.setattr(cadence.runtime, "db", Database("postgresql+psycopg://nobody@127.0.0.1:1/none"))
     reply = cadence.slack.get("/healthz")
     assert reply.status == 503
     assert json.loads(reply.body) == {"status": "database unavailable"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from bot import hooks
 from bot.devtools.fakeslack import text_of
 from bot.devtools.harness import Cadence
+from bot.listeners import home as home_listener
+from bot.listeners.home import message_link, refresh_home
 
 MONDAY = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
@@ -56,3 +59,30 @@ def test_a_crowded_home_stays_within_100_blocks(cadence: Cadence) -> None:
     view = open_home(cadence, "U1")
     assert len(view["blocks"]) == 100
     assert "more than fits here" in text_of(view["blocks"][-1])
+
+
+def test_a_refresh_slack_refuses_is_logged_and_the_next_one_publishes(
+    cadence: Cadence, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refresh follows an action that already succeeded: Slack refusing it is logged, never raised at the person."""
+    cadence.fake.add_user("U1", "tess")
+    cadence.fake.fail("views.publish", error="internal_error")
+    refresh_home(cadence.runtime, team_id="T1", user_id="U1")  # no handle: the workspace's, from the gateway
+    cadence.settle()
+    assert cadence.fake.home("U1") is None
+    assert "the Home was not refreshed (views.publish): retry_later, internal_error" in caplog.text
+    refresh_home(cadence.runtime, cadence.runtime.gateway.for_team("T1"), team_id="T1", user_id="U1")
+    cadence.settle()
+    assert "Nothing is waiting for you." in text_of(cadence.fake.home("U1") or {})
+
+
+def test_a_message_link_is_asked_once_and_missing_when_slack_cannot_give_it(
+    cadence: Cadence, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(home_listener, "_permalinks", OrderedDict())  # remembered per process: start empty
+    cadence.fake.fail("chat.getPermalink", error="channel_not_found")
+    assert message_link(cadence.runtime, team_id="T1", channel_id="C404", ts="1.000001") is None
+    for _ in range(2):
+        link = message_link(cadence.runtime, team_id="T1", channel_id="C1", ts="1.000002")
+        assert link == "https://test.slack.com/archives/C1/p1000002"
+    assert [c.args["channel"] for c in cadence.fake.calls("chat.getPermalink")] == ["C404", "C1"]

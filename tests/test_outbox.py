@@ -179,5 +179,6 @@ def test_two_claimants_never_take_the_same_row(cadence: Cadence) -> None:
         first = outbox.claim_due(session, now=now, lease=timedelta(seconds=30), limit=6)
     with cadence.db.transaction() as session:
         second = outbox.claim_due(session, now=now, lease=timedelta(seconds=30), limit=6)
-    assert len(first) == 6 and len(second) == 4
+    assert len(first) == 6
+    assert len(second) == 4
     assert not {r.key for r in first} & {r.key for r in second}

@@ -65,7 +65,8 @@ def test_two_servers_on_one_postgres_send_each_prompt_and_the_report_once(
         port = free_port()
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
                "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "DATABASE_URL": postgres_url, "PORT": str(port), "SCHEDULER_TICK_SECONDS": "0.5"}
+               "DATABASE_URL": postgres_url, "PORT": str(port), "SCHEDULER_TICK_SECONDS": "0.5",
+               "CADENCE_ANONYMITY_SECRET": "scale-out-anonymity-secret"}
         log = (tmp_path / f"{name}.log").open("w")
         process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, text=True)

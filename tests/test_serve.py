@@ -51,6 +51,7 @@ def served(fake: FakeSlack, tmp_path: Path) -> Iterator[tuple[str, subprocess.Po
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": "xoxb-serve",
         "SLACK_SIGNING_SECRET": SECRET,
+        "CADENCE_ANONYMITY_SECRET": "serve-test-anonymity-secret",
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
         "PORT": str(port),

@@ -30,6 +30,7 @@ def test_two_workers_on_sqlite_warn_and_metrics_sum_over_the_workers(fake: FakeS
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": "xoxb-serve",
         "SLACK_SIGNING_SECRET": SECRET,
+        "CADENCE_ANONYMITY_SECRET": "serve-test-anonymity-secret",
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
         "PORT": str(port),

@@ -15,7 +15,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, insert,
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
-from storage import claims, dedup, workspaces
+from storage import claims, dedup, workspace_data, workspaces
 from storage.db import Database
 from storage.installations import slack_bots, slack_installations
 from storage.models import Holiday, Person, WorkClaim, Workspace
@@ -80,7 +80,7 @@ def counts(db: Database, team_id: str) -> dict[str, int]:
     with db.transaction() as session:
         return {
             table.name: session.scalar(select(func.count()).select_from(table).where(table.c.team_id == team_id)) or 0
-            for table in workspaces.workspace_tables()
+            for table in workspace_data.workspace_tables()
         }
 
 
@@ -97,7 +97,7 @@ def test_purge_deletes_every_scoped_table_children_first_and_nothing_of_other_wo
     assert all(before[name] >= 1 for name in seeded)
 
     with db.transaction() as session:
-        deleted = workspaces.purge(session, team_id="TA")
+        deleted = workspace_data.purge(session, team_id="TA")
 
     assert deleted == {name: count for name, count in before.items() if count}
     assert set(counts(db, "TA").values()) == {0}
@@ -116,7 +116,7 @@ def test_export_has_every_scoped_table_only_this_workspace_and_no_secret(
 
     assert document["team_id"] == "TA"
     tables = document["tables"]
-    assert set(tables) == {t.name for t in workspaces.workspace_tables()}
+    assert set(tables) == {t.name for t in workspace_data.workspace_tables()}
     assert tables["workspaces"] == [{"team_id": "TA", "name": "Team TA", "installed_at": NOW.isoformat(),
                                      "uninstalled_at": None}]
     assert [p["display_name"] for p in tables["people"]] == ["ana of TA"]

@@ -27,6 +27,7 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+    worker: str = ""  # the X-Cadence-Worker header: which process called
 
 
 @dataclass
@@ -349,7 +350,7 @@ class FakeSlack:
         args = self._args(request, raw)
         token = (request.headers.get("Authorization") or "").removeprefix("Bearer ").strip() or args.get("token")
         with self._lock:
-            self.state.calls.append(Call(method, args, token))
+            self.state.calls.append(Call(method, args, token, request.headers.get("X-Cadence-Worker") or ""))
             failure = self._failures[method].popleft() if self._failures[method] else None
             flaky = self._flaky.get(method)
             if failure is None and flaky is not None and flaky.chance.random() < flaky.share:

@@ -23,6 +23,8 @@ from storage.db import Database
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+# The app refuses to serve with the public development default (see Settings.require_serving).
+ANONYMITY_SECRET = "harness-anonymity-secret-4b1d"
 
 
 class FrozenClock:
@@ -152,6 +154,8 @@ def start_cadence(fake: FakeSlack, database_url: str, clock: FrozenClock, **sett
         "database_url": database_url,
         **setting_overrides,
     }
+    if "retro_anonymity_secret" not in values:  # its former name, which a caller may still use
+        values.setdefault("cadence_anonymity_secret", ANONYMITY_SECRET)
     settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     runtime = Runtime.from_settings(settings, clock=clock)
     fake.clock = lambda: clock().timestamp()

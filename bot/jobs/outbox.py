@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.server import metrics
@@ -119,6 +120,12 @@ def on_failed(kind: str) -> Callable[[OnFailed], OnFailed]:
     return register
 
 
+def _database_unavailable(error: OperationalError) -> None:
+    # Expected now and then (down, restarting): one line, not a traceback every second.
+    log.warning("outbox delivery: database unavailable (%s); it goes on once the database is back",
+                (str(error.orig or error).strip().splitlines() or ["?"])[0][:200])
+
+
 @dataclass
 class _Prepared:
     row: outbox.Claimed
@@ -162,6 +169,10 @@ class OutboxWorker:
         while not self._stop.is_set():
             try:
                 busy = self.deliver_due() > 0
+            except OperationalError as error:
+                metrics.job_failed("outbox")
+                _database_unavailable(error)
+                busy = False
             except Exception:
                 metrics.job_failed("outbox")
                 log.exception("outbox delivery failed; it runs again shortly")
@@ -174,7 +185,11 @@ class OutboxWorker:
         """Deliver until nothing is due now (tests and the demo, with a frozen clock); returns how many settled."""
         total = 0
         for _ in range(rounds):
-            settled = self.deliver_due()
+            try:
+                settled = self.deliver_due()
+            except OperationalError as error:  # the database is down: what waits goes out once it is back
+                _database_unavailable(error)
+                break
             total += settled
             if settled == 0:
                 break
@@ -262,7 +277,8 @@ class OutboxWorker:
                 else:
                     # Its parent goes out in this round: right after it; otherwise once the parent had time.
                     wait = timedelta(0) if row.ref_key in in_batch else WAIT_FOR_REF
-                    self._retry(row, at=self.runtime.now() + wait, error="waiting for " + row.ref_key)
+                    with self.runtime.db.transaction() as session:
+                        outbox.postpone(session, row, at=self.runtime.now() + wait, reason="waiting for " + row.ref_key)
                 return _Prepared(row)
             if row.action == outbox.POST:
                 channel, thread_ts = ref.channel, thread_ts or ref.ts

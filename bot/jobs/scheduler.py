@@ -11,7 +11,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import blockers as blocker_jobs
+from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
+from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.listeners import Job
 from bot.listeners import all_jobs as listener_jobs
@@ -25,7 +27,12 @@ TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
 
 # Each ceremony's jobs module (bot/jobs/<ceremony>.py): its JOBS, and the outbox renderers and hooks it registers.
-JOB_MODULES: tuple[ModuleType, ...] = (standup_jobs, blocker_jobs)
+JOB_MODULES: tuple[ModuleType, ...] = (
+    sprint,
+    standup_jobs,
+    blocker_jobs,
+    workspace_jobs,
+)
 
 
 def all_jobs() -> list[Job]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
-from bot.listeners import blockers, help, home, poker, polls, retro, sprint, standup, workspaces
+from bot.listeners import catalogue, help
 from bot.listeners.commands import SlashCommand
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 Job = Callable[["Runtime", datetime], None]
 
-MODULES: tuple[ModuleType, ...] = (help, standup, blockers, poker, polls, retro, sprint, workspaces, home)
+MODULES: tuple[ModuleType, ...] = (help, *catalogue.MODULES)
 
 
 def register_all(app: App) -> None:

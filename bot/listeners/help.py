@@ -6,6 +6,7 @@ from functools import cache
 
 from slack_bolt import Ack, App
 
+from bot.listeners import catalogue
 from bot.listeners.commands import SlashCommand, first_word
 from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
 
@@ -23,9 +24,7 @@ def handle_cadence_command(ack: Ack, command: dict) -> None:
 @cache
 def every_command_help() -> list[dict]:
     """The help blocks: the same for every request while the process runs, so built once."""
-    from bot.listeners import all_commands
-
-    return help_blocks(all_commands())
+    return help_blocks([CADENCE, *catalogue.commands()])
 
 
 CADENCE = SlashCommand("/cadence", handle_cadence_command, ("/cadence help",))

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import hooks
-from bot.server.runtime import Runtime, runtime_of
-from bot.slack.people import profile
+from bot.server.runtime import Runtime, runtime_of, slack_of
+from bot.slack.gateway import Slack, SlackFailure
+from bot.slack.people import as_slack, profile
 from bot.views.home import home_view
 
 log = logging.getLogger("cadence.home")
@@ -23,36 +23,42 @@ _permalinks: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 _permalinks_lock = threading.Lock()
 
 
-def publish_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
-    """Build `user_id`'s Home from every ceremony's section and publish it."""
+def publish_home(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, user_id: str) -> None:
+    """Build `user_id`'s Home from every ceremony's section and publish it (views.publish through the gateway)."""
+    slack = as_slack(runtime, slack, team_id=team_id)
     context = hooks.HomeContext(team_id=team_id, user_id=user_id, now=runtime.now())
-    person = profile(runtime, client, team_id=team_id, user_id=user_id)
+    person = profile(runtime, slack, team_id=team_id, user_id=user_id)
     timezone = ZoneInfo((person.timezone if person and person.timezone else None) or runtime.settings.default_timezone)
     updated = f"{context.now.astimezone(timezone):%a %d %b, %H:%M}"
-    client.views_publish(user_id=user_id, view=home_view(hooks.home_sections(runtime, context), updated=updated))
+    slack.publish_home(user_id=user_id, view=home_view(hooks.home_sections(runtime, context), updated=updated))
 
 
-def refresh_home(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
+def refresh_home(runtime: Runtime, slack: Slack | WebClient | None = None, *, team_id: str, user_id: str) -> None:
     """Republish the Home of someone who just acted (answered, voted, resolved...), so that it never shows stale work.
 
     It runs in the background after the work others wait for (see `bot.server.background`), once for several actions in a
-    row. Their action already succeeded: Slack refusing the Home is logged, not reported to them as a failure.
+    row, through `slack` (the request's handle) or, without one, the workspace's (`runtime.gateway.for_team`). Their
+    action already succeeded: Slack refusing the Home is logged (the gateway classified it), not reported to them.
     """
     if not team_id or not user_id:
         return
+    handle = None if slack is None else as_slack(runtime, slack, team_id=team_id)
 
     def publish() -> None:
         try:
-            publish_home(runtime, client, team_id=team_id, user_id=user_id)
-        except SlackApiError as error:
-            log.warning("the Home was not refreshed (views.publish): %s", error.response.get("error"),
+            publish_home(runtime, handle or runtime.gateway.for_team(team_id), team_id=team_id, user_id=user_id)
+        except SlackFailure as failure:
+            log.warning("the Home was not refreshed (%s): %s, %s", failure.method, failure.verdict, failure.error,
                         extra={"team": team_id, "user": user_id})
 
     runtime.background.submit(("home", team_id, user_id), publish)
 
 
 def message_link(runtime: Runtime, *, team_id: str, channel_id: str, ts: str | None) -> str | None:
-    """The permalink of a message for a Home item (from chat.getPermalink, then remembered); None when unknown."""
+    """The permalink of a message for a Home item (from chat.getPermalink, then remembered); None when unknown.
+
+    A link is a convenience: when Slack cannot give one the item is listed without it.
+    """
     if not ts:
         return None
     key = (team_id, channel_id, ts)
@@ -61,12 +67,12 @@ def message_link(runtime: Runtime, *, team_id: str, channel_id: str, ts: str | N
             _permalinks.move_to_end(key)
             return _permalinks[key]
     try:
-        link = runtime.client_for(team_id).chat_getPermalink(channel=channel_id, message_ts=ts).get("permalink")
-    except SlackApiError as error:
-        log.warning("no permalink for a Home item: %s", error.response.get("error"),
+        link = runtime.gateway.for_team(team_id).permalink(channel=channel_id, ts=ts)
+    except SlackFailure as failure:
+        log.warning("no permalink for a Home item: %s, %s", failure.verdict, failure.error,
                     extra={"team": team_id, "channel": channel_id})
         return None
-    if not isinstance(link, str) or not link:
+    if not link:
         return None
     with _permalinks_lock:
         _permalinks[key] = link
@@ -75,10 +81,10 @@ def message_link(runtime: Runtime, *, team_id: str, channel_id: str, ts: str | N
     return link
 
 
-def handle_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
+def handle_home_opened(event: dict, context: BoltContext) -> None:
     if event.get("tab", "home") != "home":
         return
-    publish_home(runtime_of(context), client, team_id=context.team_id or "", user_id=event["user"])
+    publish_home(runtime_of(context), slack_of(context), team_id=context.team_id or "", user_id=event["user"])
 
 
 def register(app: App) -> None:

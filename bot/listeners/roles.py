@@ -8,13 +8,14 @@ from collections.abc import Collection
 from slack_sdk import WebClient
 
 from bot.server.runtime import Runtime
+from bot.slack.gateway import Slack
 from bot.slack.people import profile
 from ceremonies.errors import NotAllowed
 
 
 def may_administer(
     runtime: Runtime,
-    client: WebClient,
+    slack: Slack | WebClient,
     *,
     team_id: str,
     user_id: str,
@@ -24,13 +25,13 @@ def may_administer(
     """True when `user_id` owns the thing, facilitates the team, or is a workspace admin or owner (users.info)."""
     if user_id and (user_id == owner_id or user_id in facilitator_ids):
         return True
-    person = profile(runtime, client, team_id=team_id, user_id=user_id)
+    person = profile(runtime, slack, team_id=team_id, user_id=user_id)
     return person is not None and not person.is_deleted and person.can_administer
 
 
 def require_admin(
     runtime: Runtime,
-    client: WebClient,
+    slack: Slack | WebClient,
     *,
     team_id: str,
     user_id: str,
@@ -44,7 +45,7 @@ def require_admin(
     `action` completes "Only … can <action>.", e.g. "change this stand-up's settings".
     """
     if may_administer(
-        runtime, client, team_id=team_id, user_id=user_id, owner_id=owner_id, facilitator_ids=facilitator_ids
+        runtime, slack, team_id=team_id, user_id=user_id, owner_id=owner_id, facilitator_ids=facilitator_ids
     ):
         return
     allowed = [f"{owner_label} (<@{owner_id}>)" if owner_id else None]

@@ -2,32 +2,33 @@
 
 from __future__ import annotations
 
-import logging
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
 
 from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
 from bot.server.runtime import Runtime, runtime_of
 from bot.slack.people import profile
-from bot.views import charts
 from bot.views import sprint as views
-from bot.views.common import fallback_text
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import sprint as domain
-from ceremonies.errors import InvalidInput
-from storage import claims, sprint_figures
+from storage import outbox, sprint_figures
 from storage import sprint as store
 
-log = logging.getLogger("cadence.sprint")
 
-AUTO_END_BY = "cadence"
+@dataclass(frozen=True)
+class Asked:
+    """Who asked what, where: a `/sprint` subcommand's request as plain data."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    rest: str
+    request: str  # the command's trigger id: the same request never queues a report twice
 
 
-def handle_sprint_command(ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+def handle_sprint_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
     """Runs the team channel's sprint: start, status, done, summary and end."""
     subcommand, rest = first_word(command.get("text"))
     if subcommand == "help":
@@ -39,194 +40,92 @@ def handle_sprint_command(ack: Ack, command: dict, respond: Respond, client: Web
         ack(text=command_usage_text(SPRINT, problem), blocks=command_usage_blocks(SPRINT, problem))
         return
     ack()
-    handler(runtime_of(context), client, respond, context, rest)
+    asked = Asked(context.team_id or "", context.channel_id or "", context.user_id or "", rest,
+                  str(command.get("trigger_id") or ""))
+    handler(runtime_of(context), respond, context, asked)
 
 
-def _team(context: BoltContext) -> tuple[str, str, str]:
-    return context.team_id or "", context.channel_id or "", context.user_id or ""
-
-
-def _today(runtime: Runtime, timezone: str) -> date:
-    return runtime.now().astimezone(ZoneInfo(timezone)).date()
-
-
-def status(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, _user = _team(context)
-    with runtime.db.transaction() as session:
-        sprint = store.running_sprint(session, team_id=team_id, channel_id=channel_id)
-        if sprint is None:
-            respond(text="No sprint is running in this channel. Start one with "
-                         '`/sprint start "Sprint 1" --until YYYY-MM-DD --goal "…"`.', response_type="ephemeral")
-            return
-        today = _today(runtime, sprint.timezone)
-        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
-        days_left = max((sprint.ends_on - today).days, 0)
-    blocks = views.status_blocks(summary, days_left=days_left)
-    respond(text=fallback_text(f"{summary.sprint.name}: health {summary.health.status.value}"), blocks=blocks,
+def status(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    with runtime.db.reading() as session:
+        now = sprint_figures.status(session, team_id=asked.team_id, channel_id=asked.channel_id, now=runtime.now())
+    if now is None:
+        respond(text=views.no_sprint_text(), response_type="ephemeral")
+        return
+    respond(text=views.summary_text(now.summary), blocks=views.status_blocks(now.summary, days_left=now.days_left),
             response_type="ephemeral")
 
 
-def start(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, user_id = _team(context)
-    person = profile(runtime, client, team_id=team_id, user_id=user_id)
+def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    # The person's timezone becomes the sprint's calendar (people.profile reads the cache, else users.info).
+    person = profile(runtime, context.client, team_id=asked.team_id, user_id=asked.user_id)
     timezone = (person.timezone if person and person.timezone else None) or runtime.settings.default_timezone
-    today = _today(runtime, timezone)
-    plan = domain.parse_start(rest, today=today)
-    with runtime.db.transaction() as session:
-        sprint = store.start_sprint(session, team_id=team_id, channel_id=channel_id, plan=plan, timezone=timezone,
-                                    starts_on=today, by=user_id, now=runtime.now())
-        info = sprint.info()
-        stories = [s.story() for s in store.stories(session, team_id=team_id, sprint_id=sprint.id)]
-    client.chat_postMessage(channel=channel_id, text=fallback_text(f"{info.name} started"),
-                            blocks=views.started_blocks(info, stories))
-
-
-def done(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, user_id = _team(context)
-    keys = [domain.parse_story_key(word) for word in rest.replace(",", " ").split()]
-    if not keys:
-        raise InvalidInput("say which story is done, e.g. `/sprint done PAY-123`.")
-    with runtime.db.transaction() as session:
-        finished = [
-            store.complete_story(session, team_id=team_id, channel_id=channel_id, key=key, by=user_id,
-                                 now=runtime.now())
-            for key in keys
-        ]
-        total = sum(s.points for s in finished)
-    respond(text=f":white_check_mark: {', '.join(keys)} done ({total:g} points).", response_type="ephemeral")
-
-
-def add(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, user_id = _team(context)
-    words = rest.split(maxsplit=2)
-    if len(words) < 2:
-        raise InvalidInput("write `/sprint add KEY POINTS [title]`, e.g. `/sprint add PAY-9 3 Refund flow`.")
-    key = domain.parse_story_key(words[0])
-    try:
-        points = float(words[1].replace("½", ".5").replace(",", "."))
-    except ValueError as error:
-        raise InvalidInput(f"`{words[1][:20]}` is not a number of points.") from error
-    if not 0 <= points <= 1000:
-        raise InvalidInput("points must be between 0 and 1000.")
-    title = domain.parse_story_title(words[2] if len(words) > 2 else "")
-    with runtime.db.transaction() as session:
-        if store.running_sprint(session, team_id=team_id, channel_id=channel_id) is None:
-            raise InvalidInput("no sprint is running in this channel. Start one with `/sprint start`.")
-        story = store.add_story(session, team_id=team_id, channel_id=channel_id, key=key,
-                                title=title, points=points, by=user_id,
-                                now=runtime.now(), source="manual")
-        change = "a scope change" if not story.committed else "committed"
-    respond(text=f"{key} added ({points:g} points, {change}).", response_type="ephemeral")
-
-
-def remove(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, user_id = _team(context)
-    key = domain.parse_story_key(rest.strip() or "?")
-    with runtime.db.transaction() as session:
-        story = store.remove_story(session, team_id=team_id, channel_id=channel_id, key=key, by=user_id,
-                                   now=runtime.now())
-        points = story.points
-    respond(text=f"{key} removed from the sprint ({points:g} points of scope change).", response_type="ephemeral")
-
-
-def summary_now(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, _user = _team(context)
-    with runtime.db.transaction() as session:
-        sprint = store.running_sprint(session, team_id=team_id, channel_id=channel_id)
-        if sprint is None:
-            raise InvalidInput("no sprint is running in this channel.")
-        sprint_id = sprint.id
-    post_summary(runtime, client, team_id=team_id, sprint_id=sprint_id)
-
-
-def end(runtime: Runtime, client: WebClient, respond: Respond, context: BoltContext, rest: str) -> None:
-    team_id, channel_id, user_id = _team(context)
-    with runtime.db.transaction() as session:
-        sprint = store.running_sprint(session, team_id=team_id, channel_id=channel_id)
-        if sprint is None:
-            raise InvalidInput("no sprint is running in this channel.")
-        sprint_id = sprint.id
-    finish_sprint(runtime, client, team_id=team_id, sprint_id=sprint_id, by=user_id)
-
-
-def finish_sprint(runtime: Runtime, client: WebClient, *, team_id: str, sprint_id: int, by: str) -> bool:
-    """End the sprint and post its final summary, exactly once whoever asks (a person, or the end-date job)."""
-    key = f"sprint.end:{sprint_id}"
     now = runtime.now()
+    plan = domain.parse_start(asked.rest, today=domain.local_day(now, timezone))
     with runtime.db.transaction() as session:
-        if not claims.claim(session, team_id=team_id, kind="sprint.end", key=key, now=now):
-            return False
+        sprint = store.start_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id, plan=plan,
+                                    timezone=timezone, starts_on=domain.local_day(now, timezone), by=asked.user_id,
+                                    now=now)
+        info, stories = sprint.info(), [s.story() for s in store.stories(session, team_id=asked.team_id,
+                                                                          sprint_id=sprint.id)]
+        outbox.add(session, team_id=asked.team_id, key=f"sprint.started:{sprint.id}", kind="sprint.started",
+                   channel=asked.channel_id, now=now, text=views.started_text(info),
+                   blocks=views.started_blocks(info, stories))
+
+
+def done(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    keys = domain.parse_story_keys(asked.rest)
     with runtime.db.transaction() as session:
-        sprint = session.get(store.Sprint, sprint_id)
-        if sprint is not None and sprint.ended_at is None:
-            sprint.ended_at = now
-            sprint.ended_by = by
-    try:
-        post_summary(runtime, client, team_id=team_id, sprint_id=sprint_id)
-    except Exception as error:
-        with runtime.db.transaction() as session:
-            claims.release(session, key=key, now=runtime.now(), retry_after=timedelta(minutes=1), error=str(error))
-        raise
+        total = sum(store.complete_story(session, team_id=asked.team_id, channel_id=asked.channel_id, key=key,
+                                         by=asked.user_id, now=runtime.now()).points for key in keys)
+    respond(text=views.done_text(keys, total), response_type="ephemeral")
+
+
+def add(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    addition = domain.parse_story_addition(asked.rest)
     with runtime.db.transaction() as session:
-        claims.finish(session, key=key, now=runtime.now())
-    return True
+        story = store.add_running_story(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                        addition=addition, by=asked.user_id, now=runtime.now())
+        committed = story.committed
+    respond(text=views.added_text(addition.key, addition.points, committed=committed), response_type="ephemeral")
 
 
-def post_summary(runtime: Runtime, client: WebClient, *, team_id: str, sprint_id: int) -> str:
-    """Post the summary to the team channel with its chart in the thread; per-person figures go to the facilitator."""
+def remove(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    key = domain.parse_story_key(asked.rest.strip() or "?")
     with runtime.db.transaction() as session:
-        sprint = session.get(store.Sprint, sprint_id)
-        assert sprint is not None
-        assert sprint.team_id == team_id
-        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
-        channel_id = sprint.channel_id
-    posted = client.chat_postMessage(
-        channel=channel_id,
-        text=fallback_text(f"{summary.sprint.name}: health {summary.health.status.value}"),
-        blocks=views.summary_blocks(summary),
-    )
-    client.files_upload_v2(
-        channel=channel_id,
-        thread_ts=posted["ts"],
-        content=charts.burn_up_png(summary),
-        filename=f"{summary.sprint.name.replace(' ', '-').lower()}-burn-up.png",
-        title=f"{summary.sprint.name} burn-up",
-    )
-    client.chat_postMessage(
-        channel=summary.sprint.facilitator_id,
-        text=fallback_text(f"{summary.sprint.name}: stand-up participation per person"),
-        blocks=views.participation_blocks(summary),
-    )
-    return posted["ts"]
+        story = store.remove_story(session, team_id=asked.team_id, channel_id=asked.channel_id, key=key,
+                                   by=asked.user_id, now=runtime.now())
+        points = story.points
+    respond(text=views.removed_text(key, points), response_type="ephemeral")
 
 
-def end_overdue_sprints(runtime: Runtime, now: datetime) -> None:
-    """Sprints whose last day is over in their timezone end by themselves, with their summary."""
+def summary_now(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    """The report so far goes to the channel through the outbox (summary, chart in its thread, the facilitator's DM)."""
     with runtime.db.transaction() as session:
-        due = [
-            (s.team_id, s.id)
-            for s in store.running_sprints(session)
-            if now.astimezone(ZoneInfo(s.timezone)).date() > s.ends_on
-        ]
-    for team_id, sprint_id in due:
-        finish_sprint(runtime, runtime.client_for(team_id), team_id=team_id, sprint_id=sprint_id, by=AUTO_END_BY)
+        queued = store.report_so_far(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                     request=asked.request or runtime.now().isoformat(), now=runtime.now())
+    respond(text=views.report_queued_text(queued.name), response_type="ephemeral")
 
 
-def handle_done_button(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+def end(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    """Ending the sprint and queueing its final report are one transaction: both happen, or neither."""
+    with runtime.db.transaction() as session:
+        ended = store.end_running_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                         by=asked.user_id, now=runtime.now())
+    respond(text=views.ended_text(ended.name), response_type="ephemeral")
+
+
+def handle_done_button(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
     key = body["actions"][0]["value"]
     runtime = runtime_of(context)
-    team_id = context.team_id or ""
-    channel_id = context.channel_id or ""
+    team_id, channel_id = context.team_id or "", context.channel_id or ""
     with runtime.db.transaction() as session:
         store.complete_story(session, team_id=team_id, channel_id=channel_id, key=key, by=context.user_id or "",
                              now=runtime.now())
-        sprint = store.running_sprint(session, team_id=team_id, channel_id=channel_id)
-        assert sprint is not None
-        today = _today(runtime, sprint.timezone)
-        summary = sprint_figures.summary(session, sprint=sprint, now=runtime.now())
-        days_left = max((sprint.ends_on - today).days, 0)
-    respond(text=f"{key} done.", blocks=views.status_blocks(summary, days_left=days_left), replace_original=True)
+        now = sprint_figures.status(session, team_id=team_id, channel_id=channel_id, now=runtime.now())
+    assert now is not None  # the story's sprint is running: complete_story found it
+    respond(text=f"{key} done.", blocks=views.status_blocks(now.summary, days_left=now.days_left),
+            replace_original=True)
 
 
 SUBCOMMANDS = {
@@ -255,7 +154,6 @@ SPRINT = SlashCommand(
     ),
 )
 SLASH_COMMANDS = (SPRINT,)
-JOBS = (end_overdue_sprints,)
 
 
 def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:

@@ -12,6 +12,7 @@ from slack_bolt.listener_matcher import ListenerMatcher
 
 from bot.listeners import register_all
 from bot.server import acks, dedup, errors, redact, requestlog
+from bot.server.edge import VERIFIED
 from bot.server.runtime import Runtime
 from bot.slack import oauth
 
@@ -146,9 +147,13 @@ LISTENER_THREADS = 256
 
 
 def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -> App:
-    """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context."""
+    """A Bolt app wired to Cadence's listeners, with the runtime in every listener's context.
+
+    Over HTTP it must be served behind `bot.server.edge.SlackEdge` (as `CadenceWSGI` does), which verifies every
+    request before Bolt sees it: Bolt's own verification is off, because it logs the whole body of a refused request.
+    """
     settings = runtime.settings
-    settings.require_slack()
+    settings.require_serving()
     redact.install(settings)
     app = CadenceApp(
         signing_secret=settings.slack_signing_secret or "socket-mode-has-no-signing-secret",
@@ -156,9 +161,11 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
         listener_executor=acks.AckAwaitingExecutor(requestlog.ContextCarryingExecutor(
             listener_executor or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener")
         )),
-        request_verification_enabled=not settings.socket_mode,
-        **oauth.app_options(runtime),
+        request_verification_enabled=False,
+        **oauth.app_options(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now),
     )
+
+    socket_mode = settings.socket_mode
 
     @app.middleware
     def prepare_request(body: dict[str, Any], context: BoltContext, next: Any) -> Any:
@@ -166,6 +173,8 @@ def create_app(runtime: Runtime, *, listener_executor: Executor | None = None) -
         # Postgres text cannot hold NUL; nobody means one, so it goes before any listener sees the payload.
         _drop_nul(body)
         context["runtime"] = runtime
+        if socket_mode:  # unsigned, but it came over the socket Slack authenticated with the app token
+            context[VERIFIED] = True
         return next()
 
     dedup.register(app)

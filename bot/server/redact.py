@@ -1,7 +1,10 @@
-"""Logs never carry a token or a secret: every log record is redacted as it is made, whatever handler prints it."""
+"""Logs never carry a token or a secret, nor what people wrote as the Slack libraries send and receive it: every log
+record is redacted as it is made, whatever handler prints it and at every level."""
 
 from __future__ import annotations
 
+import ast
+import json
 import logging
 import re
 import threading
@@ -18,6 +21,53 @@ MIN_SECRET_LENGTH = 8
 _secrets: set[str] = set()
 _lock = threading.Lock()
 _installed = False
+
+
+# At DEBUG slack_sdk logs each Web API request and response whole, under the request context of the person acting:
+# "My cards" in an anonymous retro would log the cards' text beside their author. Of a body only these keys' plain
+# values stay (who and where, not what); every other value becomes ELIDED.
+KEPT_KEYS = frozenset({
+    "ok", "error", "warning", "needed", "provided", "channel", "user", "users", "ts", "thread_ts", "view_id",
+    "external_id", "trigger_id", "team", "team_id", "limit", "cursor", "types", "name", "include_locale",
+})
+ELIDED = "…"
+# Any other line of the Slack libraries is cut here: some of them quote a whole payload ("Unhandled request (…)").
+LIBRARY_LINE_LIMIT = 200
+_SENT = re.compile(r"Sending a request - url: (?P<url>\S+?), (?P<rest>.*)", re.DOTALL)
+_RECEIVED = re.compile(r"Received the following response - status: (?P<status>\d+), headers: .*?, body: (?P<body>.*)",
+                       re.DOTALL)
+_PART = re.compile(r"(?:^|, )(query_params|body_params|files|json_body|data|body|headers): ")
+
+
+def library_line(message: str) -> str:
+    """A log line of slack_sdk or slack_bolt without the text people wrote (bodies kept only as ids and errors)."""
+    if sent := _SENT.fullmatch(message):
+        parts = _PART.split(sent["rest"])[1:]
+        shown = ", ".join(f"{name}: {_elided(value)}" for name, value in zip(parts[::2], parts[1::2], strict=False))
+        return f"Sending a request - url: {sent['url']}, {shown}"
+    if received := _RECEIVED.fullmatch(message):
+        return f"Received the following response - status: {received['status']}, body: {_elided(received['body'])}"
+    if len(message) > LIBRARY_LINE_LIMIT:
+        return message[:LIBRARY_LINE_LIMIT] + f" {ELIDED} [{len(message) - LIBRARY_LINE_LIMIT} characters not logged]"
+    return message
+
+
+def _elided(text: str) -> str:
+    """A logged dict (Python or JSON) with only the plain values of KEPT_KEYS; anything unreadable as one, elided."""
+    text = text.strip()
+    if text in ("None", "{}", "null", ""):
+        return text
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            return ELIDED
+    if not isinstance(value, dict):
+        return ELIDED
+    return repr({key: value[key] if key in KEPT_KEYS and isinstance(value[key], str | int | float | bool | None)
+                 else ELIDED for key in value})
 
 
 def redact(text: str) -> str:
@@ -45,7 +95,7 @@ def install(settings: Settings) -> None:
         settings.slack_state_secret,
         settings.slack_bot_token,
         settings.slack_app_token,
-        settings.retro_anonymity_secret,
+        settings.cadence_anonymity_secret,
         *(key.strip() for key in keys),
     )
     with _lock:
@@ -65,6 +115,8 @@ def _redacted(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except (TypeError, ValueError):
         return record  # a malformed call; logging reports it when the record is formatted
+    if record.name.startswith(("slack_sdk", "slack_bolt")):
+        message = library_line(message)
     record.msg = redact(message)
     record.args = None
     if record.exc_info and record.exc_info[1] is not None:

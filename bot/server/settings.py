@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import Literal, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SLACK_API_DEFAULT = "https://slack.com/api/"
+# Public (it is in this file): anyone could recompute an anonymous author's or voter's key from the few user ids of a
+# workspace. Fine for tests and the demo; `cadence serve` refuses it.
+DEVELOPMENT_ANONYMITY_SECRET = "cadence-anonymity-development-secret"
 
 
 class ConfigError(Exception):
@@ -55,11 +58,18 @@ class Settings(BaseSettings):
         default=4.0, gt=0, le=100,
         description="messages a second the app sends a workspace in a fan-out (stand-up prompts), more than 0 up to 100",
     )
-    retro_anonymity_secret: str = Field(
-        default="cadence-anonymity-development-secret",
+    cadence_anonymity_secret: str = Field(
+        default=DEVELOPMENT_ANONYMITY_SECRET,
         min_length=16,
-        description="a secret of at least 16 characters used to hash anonymous authors",
+        # RETRO_ANONYMITY_SECRET is its former name, still read; the new name wins when both are set.
+        validation_alias=AliasChoices("cadence_anonymity_secret", "retro_anonymity_secret"),
+        description="a secret of at least 16 characters keying the hashes of anonymous retro authors and poll voters",
     )
+
+    @property
+    def retro_anonymity_secret(self) -> str:
+        """The former name of `cadence_anonymity_secret`."""
+        return self.cadence_anonymity_secret
 
     @field_validator("slack_api_url")
     @classmethod
@@ -128,6 +138,15 @@ class Settings(BaseSettings):
                 "SLACK_SIGNING_SECRET is not set: expected the signing secret from your Slack app's Basic Information page"
             )
 
+    def require_serving(self) -> None:
+        """Refuse to serve without the tokens Slack requests need, or with a public secret."""
+        self.require_slack()
+        if self.cadence_anonymity_secret == DEVELOPMENT_ANONYMITY_SECRET:
+            raise ConfigError(
+                "CADENCE_ANONYMITY_SECRET is not set (or still the public development value): expected a random secret "
+                "of at least 16 characters, e.g. from `openssl rand -hex 32`, that keys anonymous authors and voters"
+            )
+
     def _require_oauth(self) -> None:
         needed = [
             ("SLACK_CLIENT_ID", self.slack_client_id, "the client id from your Slack app's Basic Information page"),
@@ -151,6 +170,10 @@ class Settings(BaseSettings):
             )
 
 
+# Former names of settings, still read.
+_ALIASES = {"retro_anonymity_secret": "cadence_anonymity_secret"}
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning a validation failure into one ConfigError naming the variable."""
     try:
@@ -158,7 +181,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "setting"
-        field = Settings.model_fields.get(name.lower())
+        field = Settings.model_fields.get(name.lower()) or Settings.model_fields.get(_ALIASES.get(name.lower(), ""))
         expected = field.description if field and field.description else error["msg"]
         raise ConfigError(f"{name} is invalid: {error['msg'].removeprefix('Value error, ')} ({expected})") from None
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.jobs.scheduler import Scheduler
 from bot.server import metrics
 from bot.server.app import create_app
+from bot.server.edge import SlackEdge
 from bot.server.requestlog import ObservedRequests
 from bot.server.runtime import Runtime
 from bot.slack.oauth import record_single_workspace
@@ -27,13 +27,13 @@ SERVER_THREADS = 16
 
 
 class CadenceWSGI:
-    """`POST /slack/events` for Slack (signature checked by Bolt), `GET /healthz` for the platform, `GET /metrics`
-    for Prometheus."""
+    """`POST /slack/events` for Slack (checked at the edge, see `bot.server.edge`), `GET /healthz` for the platform,
+    `GET /metrics` for Prometheus."""
 
     def __init__(self, runtime: Runtime, app: App) -> None:
         self.runtime = runtime
         self.app = app
-        self.slack = ObservedRequests(SlackRequestHandler(app, path="/slack/events"))
+        self.slack = ObservedRequests(SlackEdge(runtime, app))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
@@ -57,7 +57,7 @@ class CadenceWSGI:
 
 def build_wsgi(runtime: Runtime) -> CadenceWSGI:
     app = create_app(runtime)
-    record_single_workspace(runtime)
+    record_single_workspace(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now)
     return CadenceWSGI(runtime, app)
 
 
@@ -105,7 +105,7 @@ def serve_socket_mode(runtime: Runtime) -> None:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     app = create_app(runtime)
-    record_single_workspace(runtime)
+    record_single_workspace(runtime.settings, runtime.installations, db=runtime.db, now=runtime.now)
     scheduler = Scheduler(runtime)
     scheduler.start()
     try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -14,6 +17,7 @@ from bot.server.metrics import SlackCallCounter
 from bot.server.settings import Settings
 
 WEB_API_TIMEOUT_SECONDS = 15
+WORKER_HEADER = "X-Cadence-Worker"
 # One counter for every client: Bolt copies the handler list (not the handlers) into each request's client.
 CALL_COUNTER = SlackCallCounter()
 
@@ -36,6 +40,8 @@ def make_client(settings: Settings, token: str | None = None) -> WebClient:
         base_url=settings.slack_api_url,
         timeout=WEB_API_TIMEOUT_SECONDS,
         retry_handlers=retry_handlers(),
+        # Which process made a call, for the operator reading a proxy's log (and the crash tests).
+        headers={WORKER_HEADER: f"{socket.gethostname()}:{os.getpid()}"},
     )
 
 

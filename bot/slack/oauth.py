@@ -35,7 +35,9 @@ from bot.slack.gateway import WorkspaceNotInstalled
 from storage import workspaces
 
 if TYPE_CHECKING:
-    from bot.server.runtime import Runtime
+    from datetime import datetime
+
+    from storage.db import Database
 
 log = logging.getLogger("cadence.oauth")
 
@@ -52,6 +54,8 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "files:write",
+    "im:history",
+    "channels:history",
 )
 STATE_EXPIRATION_SECONDS = 600
 # Refresh an expiring token this long before it runs out.
@@ -229,39 +233,39 @@ class Installations:
         )
         return oauth
 
-    def forget(self, team_id: str) -> None:
-        """Drop every installation and token of the workspace (it uninstalled Cadence)."""
-        self.store.delete_all(enterprise_id=None, team_id=team_id)
 
 
-
-def app_options(runtime: Runtime) -> dict[str, Any]:
+def app_options(
+    settings: Settings, installations: Installations | None, *, db: Database, now: Callable[[], datetime]
+) -> dict[str, Any]:
     """Bolt's App arguments for the mode Cadence runs in: one workspace's bot token, or OAuth for many."""
-    client = make_client(runtime.settings)
-    if runtime.installations is None:
+    client = make_client(settings)
+    if installations is None:
         return {"client": client}
 
     def on_installed(installation: Installation) -> None:
         if not installation.team_id:
             log.warning("an organization-wide installation was stored, but Cadence works per workspace")
             return
-        with runtime.db.transaction() as session:
+        with db.transaction() as session:
             workspaces.record_installation(
-                session, team_id=installation.team_id, name=installation.team_name or "", now=runtime.now()
+                session, team_id=installation.team_id, name=installation.team_name or "", now=now()
             )
         log.info("installed in workspace %s", installation.team_id, extra={"team": installation.team_id})
 
-    return {"client": client, "oauth_settings": runtime.installations.oauth_settings(on_installed)}
+    return {"client": client, "oauth_settings": installations.oauth_settings(on_installed)}
 
 
-def record_single_workspace(runtime: Runtime) -> None:
+def record_single_workspace(
+    settings: Settings, installations: Installations | None, *, db: Database, now: Callable[[], datetime]
+) -> None:
     """With SLACK_BOT_TOKEN, remember the workspace the token belongs to as installed (schedules run for it)."""
-    if runtime.installations is not None or not runtime.settings.slack_bot_token:
+    if installations is not None or not settings.slack_bot_token:
         return
     try:
-        team = make_client(runtime.settings).auth_test()
+        team = make_client(settings).auth_test()
     except (SlackApiError, SlackClientError, OSError) as error:
         log.warning("could not ask Slack which workspace SLACK_BOT_TOKEN belongs to: %s", error)
         return
-    with runtime.db.transaction() as session:
-        workspaces.record_installation(session, team_id=team["team_id"], name=team.get("team") or "", now=runtime.now())
+    with db.transaction() as session:
+        workspaces.record_installation(session, team_id=team["team_id"], name=team.get("team") or "", now=now())

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.server.runtime import Runtime
+from bot.slack.gateway import Slack, SlackFailure, Verdict
 from storage import people as store
 from storage.models import Person
 
@@ -33,20 +33,31 @@ class Profile:
         return self.is_admin or self.is_owner
 
 
-def profile(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> Profile | None:
-    """The member's profile: from the cache when fresher than a day, else from Slack; None when Slack has no such user."""
+def as_slack(runtime: Runtime, slack: Slack | WebClient, *, team_id: str | None) -> Slack:
+    """The gateway's handle for `slack`: a `Slack` as it is, a Bolt `WebClient` (callers not yet converted) wrapped."""
+    if isinstance(slack, Slack):
+        return slack
+    return runtime.gateway.for_client(slack, team_id=team_id)
+
+
+def profile(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, user_id: str) -> Profile | None:
+    """The member's profile: from the cache when fresher than a day, else from Slack; None when Slack has no such user.
+
+    When Slack cannot answer (rate limited, down, ...) a cached profile of any age is better than none.
+    """
     now = runtime.now()
     with runtime.db.transaction() as session:
         cached = store.get_person(session, team_id=team_id, user_id=user_id)
         if cached is not None and now - cached.fetched_at < PROFILE_MAX_AGE:
             return _profile(cached)
     try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as error:
-        if error.response.get("error") == "user_not_found":
+        user = as_slack(runtime, slack, team_id=team_id).user_info(user=user_id)
+    except SlackFailure as failure:
+        if failure.verdict is Verdict.PERSON_GONE:
             return None
         if cached is not None:
-            log.warning("users.info failed for %s; using the cached profile: %s", user_id, error)
+            log.warning("users.info failed for %s; using the cached profile: %s", user_id, failure.error,
+                        extra={"team": team_id})
             return _profile(cached)
         raise
     with runtime.db.transaction() as session:

@@ -10,13 +10,6 @@ EMPTY = "Nothing is waiting for you. :sunny:"
 HOME_ITEMS = 6  # items a section lists before "…and N more": every section stays short and the Home within 100 blocks
 
 
-def more_note(total: int, shown: int, where: str) -> list[Block]:
-    """The line closing a list that shows `shown` of `total` items ("…and 3 more: `/blocker list`")."""
-    if total <= shown:
-        return []
-    return [context(f"…and {total - shown} more: {where}")]
-
-
 def _tidy(blocks: list[Block]) -> list[Block]:
     """Sections start with a divider: no divider first, last, or twice in a row."""
     tidy: list[Block] = []

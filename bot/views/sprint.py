@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.views.common import Block, button, context, divider, escape, fit_message, header, section
+from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
 
 DONE_ACTION = "sprint.done"
@@ -42,6 +42,65 @@ def started_blocks(sprint: SprintInfo, stories: list[Story]) -> list[Block]:
         lines.append(f"Goal: {escape(sprint.goal)}")
     lines.append(f"{len(stories)} committed stories · {points(committed)} points")
     return [section("\n".join(lines)), context("`/sprint` shows progress · `/sprint done KEY` marks a story done")]
+
+
+def started_text(sprint: SprintInfo) -> str:
+    return fallback_text(f"{sprint.name} started")
+
+
+def summary_text(summary: SprintSummary) -> str:
+    """The notification text of a status or summary: the sprint and its health."""
+    return fallback_text(f"{summary.sprint.name}: health {summary.health.status.value}")
+
+
+def participation_text(summary: SprintSummary) -> str:
+    return fallback_text(f"{summary.sprint.name}: stand-up participation per person")
+
+
+def chart_filename(summary: SprintSummary) -> str:
+    return f"{summary.sprint.name.replace(' ', '-').lower()}-burn-up.png"
+
+
+def chart_title(summary: SprintSummary) -> str:
+    return f"{summary.sprint.name} burn-up"
+
+
+def chart_alt_text(summary: SprintSummary) -> str:
+    """What the burn-up chart shows, for screen readers."""
+    return (f"Burn-up of {summary.sprint.name}: {points(summary.completed_points)} of "
+            f"{points(summary.committed_points)} committed points done, health {summary.health.status.value}; "
+            f"stand-up participation per day beneath.")[:1000]
+
+
+def no_sprint_text() -> str:
+    return ('No sprint is running in this channel. Start one with '
+            '`/sprint start "Sprint 1" --until YYYY-MM-DD --goal "…"`.')
+
+
+def ended_text(name: str) -> str:
+    return f"{name} ended. Its summary and burn-up chart are on their way to the channel."
+
+
+def report_queued_text(name: str) -> str:
+    return f"The summary of {name} so far is on its way to the channel."
+
+
+def done_text(keys: list[str], total: float) -> str:
+    return f":white_check_mark: {', '.join(keys)} done ({points(total)} points)."
+
+
+def added_text(key: str, story_points: float, *, committed: bool) -> str:
+    return f"{key} added ({points(story_points)} points, {'committed' if committed else 'a scope change'})."
+
+
+def removed_text(key: str, story_points: float) -> str:
+    return f"{key} removed from the sprint ({points(story_points)} points of scope change)."
+
+
+def report_undelivered_text(name: str, channel_id: str, error: str) -> str:
+    """To the facilitator when Slack would not take a sprint's summary in its channel."""
+    return (f":warning: I could not post the summary of {name} in <#{channel_id}> ({error}). Invite me to the "
+            f"channel, then `/sprint summary` there, or `cadence report` for the figures.")
 
 
 def status_blocks(summary: SprintSummary, *, days_left: int) -> list[Block]:
