@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import hooks
@@ -16,6 +15,7 @@ from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.server.runtime import Runtime, runtime_of
+from bot.slack.gateway import SlackFailure, Verdict
 from bot.slack.people import profile
 from bot.views import blockers as views
 from bot.views.common import context as context_block
@@ -59,12 +59,16 @@ def _check_member(runtime: Runtime, client: WebClient, *, team_id: str, user_id:
 
 def _post_card(runtime: Runtime, client: WebClient, blocker: Blocker, *, channel_id: str,
                thread_ts: str | None = None) -> bool:
-    """Post the blocker's card and remember where; False when Slack refused (e.g. the app is not in the channel)."""
+    """Post the blocker's card and remember where; False when the channel is out of reach (e.g. the app is not in it:
+    the person is told what to do); any other failure reaches the error handler."""
+    slack = runtime.gateway.for_client(client, team_id=blocker.team_id)
     try:
-        posted = client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
-                                         blocks=views.card_blocks(blocker), unfurl_links=False)
-    except SlackApiError as error:
-        log.warning("could not post blocker %s in %s: %s", blocker.id, channel_id, error.response.get("error"),
+        posted = slack.post(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
+                            blocks=views.card_blocks(blocker), unfurl_links=False)
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        log.warning("could not post blocker %s in %s: %s", blocker.id, channel_id, failure.error,
                     extra={"team": blocker.team_id, "channel": channel_id})
         return False
     with runtime.db.transaction() as session:
