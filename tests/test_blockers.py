@@ -228,6 +228,20 @@ def test_i_can_help_tells_the_reporter_who_offered(cadence: Cadence) -> None:
     assert "I told <@U1> you offered to help" in response_texts(cadence)
 
 
+def test_three_clicks_on_i_can_help_send_the_reporter_one_dm(cadence: Cadence) -> None:
+    flag(cadence, "the staging database is full")
+    [card] = cards(cadence)
+    for _ in range(3):
+        cadence.slack.click(card, "blocker.help", user="U2")
+        cadence.settle()
+    cadence.slack.click(card, "blocker.help", user="U3")
+    cadence.settle()
+    offers = [m.text for m in cadence.fake.dms("U1") if "offered to help" in m.text]
+    assert len(offers) == 2
+    assert "<@U2>" in offers[0]
+    assert "<@U3>" in offers[1]
+
+
 # -- flagging from a message ----------------------------------------------------------------------------------------
 
 
