@@ -1,9 +1,10 @@
 """How one ceremony reacts to another without importing it: a ceremony announces, others listen.
 
-The stand-up announces each recorded answer; the blocker tracker listens to open a blocker from the blocker
-question. The stand-up prompt asks every registered section provider for extra blocks (the blocker tracker adds
-"still blocked?" questions). Registration happens in each listener module's `register(app)`; registering the same
-function twice has no effect.
+The stand-up announces each recorded answer, inside the transaction that records it; the blocker tracker listens to
+open a blocker from the blocker question, writing its rows and queueing its messages (storage.outbox) in that same
+transaction — a listener never calls Slack. The stand-up prompt asks every registered section provider for extra
+blocks (the blocker tracker adds "still blocked?" questions), with a session to read from. Registration happens in
+each listener module's `register(app)`; registering the same function twice has no effect.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from bot.server.runtime import Runtime
@@ -26,7 +27,7 @@ Blocks = list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class StandupAnswerRecorded:
-    """A participant's stand-up answer was stored (first time or edited) and posted to the report."""
+    """A participant's stand-up answer was stored (first time or edited), and its post to the report queued."""
 
     team_id: str
     channel_id: str  # the team channel the stand-up belongs to
@@ -37,9 +38,12 @@ class StandupAnswerRecorded:
     user_id: str
     local_date: date
     blocker_text: str | None  # the answer to the blocker question; None when the stand-up has none
-    report_thread_ts: str | None  # the day's parent message, when the report is one thread a day
-    answer_permalink: str | None
+    # Outbox keys (storage.outbox): a message threads under the day's parent with ref_key=report_parent_key; the
+    # answer's own post is answer_key (its channel and ts, once sent: outbox.sent_message).
+    report_parent_key: str | None  # None when the report is one message per answer
+    answer_key: str
     is_edit: bool
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,8 @@ class HomeContext:
     found_teams: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
 
-AnswerListener = Callable[["Runtime", WebClient, StandupAnswerRecorded], None]
-PromptSection = Callable[["Runtime", PromptContext], Blocks]
+AnswerListener = Callable[[Session, StandupAnswerRecorded], None]
+PromptSection = Callable[[Session, PromptContext], Blocks]
 HomeSection = Callable[["Runtime", HomeContext], Blocks]
 TeamFinder = Callable[["Runtime", HomeContext], set[str]]
 
@@ -124,22 +128,25 @@ def teams_of(runtime: Runtime, context: HomeContext) -> set[str]:
     return channels
 
 
-def standup_answer_recorded(runtime: Runtime, client: WebClient, event: StandupAnswerRecorded) -> None:
-    """Tell every listener; one listener's failure is logged and does not stop the others."""
+def standup_answer_recorded(session: Session, event: StandupAnswerRecorded) -> None:
+    """Tell every listener, inside the answer's transaction; a failing listener's writes are undone (a savepoint)
+    and logged, and neither the answer nor the other listeners are lost."""
     for listener in list(_answer_listeners):
         try:
-            listener(runtime, client, event)
+            with session.begin_nested():
+                listener(session, event)
         except Exception:
             log.exception("stand-up answer listener %s failed", listener.__qualname__,
                           extra={"team": event.team_id, "channel": event.channel_id, "user": event.user_id})
 
 
-def prompt_sections(runtime: Runtime, context: PromptContext) -> Blocks:
-    """The extra blocks every provider adds to a stand-up prompt."""
+def prompt_sections(session: Session, context: PromptContext) -> Blocks:
+    """The extra blocks every provider adds to a stand-up prompt, read with `session`."""
     blocks: Blocks = []
     for provider in list(_prompt_sections):
         try:
-            blocks.extend(provider(runtime, context))
+            with session.begin_nested():
+                blocks.extend(provider(session, context))
         except Exception:
             log.exception("stand-up prompt section %s failed", provider.__qualname__,
                           extra={"team": context.team_id, "channel": context.channel_id, "user": context.user_id})

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import blockers as domain
 from ceremonies.blockers import BlockerNotFound, BlockerRecord, BlockerStats, Source, Status, TrackerSettings
-from storage import workspaces
+from storage import outbox, workspaces
 from storage.calendar import holiday_days
 from storage.models import SLACK_ID_LENGTH, Base
 
@@ -333,3 +333,113 @@ def aged(session: Session, blockers: list[Blocker], *, team_id: str, timezone: s
         AgedBlocker(b, domain.working_time_between(b.created_at, now, holidays=holidays, timezone=timezone))
         for b in blockers
     ]
+
+
+# -- use cases: the change and the messages it causes, in the caller's transaction ----------------------------------
+
+CARD = "blocker.card"
+CARD_REDRAW = "blocker.card.redraw"
+
+
+def card_key(blocker_id: int) -> str:
+    return f"{CARD}:{blocker_id}"
+
+
+def queue_card(session: Session, blocker: Blocker, *, channel_id: str, now: datetime, ref_key: str | None = None
+               ) -> None:
+    """Post the blocker's card (built when it goes out) in `channel_id`, or threaded under the message `ref_key`."""
+    outbox.add(session, team_id=blocker.team_id, key=card_key(blocker.id), kind=CARD, now=now, render=CARD,
+               args={"team_id": blocker.team_id, "blocker_id": blocker.id}, channel="" if ref_key else channel_id,
+               ref_key=ref_key)
+
+
+def redraw_card(session: Session, blocker: Blocker, *, now: datetime) -> None:
+    """Redraw the posted card as the blocker stands now (once, however many changes ask before it goes out)."""
+    if blocker.message_ts:
+        where: dict[str, str | None] = {"channel": blocker.message_channel_id or "", "ts": blocker.message_ts}
+    elif outbox.state_of(session, key=card_key(blocker.id)) is not None:
+        where = {"ref_key": card_key(blocker.id)}
+    else:
+        return  # never posted (Slack refused the /blocker card): nothing to redraw
+    outbox.redraw(session, team_id=blocker.team_id, key=f"redraw:{card_key(blocker.id)}", kind=CARD_REDRAW,
+                  render=CARD, args={"team_id": blocker.team_id, "blocker_id": blocker.id}, now=now, **where)
+
+
+def resolve(session: Session, *, team_id: str, blocker_id: int, user_id: str, note: str, now: datetime) -> Blocker:
+    """Resolve a blocker (anyone may) and redraw its card."""
+    blocker = resolve_blocker(session, team_id=team_id, blocker_id=blocker_id, user_id=user_id, note=note, now=now)
+    redraw_card(session, blocker, now=now)
+    return blocker
+
+
+@dataclass(frozen=True)
+class FromAnswer:
+    """What a stand-up answer did to its blocker: opened, updated, resolved it, or nothing."""
+
+    blocker: Blocker | None
+    change: str  # "opened", "updated", "resolved" or ""
+
+
+def apply_standup_answer(session: Session, *, team_id: str, channel_id: str, report_channel_id: str,
+                         reporter_id: str, answer_id: int, blocker_text: str | None, owner_id: str | None,
+                         parent_key: str | None, now: datetime) -> FromAnswer:
+    """A stand-up answer naming a blocker opens one, its card threaded under the day's parent; an edit updates it,
+    or resolves it when the edited answer says there is none."""
+    existing = blocker_for_answer(session, team_id=team_id, answer_id=answer_id)
+    if domain.says_no_blocker(blocker_text):
+        if existing is None or not existing.is_open:
+            return FromAnswer(existing, "")
+        return FromAnswer(resolve(session, team_id=team_id, blocker_id=existing.id, user_id=reporter_id,
+                                  note="The stand-up answer was edited to say there is no blocker.", now=now),
+                          "resolved")
+    text = (blocker_text or "").strip()[: domain.TEXT_LIMIT]
+    if existing is not None:
+        blocker = update_from_answer(session, team_id=team_id, blocker_id=existing.id, text=text, owner_id=owner_id,
+                                     link=None)
+        redraw_card(session, blocker, now=now)
+        return FromAnswer(blocker, "updated")
+    blocker = open_blocker(session, team_id=team_id, channel_id=channel_id, reporter_id=reporter_id, text=text,
+                           source=Source.STANDUP, owner_id=owner_id, standup_answer_id=answer_id, now=now)
+    queue_card(session, blocker, channel_id=report_channel_id, now=now, ref_key=parent_key)
+    return FromAnswer(blocker, "opened")
+
+
+def aged_in_channel(session: Session, blockers: list[Blocker], *, team_id: str, channel_id: str,
+                    default_timezone: str, now: datetime) -> list[AgedBlocker]:
+    """Each blocker of one team channel with its working age at `now`, in the channel's tracker timezone."""
+    settings = tracker_settings(session, team_id=team_id, channel_id=channel_id, default_timezone=default_timezone)
+    return aged(session, blockers, team_id=team_id, timezone=settings.timezone, now=now)
+
+
+def time_to_unblock(session: Session, blocker: Blocker, *, default_timezone: str) -> timedelta | None:
+    """How long (in working time) a resolved blocker was open; None while it is open."""
+    if blocker.resolved_at is None:
+        return None
+    [item] = aged_in_channel(session, [blocker], team_id=blocker.team_id, channel_id=blocker.channel_id,
+                             default_timezone=default_timezone, now=blocker.resolved_at)
+    return item.age
+
+
+ESCALATION = "blocker.escalate"
+
+
+def queue_escalation(session: Session, *, team_id: str, blocker_id: int, level: int, contact_id: str,
+                     now: datetime) -> bool:
+    """DM the escalation contact about a blocker that passed another threshold step, each step once (built when it
+    is sent); False when it was resolved meanwhile or this step was queued before."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    if not blocker.is_open or blocker.escalation_level >= level:
+        return False
+    return outbox.add(session, team_id=team_id, key=f"{ESCALATION}:{team_id}:{blocker_id}:{level}", kind=ESCALATION,
+                      channel=contact_id, now=now, render=ESCALATION,
+                      args={"team_id": team_id, "blocker_id": blocker_id, "level": level, "contact_id": contact_id})
+
+
+def escalation_sent(session: Session, *, team_id: str, blocker_id: int, level: int, contact_id: str,
+                    now: datetime) -> None:
+    """The contact has the escalation: record the step and redraw the card ("escalated N×")."""
+    blocker = get_blocker(session, team_id=team_id, blocker_id=blocker_id)
+    if blocker.escalation_level >= level:
+        return
+    record_escalation(session, team_id=team_id, blocker_id=blocker_id, level=level, contact_id=contact_id, now=now)
+    redraw_card(session, blocker, now=now)

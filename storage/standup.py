@@ -349,6 +349,11 @@ def active_standups(session: Session, *, team_id: str) -> list[Standup]:
                                 .order_by(Standup.id)))
 
 
+def set_paused(session: Session, *, standup: Standup, paused: bool) -> None:
+    """Pause a stand-up (no prompts, reminders or closes) or resume it."""
+    standup.paused = paused
+
+
 def mark_gone(session: Session, *, team_id: str, standup_id: int, user_id: str, now: datetime) -> bool:
     """Remember that a participant's account is gone; True the first time (when the owner must be told)."""
     row = session.scalar(select(StandupParticipant).where(
@@ -523,12 +528,6 @@ def record_answer(session: Session, *, team_id: str, run: StandupRun, user_id: s
                                               StandupSkip.local_date == run.local_date))
     session.flush()
     return answer, is_edit
-
-
-def unposted_answers(session: Session, *, team_id: str) -> list[StandupAnswer]:
-    """Answers not in the report yet, or edited since they were posted."""
-    return list(session.scalars(select(StandupAnswer).where(
-        StandupAnswer.team_id == team_id, StandupAnswer.report_ts.is_(None) | StandupAnswer.report_stale)))
 
 
 def record_skip(session: Session, *, team_id: str, standup_id: int, user_id: str, local_date: date,

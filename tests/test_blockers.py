@@ -15,6 +15,7 @@ from bot.devtools.fakeslack import Message
 from bot.devtools.harness import Cadence
 from bot.jobs.scheduler import Scheduler
 from bot.server.runtime import Runtime
+from storage import outbox
 from storage.blockers import Blocker
 from storage.calendar import add_holiday
 
@@ -227,6 +228,20 @@ def test_i_can_help_tells_the_reporter_who_offered(cadence: Cadence) -> None:
     assert "I told <@U1> you offered to help" in response_texts(cadence)
 
 
+def test_three_clicks_on_i_can_help_send_the_reporter_one_dm(cadence: Cadence) -> None:
+    flag(cadence, "the staging database is full")
+    [card] = cards(cadence)
+    for _ in range(3):
+        cadence.slack.click(card, "blocker.help", user="U2")
+        cadence.settle()
+    cadence.slack.click(card, "blocker.help", user="U3")
+    cadence.settle()
+    offers = [m.text for m in cadence.fake.dms("U1") if "offered to help" in m.text]
+    assert len(offers) == 2
+    assert "<@U2>" in offers[0]
+    assert "<@U3>" in offers[1]
+
+
 # -- flagging from a message ----------------------------------------------------------------------------------------
 
 
@@ -269,34 +284,46 @@ def test_flagging_an_empty_message_is_refused_inside_the_modal(cadence: Cadence)
 # -- the stand-up hooks ---------------------------------------------------------------------------------------------
 
 
-def standup_answer(thread_ts: str | None, text: str | None, *, answer_id: int = 41, is_edit: bool = False
-                   ) -> hooks.StandupAnswerRecorded:
+PARENT_KEY = "standup.parent:1"
+
+
+def standup_answer(text: str | None, *, answer_id: int = 41, is_edit: bool = False) -> hooks.StandupAnswerRecorded:
     return hooks.StandupAnswerRecorded(
         team_id="T1", channel_id="C1", report_channel_id="C1", standup_id=1, run_id=1, answer_id=answer_id,
-        user_id="U1", local_date=date(2026, 12, 1), blocker_text=text, report_thread_ts=thread_ts,
-        answer_permalink="https://test.slack.com/archives/C1/p1700000000000009", is_edit=is_edit,
+        user_id="U1", local_date=date(2026, 12, 1), blocker_text=text, report_parent_key=PARENT_KEY,
+        answer_key=f"standup.answer:{answer_id}", is_edit=is_edit, now=TUESDAY_7AM,
     )
 
 
+def hear(cadence: Cadence, event: hooks.StandupAnswerRecorded) -> None:
+    """The stand-up announces an answer inside its transaction; what the listeners queued goes out."""
+    with cadence.db.transaction() as session:
+        hooks.standup_answer_recorded(session, event)
+    cadence.settle()
+
+
 def report_thread(cadence: Cadence) -> str:
-    """The day's stand-up report parent, as the stand-up would have posted it."""
-    client = cadence.runtime.client_for("T1")
-    return client.chat_postMessage(channel="C1", text="Stand-up · Tue 1 Dec · 1/3 answered")["ts"]
+    """The day's stand-up report parent, as the stand-up would have posted it (through the outbox)."""
+    with cadence.db.transaction() as session:
+        outbox.add(session, team_id="T1", key=PARENT_KEY, kind="standup.parent", channel="C1", now=TUESDAY_7AM,
+                   text="Stand-up · Tue 1 Dec · 1/3 answered")
+    cadence.settle()
+    with cadence.db.transaction() as session:
+        sent = outbox.sent_message(session, key=PARENT_KEY)
+    assert sent is not None
+    return sent.ts
 
 
 def test_a_standup_blocker_answer_opens_a_blocker_in_the_days_thread(cadence: Cadence) -> None:
     thread = report_thread(cadence)
-    client = cadence.runtime.client_for("T1")
-    hooks.standup_answer_recorded(cadence.runtime, client, standup_answer(thread, "waiting on <@U2> for access"))
+    hear(cadence, standup_answer("waiting on <@U2> for access"))
     [blocker] = blockers(cadence)
     assert (blocker.source, blocker.standup_answer_id, blocker.owner_id) == ("standup", 41, "U2")
-    assert blocker.link == "https://test.slack.com/archives/C1/p1700000000000009"
     [card] = cadence.fake.messages("C1", thread_ts=thread)
     assert "waiting on <@U2> for access" in card.all_text
     assert "stand-up answer" in card.all_text
 
-    hooks.standup_answer_recorded(cadence.runtime, client,
-                                  standup_answer(thread, "waiting on <@U3> for access, and a VPN", is_edit=True))
+    hear(cadence, standup_answer("waiting on <@U3> for access, and a VPN", is_edit=True))
     [edited] = blockers(cadence)
     assert edited.id == blocker.id
     assert (edited.text, edited.owner_id) == ("waiting on <@U3> for access, and a VPN", "U3")
@@ -304,7 +331,7 @@ def test_a_standup_blocker_answer_opens_a_blocker_in_the_days_thread(cadence: Ca
     assert "and a VPN" in card.all_text
     assert card.edits == 1
 
-    hooks.standup_answer_recorded(cadence.runtime, client, standup_answer(thread, "None.", is_edit=True))
+    hear(cadence, standup_answer("None.", is_edit=True))
     [gone] = blockers(cadence)
     assert (gone.status, gone.resolved_by) == ("resolved", "U1")
 
@@ -312,7 +339,7 @@ def test_a_standup_blocker_answer_opens_a_blocker_in_the_days_thread(cadence: Ca
 @pytest.mark.parametrize("answer", ["None", "n/a", "-", "No blockers!", "", None])
 def test_a_standup_answer_saying_none_opens_nothing(cadence: Cadence, answer: str | None) -> None:
     thread = report_thread(cadence)
-    hooks.standup_answer_recorded(cadence.runtime, cadence.runtime.client_for("T1"), standup_answer(thread, answer))
+    hear(cadence, standup_answer(answer))
     assert blockers(cadence) == []
     assert cadence.fake.messages("C1", thread_ts=thread) == []
 
@@ -324,7 +351,8 @@ def test_the_next_prompt_asks_about_each_open_blocker(cadence: Cadence) -> None:
     flag(cadence, "someone else's", user="U2")
     prompt = hooks.PromptContext(team_id="T1", channel_id="C1", standup_id=1, user_id="U1",
                                  local_date=date(2026, 12, 2))
-    blocks = hooks.prompt_sections(cadence.runtime, prompt)
+    with cadence.db.reading() as session:
+        blocks = hooks.prompt_sections(session, prompt)
     # The stand-up would post these in its prompt DM; do as it does.
     client = cadence.runtime.client_for("T1")
     posted = client.chat_postMessage(channel="U1", text="Good morning! Time for your stand-up.", blocks=[
@@ -353,7 +381,8 @@ def test_the_next_prompt_asks_about_each_open_blocker(cadence: Cadence) -> None:
     assert "Blocker #1 marked resolved" in answered
     assert "Still blocked on #2 (open 0 min)" in answered
     assert "Good morning!" in answered
-    still_asked = str(hooks.prompt_sections(cadence.runtime, prompt))
+    with cadence.db.reading() as session:
+        still_asked = str(hooks.prompt_sections(session, prompt))
     assert "second" in still_asked
     assert "first" not in still_asked
 
@@ -434,8 +463,10 @@ def test_two_schedulers_racing_escalate_once(cadence: Cadence) -> None:
     barrier = threading.Barrier(2)
 
     def run(runtime: Runtime) -> None:
+        scheduler = Scheduler(runtime)
         barrier.wait()
-        Scheduler(runtime).tick(due)
+        scheduler.tick(due)
+        scheduler.outbox.drain()  # and each delivers what is due, as its delivery loop would
 
     try:
         threads = [threading.Thread(target=run, args=(r,)) for r in runtimes]
@@ -475,14 +506,14 @@ def test_without_a_contact_the_owner_is_escalated_to(cadence: Cadence) -> None:
 def test_a_failed_escalation_is_retried_later(cadence: Cadence) -> None:
     set_settings(cadence, contact="U3")
     flag(cadence, "waiting on QA")
-    # An error the paced fan-out does not retry at once (internal_error it does).
-    cadence.fake.fail("chat.postMessage", error="not_authed")
+    cadence.fake.fail("chat.postMessage", error="fatal_error")  # Slack fails it: the outbox tries again later
     cadence.tick(TUESDAY_7AM + timedelta(days=1))
     assert escalations(cadence) == []
+    assert blockers(cadence)[0].escalation_count == 0
     cadence.tick(TUESDAY_7AM + timedelta(days=1, minutes=1))
-    assert escalations(cadence) == []
     cadence.tick(TUESDAY_7AM + timedelta(days=1, minutes=5))
     assert len(escalations(cadence)) == 1
+    assert blockers(cadence)[0].escalation_count == 1
 
 
 # -- the daily digest -----------------------------------------------------------------------------------------------
@@ -554,10 +585,10 @@ def test_an_escalation_contact_who_left_is_given_up_not_retried_forever(cadence:
 def test_a_standup_blocker_without_a_daily_thread_goes_to_the_report_channel(cadence: Cadence) -> None:
     event = hooks.StandupAnswerRecorded(
         team_id="T1", channel_id="C1", report_channel_id="C5", standup_id=1, run_id=1, answer_id=7, user_id="U2",
-        local_date=date(2026, 12, 1), blocker_text="the test cluster is down", report_thread_ts=None,
-        answer_permalink=None, is_edit=False,
+        local_date=date(2026, 12, 1), blocker_text="the test cluster is down", report_parent_key=None,
+        answer_key="standup.answer:7", is_edit=False, now=TUESDAY_7AM,
     )
-    hooks.standup_answer_recorded(cadence.runtime, cadence.runtime.client_for("T1"), event)
+    hear(cadence, event)
     [card] = cards(cadence, "C5")
     assert card.thread_ts is None
     [blocker] = blockers(cadence)

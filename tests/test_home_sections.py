@@ -140,7 +140,9 @@ def test_writing_the_stand_up_from_home_opens_the_prompts_modal_and_refreshes_th
     assert reply.status == 200
     cadence.settle()
 
-    text = text_of(home(cadence, "U1"))
+    assert ":white_check_mark: <#C1> · Tue 1 Dec · written" in text_of(home(cadence, "U1"))
+    # The answer reaches the report through the outbox; the Home links to it once it is there.
+    text = text_of(open_home(cadence, "U1"))
     assert ":white_check_mark: <#C1> · Tue 1 Dec · written · <https://test.slack.com/archives/C1/p" in text
     assert "*waiting for you*" not in text
     assert buttons(home(cadence, "U1"), standup_views.WRITE) == []

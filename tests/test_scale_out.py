@@ -22,7 +22,7 @@ from bot.devtools.harness import Cadence
 from ceremonies.standup import StandupConfig, TimezoneMode, default_questions
 from storage import standup as store
 from storage.db import Database
-from storage.models import WorkClaim
+from storage.outbox import OutboxMessage
 from tests.conftest import _empty
 from tests.test_serve import ROOT, SECRET, free_port, wait_until_healthy
 from tests.test_standup_flow import answer, prompt_of, utc
@@ -89,8 +89,8 @@ def test_two_servers_on_one_postgres_send_each_prompt_and_the_report_once(
 
         def all_sent() -> bool:
             with database.transaction() as session:
-                open_claims = session.scalar(select(func.count()).select_from(WorkClaim).where(
-                    WorkClaim.kind.in_(("standup.prompt", "standup.parent")), WorkClaim.done_at.is_(None)))
+                open_claims = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.kind.in_(("standup.prompt", "standup.parent")), OutboxMessage.state != "sent"))
                 recorded = session.scalar(select(func.count()).select_from(store.StandupPrompt))
             return len(prompts_by_user(fake)) == len(users) and open_claims == 0 and recorded == len(users)
 
@@ -125,7 +125,7 @@ def test_every_prompt_and_report_post_arrives_once_when_slack_refuses_a_share_of
     fake.flaky("chat.postMessage", share=0.2, status=500, seed=7)
 
     moment = utc(2026, 12, 1, 8, 30)  # 09:30 in Berlin
-    for _ in range(10):  # a Slack error releases the work for a later tick (a minute on)
+    for _ in range(10):  # a Slack error leaves the message in the outbox for a later attempt
         cadence.tick(moment)
         if len(prompts_by_user(fake)) == len(users) and fake.messages("C1", top_level=True):
             break
@@ -133,7 +133,7 @@ def test_every_prompt_and_report_post_arrives_once_when_slack_refuses_a_share_of
     answering = users[:6]
     for user in answering:
         answer(cadence, user, [f"yesterday {user}", f"today {user}", ""])
-    for _ in range(10):  # answers Slack refused are posted by a later tick
+    for _ in range(10):  # answers Slack refused are posted by a later attempt
         parent = fake.messages("C1", top_level=True)[0]
         if len(fake.messages("C1", thread_ts=parent.ts)) >= len(answering):
             break
@@ -158,7 +158,7 @@ def test_the_digests_of_many_team_channels_are_paced_and_each_arrives_once(caden
         cadence.command("/blocker", f"waiting on the {channel} database", user="U1", channel=channel)
     digest_time = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)  # the default digest time, the next working day
     fake.rate_limit(per_second=3, burst=2, per_channel_per_second=1)
-    fake.fail("chat.postMessage", error="not_authed")  # one digest Slack refuses: released for a later tick
+    fake.fail("chat.postMessage", error="fatal_error")  # one digest Slack refuses: sent again a little later
 
     def digests() -> Counter[str]:
         return Counter(m.channel for m in fake.messages(top_level=True) if "open blockers ·" in m.text)

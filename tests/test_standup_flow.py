@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from bot.devtools.harness import Cadence
 from bot.views import standup as views
+from storage import outbox
 from storage import standup as store
-from storage.models import WorkClaim
 
 TUESDAY = date(2026, 12, 1)
 
@@ -184,9 +184,9 @@ def test_hooks_hear_each_answer_with_the_blocker(cadence: Cadence, monkeypatch: 
     from bot import hooks
 
     heard: list[hooks.StandupAnswerRecorded] = []
-    monkeypatch.setattr(hooks, "_answer_listeners", [lambda runtime, client, event: heard.append(event)])
+    monkeypatch.setattr(hooks, "_answer_listeners", [lambda session, event: heard.append(event)])
     monkeypatch.setattr(hooks, "_prompt_sections", [
-        lambda runtime, ctx: [{"type": "section", "text": {"type": "mrkdwn", "text": f"still blocked, {ctx.user_id}?"}}]])
+        lambda session, ctx: [{"type": "section", "text": {"type": "mrkdwn", "text": f"still blocked, {ctx.user_id}?"}}]])
     team(cadence)
     set_up(cadence, users=("U1",))
     cadence.tick(utc(2026, 12, 1, 8, 30))
@@ -195,8 +195,14 @@ def test_hooks_hear_each_answer_with_the_blocker(cadence: Cadence, monkeypatch: 
     assert len(heard) == 1
     event = heard[0]
     assert (event.blocker_text, event.is_edit, event.local_date) == ("the build is red", False, TUESDAY)
-    assert event.report_thread_ts == parent(cadence).ts
-    assert event.answer_permalink
+    assert event.now == utc(2026, 12, 1, 8, 30)
+    with cadence.db.transaction() as session:  # the keys name the day's parent and the answer's post, both sent
+        parent_sent = outbox.sent_message(session, key=event.report_parent_key or "")
+        answer_sent = outbox.sent_message(session, key=event.answer_key)
+    assert parent_sent is not None
+    assert parent_sent.ts == parent(cadence).ts
+    assert answer_sent is not None
+    assert cadence.fake.message("C1", answer_sent.ts).thread_ts == parent(cadence).ts
 
 
 def test_setup_refuses_a_report_channel_without_the_bot(cadence: Cadence) -> None:
@@ -262,13 +268,15 @@ def test_malformed_text_gets_the_usage(cadence: Cadence) -> None:
     assert "/standup away 2026-12-22 2027-01-02" in reply.text
     assert "/standup setup" in cadence.command("/standup", "dance").text
     assert "/standup holidays add" in cadence.command("/standup", "help").text
-    assert "no stand-up in this channel" in cadence.command("/standup").text
+    cadence.command("/standup")
+    assert "no stand-up in this channel" in cadence.fake.responses()[-1]["text"]
 
 
 def test_status_pause_resume_delete_now(cadence: Cadence) -> None:
     team(cadence)
     set_up(cadence)
-    status = cadence.command("/standup", "", channel="C1").text
+    assert cadence.command("/standup", "", channel="C1").text == ""  # acknowledged before reading the database
+    status = cadence.fake.responses()[-1]["text"]
     assert "Mon–Fri at 09:30" in status
     assert "<@U3>" in status
     cadence.command("/standup", "pause", channel="C1")
@@ -281,7 +289,8 @@ def test_status_pause_resume_delete_now(cadence: Cadence) -> None:
     assert "3 prompts sent" in cadence.fake.responses()[-1]["text"]
     cadence.tick(utc(2026, 12, 1, 8, 30))
     assert len(cadence.fake.calls("chat.postMessage")) == 4  # 3 prompts and 1 parent, nothing twice
-    assert "pending" in cadence.command("/standup", "", channel="C1").text
+    cadence.command("/standup", "", channel="C1")
+    assert "pending" in cadence.fake.responses()[-1]["text"]
     confirm = cadence.command("/standup", "delete", channel="C1")
     assert views.DELETE_CONFIRM in str(confirm.json)
     cadence.slack.block_action(views.DELETE_CONFIRM, confirm.json["blocks"][1]["elements"][0]["value"], user="U1")
@@ -301,20 +310,22 @@ def test_a_departed_participant_is_skipped_and_the_owner_told_once(cadence: Cade
     assert not [c for c in cadence.fake.calls("chat.postMessage") if c.args.get("channel") == "U4"]
 
 
-def test_a_slack_error_releases_the_prompt_for_a_later_tick(cadence: Cadence) -> None:
+def test_a_slack_error_leaves_the_prompt_for_a_later_attempt(cadence: Cadence) -> None:
     team(cadence)
     set_up(cadence, users=("U1",))
     cadence.tick(utc(2026, 12, 1, 8, 29))
-    # The parent, then the prompt (an error the fan-out does not retry by itself; fatal_error it retries at once).
-    cadence.fake.fail("chat.postMessage", error="not_authed", times=2)
+    # The parent, then the prompt: Slack fails both (a 5xx-like error: retried later, never lost).
+    cadence.fake.fail("chat.postMessage", error="fatal_error", times=2)
     cadence.tick(utc(2026, 12, 1, 8, 30))
     assert cadence.fake.dms("U1") == []
     with cadence.db.transaction() as session:
-        claim = session.scalar(select(WorkClaim).where(WorkClaim.kind == "standup.prompt"))
-        assert claim is not None
-        assert claim.done_at is None
-        assert claim.last_error == "not_authed"
+        row = session.scalar(select(outbox.OutboxMessage).where(outbox.OutboxMessage.kind == "standup.prompt"))
+        assert row is not None
+        assert (row.key, row.state, row.last_error) == (
+            f"standup.prompt:{store.get_standup(session, team_id='T1', channel_id='C1').id}:U1:2026-12-01",
+            "pending", "fatal_error")
     cadence.tick(utc(2026, 12, 1, 8, 32))
+    cadence.tick(utc(2026, 12, 1, 8, 33))
     assert len(cadence.fake.dms("U1")) == 1
     assert parent(cadence)
 
@@ -369,7 +380,7 @@ def test_an_answer_slack_refused_is_posted_on_a_later_tick(cadence: Cadence) -> 
     team(cadence)
     set_up(cadence, users=("U1", "U2"))
     cadence.tick(utc(2026, 12, 1, 8, 30))
-    cadence.fake.fail("chat.postMessage", error="fatal_error")
+    cadence.fake.fail("chat.postMessage", error="fatal_error", times=2)  # the answer's post and the thanks DM
     answer(cadence, "U1", ["a", "b", ""])
     assert cadence.fake.messages("C1", thread_ts=parent(cadence).ts) == []
     with cadence.db.transaction() as session:
@@ -477,7 +488,7 @@ def test_an_edit_slack_refused_reaches_the_report_on_a_later_tick(cadence: Caden
     cadence.tick(utc(2026, 12, 1, 8, 30))
     answer(cadence, "U1", ["a", "b", ""])
     confirmation = cadence.fake.dms("U1")[-1]
-    cadence.fake.fail("chat.update", error="fatal_error")
+    cadence.fake.fail("chat.update", error="fatal_error", times=2)  # the answer's update and the parent's
     answer(cadence, "U1", ["a", "b, then c", ""], message=confirmation, action=views.EDIT)
     reply = cadence.fake.messages("C1", thread_ts=parent(cadence).ts)[0]
     assert "then c" not in reply.all_text
@@ -486,3 +497,25 @@ def test_an_edit_slack_refused_reaches_the_report_on_a_later_tick(cadence: Caden
     updates = len(cadence.fake.calls("chat.update"))
     cadence.tick(utc(2026, 12, 1, 9, 1))
     assert len(cadence.fake.calls("chat.update")) == updates  # done: not updated again
+
+
+def test_a_prompt_slack_refuses_because_the_person_left_tells_the_owner_once(cadence: Cadence) -> None:
+    team(cadence)
+    cadence.fake.add_user("U4", "leaving")
+    set_up(cadence, users=("U1", "U4"))
+    cadence.clock.set(utc(2026, 12, 1, 8, 30))
+    cadence.scheduler.tick()  # the prompts are queued...
+    cadence.fake.add_user("U4", "leaving", deleted=True)  # ...and U4's account is deactivated before they go out
+    cadence.settle()
+    assert not cadence.fake.dms("U4")
+    told = [m for m in cadence.fake.dms("U1") if "<@U4> has left" in m.text]
+    assert len(told) == 1
+    with cadence.db.transaction() as session:
+        standup = store.get_standup(session, team_id="T1", channel_id="C1")
+        assert standup is not None
+        gone = {p.user_id for p in store.participants_of(session, team_id="T1", standup_id=standup.id)
+                if p.gone_since is not None}
+    assert gone == {"U4"}
+    cadence.tick(utc(2026, 12, 2, 8, 30))
+    assert len([m for m in cadence.fake.dms("U1") if "<@U4> has left" in m.text]) == 1
+    assert [c.args["channel"] for c in cadence.fake.calls("chat.postMessage")].count("U4") == 1

@@ -10,8 +10,10 @@ from types import ModuleType
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
+from bot.jobs import blockers as blocker_jobs
 from bot.jobs import retro as retro_jobs
 from bot.jobs import sprint
+from bot.jobs import standup as standup_jobs
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.listeners import Job
@@ -29,6 +31,8 @@ TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 JOB_MODULES: tuple[ModuleType, ...] = (
     retro_jobs,
     sprint,
+    standup_jobs,
+    blocker_jobs,
     workspace_jobs,
 )
 

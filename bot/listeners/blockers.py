@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot import hooks
@@ -16,7 +15,7 @@ from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.server.runtime import Runtime, runtime_of
-from bot.slack.fanout import Delivery, FanOut, Post
+from bot.slack.gateway import SlackFailure, Verdict
 from bot.slack.people import profile
 from bot.views import blockers as views
 from bot.views.common import context as context_block
@@ -25,9 +24,8 @@ from ceremonies import blockers as domain
 from ceremonies.blockers import OwnerNotAMember, Source, TrackerSettings
 from ceremonies.errors import InvalidInput, NotAllowed
 from storage import blockers as store
-from storage import claims
+from storage import outbox, people
 from storage.blockers import AgedBlocker, Blocker
-from storage.calendar import holiday_days
 
 log = logging.getLogger("cadence.blockers")
 
@@ -52,14 +50,6 @@ def _aged(session: Session, runtime: Runtime, blockers: list[Blocker], *, team_i
     return store.aged(session, blockers, team_id=team_id, timezone=settings.timezone, now=now)
 
 
-def _time_to_unblock(session: Session, runtime: Runtime, blocker: Blocker) -> timedelta | None:
-    if blocker.resolved_at is None:
-        return None
-    [item] = _aged(session, runtime, [blocker], team_id=blocker.team_id, channel_id=blocker.channel_id,
-                   now=blocker.resolved_at)
-    return item.age
-
-
 def _check_member(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
     """Refuse an owner Slack does not know in this workspace, or one who left it."""
     person = profile(runtime, client, team_id=team_id, user_id=user_id)
@@ -69,33 +59,22 @@ def _check_member(runtime: Runtime, client: WebClient, *, team_id: str, user_id:
 
 def _post_card(runtime: Runtime, client: WebClient, blocker: Blocker, *, channel_id: str,
                thread_ts: str | None = None) -> bool:
-    """Post the blocker's card and remember where; False when Slack refused (e.g. the app is not in the channel)."""
+    """Post the blocker's card and remember where; False when the channel is out of reach (e.g. the app is not in it:
+    the person is told what to do); any other failure reaches the error handler."""
+    slack = runtime.gateway.for_client(client, team_id=blocker.team_id)
     try:
-        posted = client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
-                                         blocks=views.card_blocks(blocker), unfurl_links=False)
-    except SlackApiError as error:
-        log.warning("could not post blocker %s in %s: %s", blocker.id, channel_id, error.response.get("error"),
+        posted = slack.post(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
+                            blocks=views.card_blocks(blocker), unfurl_links=False)
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        log.warning("could not post blocker %s in %s: %s", blocker.id, channel_id, failure.error,
                     extra={"team": blocker.team_id, "channel": channel_id})
         return False
     with runtime.db.transaction() as session:
         store.set_message(session, team_id=blocker.team_id, blocker_id=blocker.id, channel_id=posted["channel"],
                           ts=posted["ts"])
     return True
-
-
-def _refresh_card(runtime: Runtime, client: WebClient, *, team_id: str, blocker_id: int) -> None:
-    """Edit the posted card in place to show the blocker as it stands now."""
-    with runtime.db.transaction() as session:
-        blocker = store.get_blocker(session, team_id=team_id, blocker_id=blocker_id)
-        unblocked_in = _time_to_unblock(session, runtime, blocker)
-    if not blocker.message_channel_id or not blocker.message_ts:
-        return
-    try:
-        client.chat_update(channel=blocker.message_channel_id, ts=blocker.message_ts, text=views.card_text(blocker),
-                           blocks=views.card_blocks(blocker, time_to_unblock=unblocked_in))
-    except SlackApiError as error:
-        log.warning("could not update the card of blocker %s: %s", blocker_id, error.response.get("error"),
-                    extra={"team": team_id, "channel": blocker.message_channel_id})
 
 
 def flag_blocker(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, reporter_id: str,
@@ -112,20 +91,16 @@ def flag_blocker(runtime: Runtime, client: WebClient, *, team_id: str, channel_i
     return blocker, _post_card(runtime, client, blocker, channel_id=channel_id)
 
 
-def resolve(runtime: Runtime, client: WebClient, *, team_id: str, blocker_id: int, user_id: str, note: str
-            ) -> Blocker:
-    """Resolve a blocker (anyone may), edit its card, and tell the reporter when someone else resolved it."""
+def resolve(runtime: Runtime, *, team_id: str, blocker_id: int, user_id: str, note: str) -> Blocker:
+    """Resolve a blocker (anyone may), redraw its card, and tell the reporter when someone else resolved it."""
+    now = runtime.now()
     with runtime.db.transaction() as session:
-        blocker = store.resolve_blocker(session, team_id=team_id, blocker_id=blocker_id, user_id=user_id, note=note,
-                                        now=runtime.now())
-    _refresh_card(runtime, client, team_id=team_id, blocker_id=blocker_id)
-    if blocker.reporter_id != user_id:
-        try:
-            client.chat_postMessage(channel=blocker.reporter_id,
-                                    text=f":white_check_mark: <@{user_id}> resolved your blocker #{blocker.id}: "
-                                         f"{views.blocker_text(blocker.text, 1000)}")
-        except SlackApiError as error:
-            log.warning("could not tell the reporter of blocker %s: %s", blocker_id, error.response.get("error"))
+        blocker = store.resolve(session, team_id=team_id, blocker_id=blocker_id, user_id=user_id, note=note, now=now)
+        if blocker.reporter_id != user_id:
+            outbox.add(session, team_id=team_id, key=f"blocker.resolved:{blocker.id}", kind="blocker.resolved",
+                       channel=blocker.reporter_id, now=now,
+                       text=f":white_check_mark: <@{user_id}> resolved your blocker #{blocker.id}: "
+                            f"{views.blocker_text(blocker.text, 1000)}")
     return blocker
 
 
@@ -160,7 +135,7 @@ def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: We
                 response_type="ephemeral")
             return
         ack()
-        blocker = resolve(runtime, client, team_id=team_id, blocker_id=domain.parse_blocker_id(number),
+        blocker = resolve(runtime, team_id=team_id, blocker_id=domain.parse_blocker_id(number),
                           user_id=user_id, note=domain.clean_note(note))
         respond(text=f":white_check_mark: Blocker #{blocker.id} is resolved.", response_type="ephemeral")
         refresh_home(runtime, client, team_id=team_id, user_id=user_id)
@@ -220,7 +195,7 @@ def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext
         ack(response_action="errors", errors={views.NOTE_BLOCK: str(problem)})
         return
     ack()
-    resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note=note)
+    resolve(runtime, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note=note)
     refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
 
 
@@ -235,8 +210,8 @@ def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
         domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
-        store.assign_owner(session, team_id=context.team_id, blocker_id=blocker_id, owner_id=owner_id)
-    _refresh_card(runtime, client, team_id=context.team_id, blocker_id=blocker_id)
+        blocker = store.assign_owner(session, team_id=context.team_id, blocker_id=blocker_id, owner_id=owner_id)
+        store.redraw_card(session, blocker, now=runtime.now())
 
 
 def offer_help(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
@@ -250,7 +225,10 @@ def offer_help(ack: Ack, body: dict, client: WebClient, respond: Respond, contex
         respond(text="That's your own blocker; the button tells its reporter who offered.",
                 response_type="ephemeral", replace_original=False)
         return
-    client.chat_postMessage(channel=blocker.reporter_id, text=views.help_offer_text(blocker, helper_id=context.user_id))
+    with runtime.db.transaction() as session:  # one DM however many times the helper clicks
+        outbox.add(session, team_id=context.team_id, key=f"blocker.help:{blocker.id}:{context.user_id}",
+                   kind="blocker.help", channel=blocker.reporter_id, now=runtime.now(),
+                   text=views.help_offer_text(blocker, helper_id=context.user_id))
     respond(text=f":raised_hand: I told <@{blocker.reporter_id}> you offered to help with blocker #{blocker.id}.",
             response_type="ephemeral", replace_original=False)
 
@@ -275,7 +253,7 @@ def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, c
     ack()
     runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
-    resolve(runtime, client, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
+    resolve(runtime, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
     _answer_in_prompt(body, respond, blocker_id, f":white_check_mark: Blocker #{blocker_id} marked resolved.")
     refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
 
@@ -387,42 +365,24 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
 # -- stand-up hooks -------------------------------------------------------------------------------------------------
 
 
-def on_standup_answer(runtime: Runtime, client: WebClient, event: hooks.StandupAnswerRecorded) -> None:
+def on_standup_answer(session: Session, event: hooks.StandupAnswerRecorded) -> None:
     """A stand-up answer naming a blocker opens one in the day's thread; an edit updates it (or resolves it when the
-    edited answer says there is none)."""
-    with runtime.db.transaction() as session:
-        existing = store.blocker_for_answer(session, team_id=event.team_id, answer_id=event.answer_id)
-    if domain.says_no_blocker(event.blocker_text):
-        if existing is not None and existing.is_open:
-            resolve(runtime, client, team_id=event.team_id, blocker_id=existing.id, user_id=event.user_id,
-                    note="The stand-up answer was edited to say there is no blocker.")
-        return
-    text = (event.blocker_text or "").strip()[: domain.TEXT_LIMIT]
-    owner = domain.parse_blocker_text(text).owner_id
-    if owner is not None:
-        try:
-            _check_member(runtime, client, team_id=event.team_id, user_id=owner)
-        except OwnerNotAMember:
-            owner = None  # nobody to tell in a stand-up answer: the blocker is kept without an owner
-    if existing is not None:
-        with runtime.db.transaction() as session:
-            store.update_from_answer(session, team_id=event.team_id, blocker_id=existing.id, text=text,
-                                     owner_id=owner, link=event.answer_permalink)
-        _refresh_card(runtime, client, team_id=event.team_id, blocker_id=existing.id)
-        return
-    with runtime.db.transaction() as session:
-        blocker = store.open_blocker(session, team_id=event.team_id, channel_id=event.channel_id,
-                                     reporter_id=event.user_id, text=text, source=Source.STANDUP, owner_id=owner,
-                                     link=event.answer_permalink, standup_answer_id=event.answer_id,
-                                     now=runtime.now())
-    _post_card(runtime, client, blocker, channel_id=event.report_channel_id, thread_ts=event.report_thread_ts)
+    edited answer says there is none). In the answer's transaction: rows and queued messages only."""
+    owner = domain.parse_blocker_text((event.blocker_text or "").strip()[: domain.TEXT_LIMIT]).owner_id \
+        if not domain.says_no_blocker(event.blocker_text) else None
+    person = people.get_person(session, team_id=event.team_id, user_id=owner) if owner else None
+    if person is not None and person.is_deleted:
+        owner = None  # nobody to tell in a stand-up answer: the blocker is kept without an owner
+    store.apply_standup_answer(session, team_id=event.team_id, channel_id=event.channel_id,
+                               report_channel_id=event.report_channel_id, reporter_id=event.user_id,
+                               answer_id=event.answer_id, blocker_text=event.blocker_text, owner_id=owner,
+                               parent_key=event.report_parent_key, now=event.now)
 
 
-def blocker_questions(runtime: Runtime, prompt: hooks.PromptContext) -> hooks.Blocks:
+def blocker_questions(session: Session, prompt: hooks.PromptContext) -> hooks.Blocks:
     """The reporter's open blockers in this team channel, each with Resolved / Still blocked, for their prompt."""
-    with runtime.db.transaction() as session:
-        items = store.open_blockers_for_user(session, team_id=prompt.team_id, user_id=prompt.user_id,
-                                             channel_id=prompt.channel_id)
+    items = store.open_blockers_for_user(session, team_id=prompt.team_id, user_id=prompt.user_id,
+                                         channel_id=prompt.channel_id)
     return views.prompt_blocks(items, channel_id=prompt.channel_id)
 
 
@@ -447,126 +407,6 @@ def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
     """The team channels where the person reported or owns a blocker."""
     with runtime.db.reading() as session:
         return store.channels_of(session, team_id=context.team_id, user_id=context.user_id)
-
-
-# -- jobs -----------------------------------------------------------------------------------------------------------
-
-
-def escalate_blockers(runtime: Runtime, now: datetime) -> None:
-    """DM the escalation contact about every open blocker that passed another threshold step, each step once."""
-    with runtime.db.transaction() as session:
-        teams = store.teams_with_open_blockers(session)
-    for team_id, channel_id in teams:
-        with runtime.db.transaction() as session:
-            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
-            items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
-                          team_id=team_id, channel_id=channel_id, now=now)
-        due = []
-        for item in items:
-            level = domain.escalation_level(item.age, threshold_days=settings.threshold_days)
-            contact = settings.contact_id or item.blocker.owner_id
-            if level > item.blocker.escalation_level and contact:
-                due.append((item, level, contact))
-        if due:
-            _escalate(runtime, due, team_id=team_id, now=now)
-
-
-def _escalate(runtime: Runtime, due: list[tuple[AgedBlocker, int, str]], *, team_id: str, now: datetime) -> None:
-    """DM each (blocker, step, contact) through the paced fan-out, each step claimed first so it is sent once."""
-    # One key per blocker and step: a later step is new work, the same step is never sent twice.
-    keyed = {f"{ESCALATION_KIND}:{item.blocker.team_id}:{item.blocker.id}:{level}": (item, level, contact)
-             for item, level, contact in due}
-    posts = []
-    for key in sorted(keyed):  # one order for every process: no deadlocks between claimers
-        item, level, contact_id = keyed[key]
-        blocker = item.blocker
-        with runtime.db.transaction() as session:
-            if not claims.claim(session, team_id=team_id, kind=ESCALATION_KIND, key=key, now=now):
-                continue
-        with runtime.db.transaction() as session:
-            current = store.get_blocker(session, team_id=team_id, blocker_id=blocker.id)
-            if not current.is_open or current.escalation_level >= level:
-                claims.finish(session, key=key, now=now)
-                continue
-        posts.append(Post(key=key, channel=contact_id, text=views.escalation_text(item),
-                          blocks=views.escalation_blocks(item, level=level)))
-    client = runtime.client_for(team_id)
-
-    def settle(delivery: Delivery) -> None:
-        key = delivery.post.key
-        item, level, contact_id = keyed[key]
-        blocker = item.blocker
-        if not delivery.ok:
-            log.warning("escalation of blocker %s failed: %s", blocker.id, delivery.error,
-                        extra={"team": team_id, "channel": blocker.channel_id, "user": contact_id})
-            _give_back(runtime, key=key, now=now, error=delivery.error or "unknown")
-            return
-        with runtime.db.transaction() as session:
-            store.record_escalation(session, team_id=team_id, blocker_id=blocker.id, level=level,
-                                    contact_id=contact_id, now=now)
-            claims.finish(session, key=key, now=now)
-        _refresh_card(runtime, client, team_id=team_id, blocker_id=blocker.id)  # shows "escalated N×"
-
-    FanOut(client, per_second=runtime.settings.slack_fanout_per_second).send(posts, on_delivery=settle)
-
-
-def _give_back(runtime: Runtime, *, key: str, now: datetime, error: str) -> None:
-    """Retry claimed work later after a Slack failure, or give it up when retrying cannot help."""
-    with runtime.db.transaction() as session:
-        if error in PERMANENT_ERRORS:
-            claims.finish(session, key=key, now=now)
-        else:
-            claims.release(session, key=key, now=now, retry_after=SLACK_RETRY_AFTER, error=error)
-
-
-def send_digests(runtime: Runtime, now: datetime) -> None:
-    """Post each team channel's open blockers, oldest first, once a working day at its digest time."""
-    with runtime.db.transaction() as session:
-        teams = store.teams_with_open_blockers(session)
-    digests: dict[str, list[Post]] = {}
-    for team_id, channel_id in teams:
-        with runtime.db.transaction() as session:
-            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
-            today = now.date()
-            holidays = holiday_days(session, team_id=team_id, start=today - timedelta(days=1),
-                                    end=today + timedelta(days=1))
-        day = domain.digest_day(now, settings=settings, holidays=holidays)
-        if day is None:
-            continue
-        # Blockers flagged after the digest time wait for tomorrow's digest, so that a late tick (after an outage)
-        # sends the digest that was due and flagging a blocker in the afternoon does not set one off.
-        moment = domain.digest_moment(day, settings=settings)
-        with runtime.db.transaction() as session:
-            due = [b for b in store.open_blockers(session, team_id=team_id, channel_id=channel_id)
-                   if b.created_at <= moment]
-            items = _aged(session, runtime, due, team_id=team_id, channel_id=channel_id, now=now)
-        if not items:
-            continue
-        key = f"{DIGEST_KIND}:{team_id}:{channel_id}:{day.isoformat()}"
-        with runtime.db.transaction() as session:
-            if not claims.claim(session, team_id=team_id, kind=DIGEST_KIND, key=key, now=now, due_at=moment):
-                continue
-        label = f"{day:%a} {day.day} {day:%b}"
-        digests.setdefault(team_id, []).append(Post(
-            key=key, channel=channel_id, text=views.digest_text(items, day_label=label),
-            blocks=views.digest_blocks(items, day_label=label), extra={"unfurl_links": False}))
-    # A workspace with many team channels gets its digests at the same moment: paced, inside Slack's limits.
-    for team_id, posts in digests.items():
-
-        def settle(delivery: Delivery, team_id: str = team_id) -> None:
-            if delivery.ok:
-                with runtime.db.transaction() as session:
-                    claims.finish(session, key=delivery.post.key, now=now)
-                return
-            log.warning("blocker digest failed: %s", delivery.error,
-                        extra={"team": team_id, "channel": delivery.post.channel})
-            _give_back(runtime, key=delivery.post.key, now=now, error=delivery.error or "unknown")
-
-        FanOut(runtime.client_for(team_id), per_second=runtime.settings.slack_fanout_per_second).send(
-            posts, on_delivery=settle)
-
-
-JOBS = (escalate_blockers, send_digests)
 
 
 def register(app: App) -> None:

@@ -1,0 +1,223 @@
+"""Stand-up use cases: each changes rows and queues the messages the change causes, in the caller's transaction.
+
+Every message goes through the outbox (storage.outbox) with a deterministic key, so that several processes (or a
+rerun after a crash) doing the same work queue each message once. The message content is built when it is sent by
+the renderers of bot.jobs.standup (named here by `render`), from the state of that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from ceremonies import standup as domain
+from storage import outbox
+from storage import standup as store
+
+PROMPT, REMINDER, PARENT, SUMMARY, ANSWER, GONE = (
+    "standup.prompt", "standup.reminder", "standup.parent", "standup.summary", "standup.answer", "standup.gone")
+ANSWER_EDIT = "standup.answer_edit"
+
+
+def prompt_key(standup_id: int, user_id: str, day: date) -> str:
+    return f"{PROMPT}:{standup_id}:{user_id}:{day.isoformat()}"
+
+
+def reminder_key(standup_id: int, user_id: str, day: date) -> str:
+    return f"{REMINDER}:{standup_id}:{user_id}:{day.isoformat()}"
+
+
+def parent_key(run_id: int) -> str:
+    return f"{PARENT}:{run_id}"
+
+
+def answer_key(answer_id: int) -> str:
+    return f"{ANSWER}:{answer_id}"
+
+
+@dataclass(frozen=True)
+class AnswerRecorded:
+    """What recording an answer did: which answer, whether it was an edit, and the keys of its messages."""
+
+    answer_id: int
+    standup_id: int
+    channel_id: str
+    report_channel_id: str
+    run_id: int
+    local_date: date
+    is_edit: bool
+    late: bool
+    blocker_text: str | None
+    answer_key: str
+    report_parent_key: str | None
+
+
+def queue_parent(session: Session, *, run: store.StandupRun, now: datetime) -> str:
+    """The day's report parent, posted once (rendered from the day's state when it goes out); its key."""
+    key = parent_key(run.id)
+    outbox.add(session, team_id=run.team_id, key=key, kind=PARENT, channel=run.report_channel_id, now=now,
+               render=PARENT, args={"team_id": run.team_id, "run_id": run.id})
+    return key
+
+
+def redraw_parent(session: Session, *, run: store.StandupRun, now: datetime) -> None:
+    """Redraw the day's parent with the current counts (once, however many changes ask before it goes out)."""
+    key = queue_parent(session, run=run, now=now)
+    outbox.redraw(session, team_id=run.team_id, key=f"redraw:{key}", kind=f"{PARENT}.redraw", render=PARENT,
+                  args={"team_id": run.team_id, "run_id": run.id}, now=now,
+                  channel=run.report_channel_id if run.report_ts else "", ts=run.report_ts,
+                  ref_key=None if run.report_ts else key)
+
+
+def person_gone(session: Session, *, team_id: str, standup_id: int, user_id: str, now: datetime) -> bool:
+    """A participant's account is gone: they get no more prompts, and the stand-up's owner is told once."""
+    standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+    if standup is None or not store.mark_gone(session, team_id=team_id, standup_id=standup_id, user_id=user_id,
+                                              now=now):
+        return False
+    outbox.add(session, team_id=team_id, key=f"{GONE}:{standup_id}:{user_id}", kind=GONE, channel=standup.owner_id,
+               now=now, render=GONE, args={"user_id": user_id, "channel_id": standup.channel_id})
+    return True
+
+
+def queue_prompts(session: Session, *, standup: store.Standup, config: domain.StandupConfig,
+                  due: Iterable[domain.DuePrompt], closes: dict[date, datetime], now: datetime) -> int:
+    """Open the days' runs (and their parents), record each due prompt and queue it; the number newly queued.
+
+    A prompt already queued (by another process, or an earlier tick) is left alone: its key is taken.
+    """
+    runs = {day: store.open_run(session, team_id=standup.team_id, standup=standup, local_date=day,
+                                closes_at=closes_at, now=now) for day, closes_at in sorted(closes.items())}
+    if config.report_style is domain.ReportStyle.THREAD:
+        for run in runs.values():
+            queue_parent(session, run=run, now=now)
+    queued = 0
+    # One order for every process, so that two of them queueing the same keys cannot deadlock.
+    for prompt in sorted(due, key=lambda p: prompt_key(standup.id, p.user_id, p.local_date)):
+        key = prompt_key(standup.id, prompt.user_id, prompt.local_date)
+        args = {"team_id": standup.team_id, "standup_id": standup.id, "user_id": prompt.user_id,
+                "day": prompt.local_date.isoformat()}
+        if not outbox.add(session, team_id=standup.team_id, key=key, kind=PROMPT, channel=prompt.user_id, now=now,
+                          render=PROMPT, args=args, due_at=min(now, prompt.due_at)):
+            continue
+        if store.prompt_of(session, team_id=standup.team_id, standup_id=standup.id, user_id=prompt.user_id,
+                           local_date=prompt.local_date) is None:
+            store.record_prompt(session, team_id=standup.team_id, standup_id=standup.id,
+                                run_id=runs[prompt.local_date].id, user_id=prompt.user_id,
+                                local_date=prompt.local_date, timezone=prompt.timezone, due_at=prompt.due_at,
+                                closes_at=prompt.closes_at, sent_at=now, dm_channel_id="", dm_ts="")
+        queued += 1
+    return queued
+
+
+def prompt_sent(session: Session, *, team_id: str, standup_id: int, user_id: str, day: date, channel: str,
+                ts: str) -> None:
+    """Remember where a prompt is (the DM and its ts)."""
+    prompt = store.prompt_of(session, team_id=team_id, standup_id=standup_id, user_id=user_id, local_date=day)
+    if prompt is not None:
+        prompt.dm_channel_id, prompt.dm_ts = channel, ts
+
+
+def queue_reminders(session: Session, *, team_id: str, standup: store.Standup,
+                    prompts: Iterable[store.StandupPrompt], now: datetime) -> int:
+    """Queue one reminder to each of `prompts` and record it; the number newly queued."""
+    queued = 0
+    for prompt in sorted(prompts, key=lambda p: reminder_key(standup.id, p.user_id, p.local_date)):
+        if outbox.add(session, team_id=team_id, key=reminder_key(standup.id, prompt.user_id, prompt.local_date),
+                      kind=REMINDER, channel=prompt.user_id, now=now, render=REMINDER,
+                      args={"standup_id": standup.id, "channel_id": standup.channel_id,
+                            "day": prompt.local_date.isoformat()}):
+            store.mark_reminded(session, team_id=team_id, prompt_id=prompt.id, now=now)
+            queued += 1
+    return queued
+
+
+def close_run(session: Session, *, team_id: str, run_id: int, now: datetime) -> bool:
+    """Close a day at the end of its window: the parent (or, one message per answer, a summary) names who did not
+    answer and who was away. False when another process closed it first."""
+    closed = session.execute(
+        update(store.StandupRun).where(store.StandupRun.team_id == team_id, store.StandupRun.id == run_id,
+                                       store.StandupRun.closed_at.is_(None))
+        .values(closed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if not closed:
+        return False
+    run = store.run_by_id(session, team_id=team_id, run_id=run_id)
+    standup = store.standup_by_id(session, team_id=team_id, standup_id=run.standup_id) if run else None
+    if run is None or standup is None:
+        return True
+    session.refresh(run)
+    if domain.ReportStyle(standup.report_style) is domain.ReportStyle.PER_ANSWER:
+        outbox.add(session, team_id=team_id, key=f"{SUMMARY}:{run.id}", kind=SUMMARY, channel=run.report_channel_id,
+                   now=now, render=PARENT, args={"team_id": team_id, "run_id": run.id})
+    else:
+        redraw_parent(session, run=run, now=now)
+    return True
+
+
+def record_answer(session: Session, *, team_id: str, standup: store.Standup, config: domain.StandupConfig,
+                  user_id: str, day: date, answers: dict[int, str], timezone: str, now: datetime) -> AnswerRecorded:
+    """Store a participant's answers (or their edit) and queue what it changes in the report: the answer's post (or
+    its update in place) and the day's parent with the new count."""
+    run = store.run_of(session, team_id=team_id, standup_id=standup.id, local_date=day)
+    if run is None:  # answered from a prompt of a run that the scheduler has not opened (should not happen)
+        window = domain.answer_window(config, day, timezone)
+        run = store.open_run(session, team_id=team_id, standup=standup, local_date=day, closes_at=window.closes_at,
+                             now=now)
+    prompt = store.prompt_of(session, team_id=team_id, standup_id=standup.id, user_id=user_id, local_date=day)
+    closes_at = prompt.closes_at if prompt else run.closes_at
+    answer, is_edit = store.record_answer(
+        session, team_id=team_id, run=run, user_id=user_id, questions=config.questions, answers=answers,
+        late=domain.is_late(closes_at=closes_at, submitted_at=now), now=now)
+    thread = config.report_style is domain.ReportStyle.THREAD
+    parent = queue_parent(session, run=run, now=now) if thread else None
+    key = answer_key(answer.id)
+    args = {"team_id": team_id, "answer_id": answer.id}
+    if answer.report_ts is None:
+        outbox.add(session, team_id=team_id, key=key, kind=ANSWER, now=now, render=ANSWER, args=args,
+                   channel="" if thread else run.report_channel_id, ref_key=parent)
+    if is_edit:
+        outbox.redraw(session, team_id=team_id, key=f"redraw:{key}", kind=ANSWER_EDIT, render=ANSWER, args=args,
+                      now=now, channel=answer.report_channel_id or "", ts=answer.report_ts,
+                      ref_key=None if answer.report_ts else key)
+    if thread:
+        redraw_parent(session, run=run, now=now)
+    items = store.answer_items(session, team_id=team_id, answer_id=answer.id)
+    # The answer to the blocker question as asked that day; None when the stand-up has no blocker question.
+    blocker = next((i.text for i in items if i.is_blocker), None if config.blocker_index is None else "")
+    return AnswerRecorded(answer_id=answer.id, standup_id=standup.id, channel_id=standup.channel_id,
+                          report_channel_id=run.report_channel_id, run_id=run.id, local_date=run.local_date,
+                          is_edit=is_edit, late=answer.late, blocker_text=blocker, answer_key=key,
+                          report_parent_key=parent)
+
+
+def answer_sent(session: Session, *, team_id: str, answer_id: int, channel: str, ts: str) -> None:
+    """Remember where an answer is in the report."""
+    answer = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
+    if answer is not None:
+        answer.report_channel_id, answer.report_ts = channel, ts
+
+
+def answer_permalink(session: Session, *, team_id: str, answer_id: int, permalink: str) -> None:
+    """Keep the link to an answer in the report (Slack's, asked once)."""
+    answer = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
+    if answer is not None:
+        answer.permalink = permalink[:store.PERMALINK_LENGTH] or None
+
+
+def answer_updated(session: Session, *, team_id: str, answer_id: int) -> None:
+    """The report shows the answer as edited."""
+    answer = store.answer_by_id(session, team_id=team_id, answer_id=answer_id)
+    if answer is not None:
+        answer.report_stale = False
+
+
+def parent_sent(session: Session, *, team_id: str, run_id: int, channel: str, ts: str) -> None:
+    """Remember where the day's parent is."""
+    run = store.run_by_id(session, team_id=team_id, run_id=run_id)
+    if run is not None:
+        run.report_channel_id, run.report_ts = channel, ts
