@@ -134,9 +134,14 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
 
 
 def _isolated_settings() -> dict[str, Any]:
-    """Settings the environment must not change: one workspace with a fake token, no Socket Mode, no metrics dir."""
+    """Settings the environment must not change: one workspace with a fake token, no Socket Mode, no metrics dir.
+
+    Two weeks pass in seconds, so Slack's pace (a message a second per channel) is lifted: the fake Slack enforces
+    no limit, and the demo would otherwise wait in real time for a clock that is not real.
+    """
     return {"slack_app_token": None, "slack_client_id": None, "slack_client_secret": None,
-            "cadence_encryption_key": None, "prometheus_multiproc_dir": None, "default_timezone": "UTC"}
+            "cadence_encryption_key": None, "prometheus_multiproc_dir": None, "default_timezone": "UTC",
+            "slack_fanout_per_second": 100.0, "slack_channel_interval_seconds": 0.0}
 
 
 @contextmanager

@@ -247,7 +247,9 @@ class OutboxWorker:
             if fanout is None or fanout.client.token != client.token:
                 # One attempt a round: a 5xx or a timeout may hide a post, so the next attempt is the outbox's, which
                 # looks for the message first (429s are still waited out inside the FanOut: they post nothing).
-                fanout = FanOut(client, per_second=self.runtime.settings.slack_fanout_per_second, max_attempts=1)
+                settings = self.runtime.settings
+                fanout = FanOut(client, per_second=settings.slack_fanout_per_second,
+                                per_channel_interval=settings.slack_channel_interval_seconds, max_attempts=1)
                 self._fanouts[team_id] = fanout
             self._fanouts.move_to_end(team_id)
             while len(self._fanouts) > 2000:

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=4.0, gt=0, le=100,
         description="messages a second the app sends a workspace in a fan-out (stand-up prompts), more than 0 up to 100",
     )
+    slack_channel_interval_seconds: float = Field(
+        default=1.0, ge=0, le=60,
+        description="seconds between two new messages in one channel (Slack allows about one a second), 0 to 60",
+    )
     cadence_anonymity_secret: str = Field(
         default=DEVELOPMENT_ANONYMITY_SECRET,
         min_length=16,

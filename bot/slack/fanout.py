@@ -64,6 +64,12 @@ class Post:
     extra: Mapping[str, Any] = field(default_factory=dict)  # any other argument of the method
     method: str = "chat.postMessage"  # or chat.update, files.upload_v2: the call that delivers it
 
+    @property
+    def lane(self) -> str:
+        """What the per-channel pace applies to: Slack's one message a second per channel is for new messages;
+        an edit (chat.update) only counts against the workspace's rate, so each edit is a lane of its own."""
+        return self.channel if self.method != "chat.update" else f"{self.channel}/{self.key}"
+
     def arguments(self) -> dict[str, Any]:
         args: dict[str, Any] = {"channel": self.channel, **self.extra}
         if self.method != "files.upload_v2":
@@ -192,7 +198,7 @@ class FanOut:
             raise ValueError("every Post needs its own key")
         queues: dict[str, deque[_Pending]] = {}
         for post in posts:
-            queues.setdefault(post.channel, deque()).append(_Pending(post))
+            queues.setdefault(post.lane, deque()).append(_Pending(post))
         order = self._order
         # Channels by when their next message may go, so that one busy channel never holds up the others.
         ready: list[tuple[float, int, str]] = [(float("-inf"), next(order), channel) for channel in queues]
@@ -206,8 +212,8 @@ class FanOut:
             delivery = self._settle(outcome)
             if delivery is None:  # to be tried again
                 pending = outcome.pending
-                queues.setdefault(pending.post.channel, deque()).appendleft(pending)
-                heapq.heappush(ready, (pending.not_before, next(order), pending.post.channel))
+                queues.setdefault(pending.post.lane, deque()).appendleft(pending)
+                heapq.heappush(ready, (pending.not_before, next(order), pending.post.lane))
                 return
             deliveries[delivery.post.key] = delivery
             if on_delivery is not None:
