@@ -16,6 +16,7 @@ nothing more, and a change while it is being sent queues exactly one more redraw
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -339,6 +340,25 @@ def backlog(session: Session, *, now: datetime) -> Backlog:
         .where(OutboxMessage.state == PENDING, OutboxMessage.due_at <= now)
     ).one()
     return Backlog(int(count or 0), oldest)
+
+
+def forget(session: Session, *, team_id: str, keys: Iterable[str] = (), prefixes: Iterable[str] = ()) -> int:
+    """Drop every row (waiting or done) under `keys` or starting with `prefixes`, with their redraws: for a thing
+    that is deleted, whose messages must not go out any more and whose keys a new thing may take (SQLite gives a
+    deleted row's id to the next row)."""
+    keys = [*keys]
+    keys += [f"redraw:{key}" for key in keys]
+    prefixes = [*prefixes]
+    prefixes += [f"redraw:{prefix}" for prefix in prefixes]
+    conditions = [OutboxMessage.key.in_(keys)] if keys else []
+    conditions += [OutboxMessage.key.startswith(prefix, autoescape=True) for prefix in prefixes]
+    if not conditions:
+        return 0
+    result = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.team_id == team_id, or_(*conditions))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def prune(session: Session, *, before: datetime) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ceremonies import retro as domain
@@ -92,9 +92,7 @@ def forget_unposted_board(session: Session, *, team_id: str, board_id: int) -> s
         store.RetroActionReview.team_id == team_id, store.RetroActionReview.board_id == board_id))
     keys = [board_key(board_id), *(review_key(r) for r in review_ids), cannot_post_key(board_id)]
     # Nobody saw the board, so nothing else (cards, votes, notes) was queued for it.
-    session.execute(delete(outbox.OutboxMessage).where(
-        outbox.OutboxMessage.team_id == team_id, outbox.OutboxMessage.key.in_(keys + [f"redraw:{k}" for k in keys]),
-    ).execution_options(synchronize_session=False))
+    outbox.forget(session, team_id=team_id, keys=keys)
     store.delete_board(session, team_id=team_id, board_id=board_id)
     return facilitator_id
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ceremonies import standup as domain
@@ -37,6 +37,20 @@ def parent_key(run_id: int) -> str:
 
 def answer_key(answer_id: int) -> str:
     return f"{ANSWER}:{answer_id}"
+
+
+def delete_standup(session: Session, *, team_id: str, standup_id: int) -> bool:
+    """Delete a stand-up, everything recorded for it and every message still queued for it (a deleted stand-up
+    prompts nobody; and on SQLite a new stand-up may get its id, whose keys must be free)."""
+    run_ids = session.scalars(select(store.StandupRun.id).where(store.StandupRun.team_id == team_id,
+                                                                store.StandupRun.standup_id == standup_id)).all()
+    answer_ids = session.scalars(select(store.StandupAnswer.id).where(
+        store.StandupAnswer.team_id == team_id, store.StandupAnswer.standup_id == standup_id)).all()
+    outbox.forget(session, team_id=team_id,
+                  keys=[*(parent_key(r) for r in run_ids), *(f"{SUMMARY}:{r}" for r in run_ids),
+                        *(answer_key(a) for a in answer_ids)],
+                  prefixes=[f"{PROMPT}:{standup_id}:", f"{REMINDER}:{standup_id}:", f"{GONE}:{standup_id}:"])
+    return store.delete_standup(session, team_id=team_id, standup_id=standup_id)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -519,3 +519,21 @@ def test_a_prompt_slack_refuses_because_the_person_left_tells_the_owner_once(cad
     cadence.tick(utc(2026, 12, 2, 8, 30))
     assert len([m for m in cadence.fake.dms("U1") if "<@U4> has left" in m.text]) == 1
     assert [c.args["channel"] for c in cadence.fake.calls("chat.postMessage")].count("U4") == 1
+
+
+def test_a_deleted_stand_up_prompts_nobody_and_a_new_one_in_its_place_prompts_everyone(cadence: Cadence) -> None:
+    team(cadence)
+    set_up(cadence)
+    cadence.fake.fail("chat.postMessage", status=500, times=3)  # the prompts wait in the outbox for a retry
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    assert not [m for u in ("U1", "U2") for m in cadence.fake.dms(u) if "Time for the" in m.text]
+    confirm = cadence.command("/standup", "delete", channel="C1", user="U1")
+    cadence.slack.block_action(views.DELETE_CONFIRM, confirm.json["blocks"][1]["elements"][0]["value"], user="U1")
+    cadence.settle()
+    cadence.clock.advance(timedelta(minutes=1))
+    cadence.settle()
+    assert not [m for u in ("U1", "U2") for m in cadence.fake.dms(u) if "Time for the" in m.text]
+    # Set up again the same morning (on SQLite it may get the deleted one's id): its prompts go out, once each.
+    set_up(cadence, users=("U1", "U2"))
+    cadence.tick(utc(2026, 12, 1, 8, 32))
+    assert [len([m for m in cadence.fake.dms(u) if "Time for the" in m.text]) for u in ("U1", "U2")] == [1, 1]

@@ -270,7 +270,7 @@ def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond)
         roles.require_admin(runtime, client, team_id=team_id, user_id=body["user"]["id"], owner_id=standup.owner_id,
                             action="delete this stand-up", owner_label="the stand-up's owner")
     with runtime.db.transaction() as session:
-        removed = store.delete_standup(session, team_id=team_id, standup_id=standup_id)
+        removed = cases.delete_standup(session, team_id=team_id, standup_id=standup_id)
     respond(replace_original=True, text="Stand-up deleted." if removed else "That stand-up was already deleted.")
 
 
