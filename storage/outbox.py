@@ -142,6 +142,7 @@ def add(
     thread_ts: str | None = None,
     ref_key: str | None = None,
     due_at: datetime | None = None,
+    reply_broadcast: bool = False,
 ) -> bool:
     """Queue one message (or upload, or update); False when a message with this key was queued before.
 
@@ -153,6 +154,8 @@ def add(
     if render is None and text is None:
         raise ValueError("an outbox message needs a text or a renderer")
     payload = dict(args or {}) if render is not None else {"text": text, **({"blocks": blocks} if blocks else {})}
+    if reply_broadcast:  # a thread reply also shown in the channel
+        payload["reply_broadcast"] = True
     inserted = session.execute(
         _insert(session)(OutboxMessage).values(
             team_id=team_id, key=key, kind=kind, action=action, channel=channel, ts=ts, thread_ts=thread_ts,

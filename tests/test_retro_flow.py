@@ -132,6 +132,9 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
     assert not any(b["type"] == "actions" for b in closed.blocks)
     summary = thread(cadence)[-1].text
     assert "is closed" in summary
+    # The summary is also shown in the channel, not only in the board's thread.
+    [posted] = [c for c in cadence.fake.calls("chat.postMessage") if "is closed" in str(c.args.get("text"))]
+    assert posted.args.get("reply_broadcast") in (True, "true", "1")
     assert "Stop meetings — *2 votes*" in summary
     assert "Cap meetings at 30 minutes — <@U3>, due 2026-12-10" in summary
 

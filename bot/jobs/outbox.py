@@ -322,8 +322,11 @@ class OutboxWorker:
         if row.action in (outbox.UPDATE, outbox.REDRAW):
             return Post(key=row.key, channel=channel, text=message.text, blocks=message.blocks,
                         extra={"ts": ts}, method="chat.update")
+        extra = {"metadata": outbox_metadata(row.key)}
+        if thread_ts and row.payload.get("reply_broadcast"):
+            extra["reply_broadcast"] = True
         return Post(key=row.key, channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts,
-                    extra={"metadata": outbox_metadata(row.key)})
+                    extra=extra)
 
     def _already_sent(self, slack: Any, row: outbox.Claimed, channel: str, thread_ts: str | None
                       ) -> tuple[str, str] | None:

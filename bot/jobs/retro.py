@@ -84,7 +84,7 @@ def queue_phase_messages(session: Session, *, team_id: str, board_id: int, now: 
                        blocks=views.discussion_blocks(board_id, rank, group, column, anonymous=board.anonymous))
     elif phase is Phase.CLOSED:
         outbox.add(session, team_id=team_id, key=f"retro.summary:{board_id}", kind=cases.NOTE, channel=channel,
-                   ref_key=parent, now=now, text=views.summary_text(board_state(session, board)))
+                   ref_key=parent, now=now, text=views.summary_text(board_state(session, board)), reply_broadcast=True)
 
 
 # -- renderers -----------------------------------------------------------------------------------------------------
