@@ -10,6 +10,8 @@ from types import ModuleType
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
+from bot.jobs import poker as poker_jobs
+from bot.jobs import polls as polls_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.listeners import Job
 from bot.listeners import all_jobs as listener_jobs
@@ -23,7 +25,7 @@ TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
 
 # Each ceremony's jobs module (bot/jobs/<ceremony>.py): its JOBS, and the outbox renderers and hooks it registers.
-JOB_MODULES: tuple[ModuleType, ...] = ()
+JOB_MODULES: tuple[ModuleType, ...] = (poker_jobs, polls_jobs)
 
 
 def all_jobs() -> list[Job]:
