@@ -161,6 +161,10 @@ class VoteOutcome:
     changed: bool  # False: the same card again (a double click or a retried delivery)
     revealed: bool  # this vote completed the listed participants and revealed the story
     card: str
+    label: str
+    channel_id: str
+    parent_ts: str | None
+    message_ts: str | None
 
 
 @dataclass(frozen=True)
@@ -447,7 +451,8 @@ def record_vote(
         ).returning(PokerVote.id)
     ).scalar_one_or_none()
     if changed is None:
-        return VoteOutcome(changed=False, revealed=False, card=card)
+        return VoteOutcome(False, False, card, poker.StoryDraft(story.key, story.title).label, parent.channel_id,
+                           parent.parent_ts, story.message_ts)
     revealed = False
     listed = set(participants(session, team_id=team_id, session_id=parent.id))
     if parent.auto_reveal and listed:
@@ -462,7 +467,8 @@ def record_vote(
             _reveal(session, story, parent.deck)
             revealed = True
     session.flush()
-    return VoteOutcome(changed=True, revealed=revealed, card=card)
+    return VoteOutcome(True, revealed, card, poker.StoryDraft(story.key, story.title).label, parent.channel_id,
+                       parent.parent_ts, story.message_ts)
 
 
 def set_reason(session: Session, *, team_id: str, story_id: int, round: int, user_id: str, reason: str) -> None:

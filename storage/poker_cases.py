@@ -65,7 +65,13 @@ def _post_story(session: Session, *, team_id: str, story_id: int, channel_id: st
 def redraw_story(session: Session, *, team_id: str, story_id: int, now: datetime) -> None:
     """Queue a redraw of the story's message from its current state (once, however many changes come first)."""
     state = store.story_state(session, team_id=team_id, story_id=story_id)
-    where = ({"channel": state.channel_id, "ts": state.message_ts} if state.message_ts is not None
+    _redraw(session, team_id=team_id, story_id=story_id, channel_id=state.channel_id, message_ts=state.message_ts,
+            now=now)
+
+
+def _redraw(session: Session, *, team_id: str, story_id: int, channel_id: str, message_ts: str | None,
+            now: datetime) -> None:
+    where = ({"channel": channel_id, "ts": message_ts} if message_ts is not None
              else {"ref_key": story_key(story_id)})
     outbox.redraw(session, team_id=team_id, key=f"redraw:{STORY}:{story_id}", kind=STORY_REDRAW, render=STORY,
                   args={"team_id": team_id, "story_id": story_id}, now=now, **where)
@@ -102,9 +108,9 @@ def vote(session: Session, *, team_id: str, story_id: int, round: int, user_id: 
     outcome = store.record_vote(session, team_id=team_id, story_id=story_id, round=round, user_id=user_id,
                                 card=card, now=now)
     if outcome.changed:
-        redraw_story(session, team_id=team_id, story_id=story_id, now=now)
-    state = store.story_state(session, team_id=team_id, story_id=story_id)
-    return Voted(outcome.changed, outcome.revealed, card, state.label, state.channel_id, state.parent_ts)
+        _redraw(session, team_id=team_id, story_id=story_id, channel_id=outcome.channel_id,
+                message_ts=outcome.message_ts, now=now)
+    return Voted(outcome.changed, outcome.revealed, card, outcome.label, outcome.channel_id, outcome.parent_ts)
 
 
 def give_reason(session: Session, *, team_id: str, story_id: int, round: int, user_id: str, reason: str,
