@@ -71,10 +71,18 @@ def redraw_story(session: Session, *, team_id: str, story_id: int, now: datetime
 
 def _redraw(session: Session, *, team_id: str, story_id: int, channel_id: str, message_ts: str | None,
             now: datetime) -> None:
-    where = ({"channel": channel_id, "ts": message_ts} if message_ts is not None
-             else {"ref_key": story_key(story_id)})
+    # Before its message is posted there is nothing to redraw: `story_posted` redraws it once it is.
+    if message_ts is None:
+        return
     outbox.redraw(session, team_id=team_id, key=f"redraw:{STORY}:{story_id}", kind=STORY_REDRAW, render=STORY,
-                  args={"team_id": team_id, "story_id": story_id}, now=now, **where)
+                  args={"team_id": team_id, "story_id": story_id}, channel=channel_id, ts=message_ts, now=now)
+
+
+def story_posted(session: Session, *, team_id: str, story_id: int, channel_id: str, ts: str, now: datetime) -> None:
+    """Remember where the story's message is, and redraw it once: a change made while it was on its way to Slack
+    (after it was drawn, before its ts was stored) then shows too."""
+    store.set_story_message_ts(session, team_id=team_id, story_id=story_id, ts=ts)
+    _redraw(session, team_id=team_id, story_id=story_id, channel_id=channel_id, message_ts=ts, now=now)
 
 
 def start(
@@ -173,8 +181,8 @@ def end(session: Session, *, team_id: str, session_id: int, now: datetime) -> bo
         return False
     parent = store.get_session(session, team_id=team_id, session_id=session_id)
     for story in store.stories_of(session, team_id=team_id, session_id=session_id):
-        if story.message_ts is not None or outbox.state_of(session, key=story_key(story.id)) is not None:
-            redraw_story(session, team_id=team_id, story_id=story.id, now=now)
+        _redraw(session, team_id=team_id, story_id=story.id, channel_id=parent.channel_id,
+                message_ts=story.message_ts, now=now)
     args = {"team_id": team_id, "session_id": session_id}
     outbox.add(session, team_id=team_id, key=f"{SUMMARY}:{session_id}", kind=SUMMARY, channel=parent.channel_id,
                thread_ts=parent.parent_ts, render=SUMMARY, args=args, now=now)

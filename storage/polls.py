@@ -375,10 +375,18 @@ def post(session: Session, *, team_id: str, channel_id: str, creator_id: str, dr
 def redraw(session: Session, *, team_id: str, poll_id: int, now: datetime) -> None:
     """Queue a redraw of the poll's message from its current counts (once, however many votes come first)."""
     poll = get_poll(session, team_id=team_id, poll_id=poll_id)
-    where = ({"channel": poll.channel_id, "ts": poll.message_ts} if poll.message_ts is not None
-             else {"ref_key": poll_key(poll_id)})
+    if poll.message_ts is None:  # not posted yet: `posted` redraws it once it is
+        return
     outbox.redraw(session, team_id=team_id, key=f"redraw:{POLL}:{poll_id}", kind=POLL_REDRAW, render=POLL,
-                  args={"team_id": team_id, "poll_id": poll_id}, now=now, **where)
+                  args={"team_id": team_id, "poll_id": poll_id}, channel=poll.channel_id, ts=poll.message_ts,
+                  now=now)
+
+
+def posted(session: Session, *, team_id: str, poll_id: int, ts: str, now: datetime) -> None:
+    """Remember where the poll's message is, and redraw it once: a vote cast while it was on its way to Slack (after
+    it was drawn, before its ts was stored) then shows too."""
+    set_message_ts(session, team_id=team_id, poll_id=poll_id, ts=ts)
+    redraw(session, team_id=team_id, poll_id=poll_id, now=now)
 
 
 def voter_of(session: Session, *, secret: str, team_id: str, poll_id: int, user_id: str) -> tuple[str, bool]:

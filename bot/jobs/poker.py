@@ -57,8 +57,8 @@ def render_parent(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 @outbox_jobs.after_sent(cases.STORY)
 def story_posted(session: Session, delivered: Delivered) -> None:
     """Remember where a story's message is: the App Home links to it and its redraws change it."""
-    store.set_story_message_ts(session, team_id=delivered.team_id, story_id=delivered.payload["story_id"],
-                               ts=delivered.ts)
+    cases.story_posted(session, team_id=delivered.team_id, story_id=delivered.payload["story_id"],
+                       channel_id=delivered.channel, ts=delivered.ts, now=delivered.now)
 
 
 def catch_up(runtime: Runtime, now: datetime) -> None:

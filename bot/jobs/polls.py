@@ -32,7 +32,8 @@ def render_poll(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 @outbox_jobs.after_sent(store.POLL)
 def poll_posted(session: Session, delivered: Delivered) -> None:
     """Remember where the poll's message is: the App Home links to it and its redraws change it."""
-    store.set_message_ts(session, team_id=delivered.team_id, poll_id=delivered.payload["poll_id"], ts=delivered.ts)
+    store.posted(session, team_id=delivered.team_id, poll_id=delivered.payload["poll_id"], ts=delivered.ts,
+                 now=delivered.now)
 
 
 @outbox_jobs.on_failed(store.POLL)

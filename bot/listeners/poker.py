@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -131,7 +132,7 @@ def revote(ack: Ack, body: dict, context: BoltContext) -> None:
     _step(body, context, cases.revote)
 
 
-def _step(body: dict, context: BoltContext, step: Any) -> None:
+def _step(body: dict, context: BoltContext, step: Callable[..., bool]) -> None:
     runtime = runtime_of(context)
     story_id, round = views.parse_story_value(body["actions"][0]["value"])
     with runtime.db.transaction() as session:
