@@ -82,7 +82,9 @@ def story_posted(session: Session, *, team_id: str, story_id: int, channel_id: s
     """Remember where the story's message is, and redraw it once: a change made while it was on its way to Slack
     (after it was drawn, before its ts was stored) then shows too."""
     store.set_story_message_ts(session, team_id=team_id, story_id=story_id, ts=ts)
-    _redraw(session, team_id=team_id, story_id=story_id, channel_id=channel_id, message_ts=ts, now=now)
+    state = store.story_state(session, team_id=team_id, story_id=story_id)
+    if state.votes or state.round > 1 or state.status != poker.StoryStatus.VOTING:  # else it shows as drawn
+        _redraw(session, team_id=team_id, story_id=story_id, channel_id=channel_id, message_ts=ts, now=now)
 
 
 def start(

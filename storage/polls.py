@@ -386,7 +386,9 @@ def posted(session: Session, *, team_id: str, poll_id: int, ts: str, now: dateti
     """Remember where the poll's message is, and redraw it once: a vote cast while it was on its way to Slack (after
     it was drawn, before its ts was stored) then shows too."""
     set_message_ts(session, team_id=team_id, poll_id=poll_id, ts=ts)
-    redraw(session, team_id=team_id, poll_id=poll_id, now=now)
+    state = poll_state(session, team_id=team_id, poll_id=poll_id)
+    if state.tally.voters or state.closed:  # else it shows as drawn
+        redraw(session, team_id=team_id, poll_id=poll_id, now=now)
 
 
 def voter_of(session: Session, *, secret: str, team_id: str, poll_id: int, user_id: str) -> tuple[str, bool]:
