@@ -1,7 +1,7 @@
 """100 planning poker votes within one second, over HTTP against the real app and the fake Slack.
 
 Prints: whether every vote was counted, how long until the story's message showed the final count, and how many
-`chat.update` calls the storm cost (bursts are coalesced per message).
+`chat.update` calls the storm cost (each vote queues an outbox redraw; a burst coalesces into a few).
 
     /work/venv/bin/python -m benchmarks.vote_storm [--votes 100] [--seconds 1] [--update-latency 0.05]
                                                     [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
@@ -88,6 +88,8 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
         with cadence.db.transaction() as session:
             story_id = session.scalar(select(func.max(store.PokerStory.id)))
         fake.latency["chat.update"] = args.update_latency
+        # Redraws go through the outbox: its delivery loop runs as in production, woken by each vote's commit.
+        cadence.scheduler.outbox.start()
         updates_before = len(fake.calls("chat.update"))
         cards = ["1", "2", "3", "5", "8", "13"]
         buttons = [card_button(story, card) for card in cards]
@@ -113,6 +115,7 @@ def run(args: argparse.Namespace, url: str) -> list[Row]:
                 time.sleep(0.002)
         for thread in threads:
             thread.join()
+        cadence.scheduler.outbox.stop()
         cadence.settle()
         last_click = start + args.seconds * (args.votes - 1) / args.votes
         with cadence.db.transaction() as session:

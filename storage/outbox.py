@@ -206,7 +206,9 @@ def redraw(
         update(OutboxMessage)
         .where(OutboxMessage.key == key, OutboxMessage.state != PENDING)
         .values(state=PENDING, due_at=now, lease_until=None, attempts=0, dirty=False, last_error=None,
-                payload=dict(args), channel=channel or OutboxMessage.channel, ts=ts or OutboxMessage.ts)
+                payload=dict(args), channel=channel or OutboxMessage.channel, ts=ts or OutboxMessage.ts,
+                # Named by channel and ts now, the message no longer depends on the row that first sent it.
+                ref_key=None if ts else ref_key or OutboxMessage.ref_key)
         .execution_options(synchronize_session=False)
     )
 

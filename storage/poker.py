@@ -1,16 +1,15 @@
 """Planning poker sessions, stories, votes and accepted estimates, as rows.
 
 Every vote is one row, unique per (story, round, voter), written with an upsert under a lock on the story row, so a
-storm of clicks counts each person once and a double click changes nothing twice. Each story row carries a `version`
-bumped by every change and the `rendered_version` its Slack message shows; one updater at a time (a short lease)
-re-renders until the two agree, which coalesces bursts of `chat.update`.
+storm of clicks counts each person once and a double click changes nothing twice. The use cases that change these rows
+and queue the messages the change causes are in storage/poker_cases.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,7 +22,6 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     func,
-    or_,
     select,
     update,
 )
@@ -39,7 +37,6 @@ TS_LENGTH = 32
 DECK_NAME_LENGTH = 32
 DECK_CARDS_LENGTH = 2000  # at most 25 cards of at most 75 characters, one per line
 CARD_SEPARATOR = "\n"
-RENDER_LEASE = timedelta(seconds=30)
 
 
 class PokerSession(Base):
@@ -100,6 +97,7 @@ class PokerStory(Base):
     accepted_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     decided_at: Mapped[datetime | None]
     first_round_consensus: Mapped[bool | None] = mapped_column(Boolean)
+    # Unused since the outbox redraws story messages (storage.outbox.redraw); dropping them needs a migration.
     version: Mapped[int] = mapped_column(Integer, default=0)
     rendered_version: Mapped[int] = mapped_column(Integer, default=0)
     render_lease_until: Mapped[datetime | None]
@@ -148,7 +146,6 @@ class StoryState:
     estimate: str | None
     votes: tuple[poker.Vote, ...]  # this round's, in voting order
     earlier_rounds: tuple[tuple[int, tuple[poker.Vote, ...]], ...]  # (round, votes) of the rounds before
-    version: int
     session_ended: bool
 
     @property
@@ -164,6 +161,10 @@ class VoteOutcome:
     changed: bool  # False: the same card again (a double click or a retried delivery)
     revealed: bool  # this vote completed the listed participants and revealed the story
     card: str
+    label: str
+    channel_id: str
+    parent_ts: str | None
+    message_ts: str | None
 
 
 @dataclass(frozen=True)
@@ -259,8 +260,6 @@ def create_session(
                 title=draft.title,
                 status=status.value,
                 round=1,
-                version=1,
-                rendered_version=0,
             )
         )
     session.flush()
@@ -321,7 +320,7 @@ def end_session(session: Session, *, team_id: str, session_id: int, now: datetim
             PokerStory.session_id == session_id,
             PokerStory.status.in_([poker.StoryStatus.VOTING.value, poker.StoryStatus.REVEALED.value]),
         )
-        .values(status=poker.StoryStatus.SKIPPED.value, decided_at=now, version=PokerStory.version + 1)
+        .values(status=poker.StoryStatus.SKIPPED.value, decided_at=now)
         .execution_options(synchronize_session=False)
     )
     return True
@@ -360,22 +359,14 @@ def _locked_story(session: Session, *, team_id: str, story_id: int) -> PokerStor
     return story
 
 
-def _bump(story: PokerStory) -> None:
-    story.version = story.version + 1
-
-
 def story_state(session: Session, *, team_id: str, story_id: int) -> StoryState:
     """The story as its message should show it now."""
-    # The version is read first: what follows is at least as new, so a newer vote is never marked as shown.
-    version = session.scalar(
-        select(PokerStory.version).where(PokerStory.team_id == team_id, PokerStory.id == story_id)
-    )
     story = session.scalar(
         select(PokerStory)
         .where(PokerStory.team_id == team_id, PokerStory.id == story_id)
         .execution_options(populate_existing=True)
     )
-    if story is None or version is None:
+    if story is None:
         raise NotFound("That story no longer exists.")
     parent = get_session(session, team_id=team_id, session_id=story.session_id)
     rounds: dict[int, list[poker.Vote]] = {number: [] for number in range(1, story.round + 1)}
@@ -411,7 +402,6 @@ def story_state(session: Session, *, team_id: str, story_id: int) -> StoryState:
         estimate=story.estimate,
         votes=tuple(rounds[story.round]),
         earlier_rounds=tuple((number, tuple(rounds[number])) for number in range(1, story.round)),
-        version=version,
         session_ended=parent.ended_at is not None,
     )
 
@@ -461,8 +451,8 @@ def record_vote(
         ).returning(PokerVote.id)
     ).scalar_one_or_none()
     if changed is None:
-        return VoteOutcome(changed=False, revealed=False, card=card)
-    _bump(story)
+        return VoteOutcome(False, False, card, poker.StoryDraft(story.key, story.title).label, parent.channel_id,
+                           parent.parent_ts, story.message_ts)
     revealed = False
     listed = set(participants(session, team_id=team_id, session_id=parent.id))
     if parent.auto_reveal and listed:
@@ -477,7 +467,8 @@ def record_vote(
             _reveal(session, story, parent.deck)
             revealed = True
     session.flush()
-    return VoteOutcome(changed=True, revealed=revealed, card=card)
+    return VoteOutcome(True, revealed, card, poker.StoryDraft(story.key, story.title).label, parent.channel_id,
+                       parent.parent_ts, story.message_ts)
 
 
 def set_reason(session: Session, *, team_id: str, story_id: int, round: int, user_id: str, reason: str) -> None:
@@ -496,7 +487,6 @@ def set_reason(session: Session, *, team_id: str, story_id: int, round: int, use
     if vote is None:
         raise NotFound("Vote first, then add your reason.")
     vote.reason = reason or None
-    _bump(story)
 
 
 def my_vote(session: Session, *, team_id: str, story_id: int, round: int, user_id: str) -> str | None:
@@ -520,7 +510,6 @@ def _reveal(session: Session, story: PokerStory, deck: poker.Deck) -> None:
         )
         result = poker.round_result(deck, [poker.Vote(v.user_id, v.card) for v in votes])
         story.first_round_consensus = result.consensus
-    _bump(story)
 
 
 def reveal(session: Session, *, team_id: str, story_id: int, round: int, user_id: str) -> bool:
@@ -555,7 +544,6 @@ def revote(session: Session, *, team_id: str, story_id: int, round: int, user_id
         return False
     story.round = round + 1
     story.status = poker.StoryStatus.VOTING.value
-    _bump(story)
     return True
 
 
@@ -589,7 +577,6 @@ def decide(
     else:
         story.status = poker.StoryStatus.SKIPPED.value
     story.decided_at = now
-    _bump(story)
     following = session.scalar(
         select(PokerStory)
         .where(
@@ -603,58 +590,11 @@ def decide(
     if following is None:
         return Decision(decided=True, next_story_id=None)
     following.status = poker.StoryStatus.VOTING.value
-    _bump(following)
     session.flush()
     return Decision(decided=True, next_story_id=following.id)
 
 
-# -- coalesced message updates ----------------------------------------------------------------------------------------
-
-
-def claim_render(session: Session, model: Any, *, team_id: str, row_id: int, now: datetime) -> bool:
-    """Become the one updater of a row's Slack message while it shows an older version than stored."""
-    claimed = session.execute(
-        update(model)
-        .where(
-            model.team_id == team_id,
-            model.id == row_id,
-            model.message_ts.is_not(None),
-            model.rendered_version < model.version,
-            or_(model.render_lease_until.is_(None), model.render_lease_until <= now),
-        )
-        .values(render_lease_until=now + RENDER_LEASE)
-        .returning(model.id)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    return claimed is not None
-
-
-def release_render(session: Session, model: Any, *, team_id: str, row_id: int, shown_version: int | None) -> None:
-    """Let go of the updater's lease, recording the version the message now shows (None: the update failed)."""
-    values: dict[str, Any] = {"render_lease_until": None}
-    if shown_version is not None:
-        values["rendered_version"] = shown_version
-    session.execute(
-        update(model)
-        .where(model.team_id == team_id, model.id == row_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def stale_messages(session: Session, model: Any, *, now: datetime, limit: int = 50) -> list[tuple[str, int]]:
-    """(team_id, id) of rows whose message shows an old version and nobody is updating it (e.g. after a restart)."""
-    rows = session.execute(
-        select(model.team_id, model.id)
-        .where(
-            workspaces.active_clause(model.team_id),
-            model.message_ts.is_not(None),
-            model.rendered_version < model.version,
-            or_(model.render_lease_until.is_(None), model.render_lease_until <= now),
-        )
-        .limit(limit)
-    )
-    return [(team_id, row_id) for team_id, row_id in rows]
+# -- catching up ------------------------------------------------------------------------------------------------------
 
 
 def unposted_stories(session: Session, *, limit: int = 50) -> list[tuple[str, int]]:

@@ -2,6 +2,9 @@
 
 A vote row is unique per (poll, voter, option). In an anonymous poll the voter column holds a keyed hash of the
 person (never their user id), so each person still votes once and nothing stored names them.
+
+The use cases at the end change these rows and queue the poll's post and redraws through the outbox in the caller's
+transaction; the poll's message is rendered from the current rows when it is delivered (bot/jobs/polls.py).
 """
 
 from __future__ import annotations
@@ -10,15 +13,20 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import polls
 from ceremonies.errors import NotAllowed, NotFound
-from storage import workspaces
+from storage import outbox, workspaces
 from storage.models import SLACK_ID_LENGTH, Base
-from storage.poker import TS_LENGTH, _upsert
+
+TS_LENGTH = 32
+POLL = "polls.poll"  # the kind of a poll's post, and the renderer of its message
+POLL_REDRAW = "polls.poll.redraw"
 
 VOTER_LENGTH = 64  # a user id, or the hex SHA-256 keyed hash of one in anonymous polls
 
@@ -40,6 +48,7 @@ class Poll(Base):
     closes_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     message_ts: Mapped[str | None] = mapped_column(String(TS_LENGTH))
+    # Unused since the outbox redraws poll messages (storage.outbox.redraw); dropping them needs a migration.
     version: Mapped[int] = mapped_column(Integer, default=0)
     rendered_version: Mapped[int] = mapped_column(Integer, default=0)
     render_lease_until: Mapped[datetime | None]
@@ -84,7 +93,6 @@ class PollState:
     message_ts: str | None
     option_ids: tuple[int, ...]
     tally: polls.Tally
-    version: int
 
 
 def voter_key(*, secret: str, team_id: str, poll_id: int, user_id: str, anonymous: bool) -> str:
@@ -107,8 +115,6 @@ def create_poll(
         anonymous=draft.anonymous,
         created_at=now,
         closes_at=draft.closes_at(now),
-        version=1,
-        rendered_version=0,
     )
     session.add(poll)
     session.flush()
@@ -133,6 +139,10 @@ def get_poll(session: Session, *, team_id: str, poll_id: int, lock: bool = False
     if poll is None:
         raise NotFound("That poll no longer exists.")
     return poll
+
+
+def _upsert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def vote(
@@ -170,10 +180,7 @@ def vote(
         .on_conflict_do_nothing(index_elements=["poll_id", "voter", "option_id"])
         .returning(PollVote.id)
     ).scalar_one_or_none()
-    changed = bool(removed) or added is not None
-    if changed:
-        poll.version = poll.version + 1
-    return changed
+    return bool(removed) or added is not None
 
 
 def clear_votes(session: Session, *, team_id: str, poll_id: int, voter: str) -> bool:
@@ -189,8 +196,6 @@ def clear_votes(session: Session, *, team_id: str, poll_id: int, voter: str) -> 
             .execution_options(synchronize_session=False)
         )
     )
-    if removed:
-        poll.version = poll.version + 1
     return bool(removed)
 
 
@@ -214,7 +219,6 @@ def close(session: Session, *, team_id: str, poll_id: int, now: datetime, user_i
     if poll.closed_at is not None:
         return False
     poll.closed_at = now
-    poll.version = poll.version + 1
     return True
 
 
@@ -232,10 +236,7 @@ def due_to_close(session: Session, *, now: datetime, limit: int = 100) -> list[t
 
 def poll_state(session: Session, *, team_id: str, poll_id: int) -> PollState:
     """The poll as its message should show it now."""
-    version = session.scalar(select(Poll.version).where(Poll.team_id == team_id, Poll.id == poll_id))
     poll = get_poll(session, team_id=team_id, poll_id=poll_id)
-    if version is None:
-        raise NotFound("That poll no longer exists.")
     options = list(
         session.scalars(
             select(PollOption)
@@ -275,7 +276,6 @@ def poll_state(session: Session, *, team_id: str, poll_id: int) -> PollState:
         message_ts=poll.message_ts,
         option_ids=tuple(o.id for o in options),
         tally=tally,
-        version=version,
     )
 
 
@@ -333,3 +333,88 @@ def open_polls_not_voted(
         for poll in polls_open
         if (poll.id, keys[poll.id]) not in voted
     ]
+
+
+# -- use cases: the change and the messages it causes, in one transaction ------------------------------------------
+
+
+def poll_key(poll_id: int) -> str:
+    """The outbox key of a poll's message in its channel."""
+    return f"{POLL}:{poll_id}"
+
+
+@dataclass(frozen=True)
+class Voted:
+    """A vote (or its withdrawal) recorded; what the voter is told privately."""
+
+    changed: bool  # False: nothing changed (a double click or a retried delivery)
+    choices: tuple[str, ...]  # the voter's choices now
+    anonymous: bool
+
+
+def post(session: Session, *, team_id: str, channel_id: str, creator_id: str, draft: polls.PollDraft,
+         now: datetime) -> int:
+    """Store a poll and queue its message in the channel (drawn when delivered); its id."""
+    poll = create_poll(session, team_id=team_id, channel_id=channel_id, creator_id=creator_id, draft=draft, now=now)
+    outbox.add(session, team_id=team_id, key=poll_key(poll.id), kind=POLL, channel=channel_id, render=POLL,
+               args={"team_id": team_id, "poll_id": poll.id}, now=now)
+    return poll.id
+
+
+def redraw(session: Session, *, team_id: str, poll_id: int, now: datetime) -> None:
+    """Queue a redraw of the poll's message from its current counts (once, however many votes come first)."""
+    poll = get_poll(session, team_id=team_id, poll_id=poll_id)
+    if poll.message_ts is None:  # not posted yet: `posted` redraws it once it is
+        return
+    outbox.redraw(session, team_id=team_id, key=f"redraw:{POLL}:{poll_id}", kind=POLL_REDRAW, render=POLL,
+                  args={"team_id": team_id, "poll_id": poll_id}, channel=poll.channel_id, ts=poll.message_ts,
+                  now=now)
+
+
+def posted(session: Session, *, team_id: str, poll_id: int, ts: str, now: datetime) -> None:
+    """Remember where the poll's message is, and redraw it once: a vote cast while it was on its way to Slack (after
+    it was drawn, before its ts was stored) then shows too."""
+    set_message_ts(session, team_id=team_id, poll_id=poll_id, ts=ts)
+    state = poll_state(session, team_id=team_id, poll_id=poll_id)
+    if state.tally.voters or state.closed:  # else it shows as drawn
+        redraw(session, team_id=team_id, poll_id=poll_id, now=now)
+
+
+def voter_of(session: Session, *, secret: str, team_id: str, poll_id: int, user_id: str) -> tuple[str, bool]:
+    """What the poll's vote rows store for `user_id` (see `voter_key`), and whether the poll is anonymous."""
+    anonymous = get_poll(session, team_id=team_id, poll_id=poll_id).anonymous
+    return voter_key(secret=secret, team_id=team_id, poll_id=poll_id, user_id=user_id, anonymous=anonymous), anonymous
+
+
+def choose(session: Session, *, secret: str, team_id: str, poll_id: int, option_id: int, user_id: str,
+           now: datetime) -> Voted:
+    """An option clicked: record the vote once and redraw the counts."""
+    voter, anonymous = voter_of(session, secret=secret, team_id=team_id, poll_id=poll_id, user_id=user_id)
+    changed = vote(session, team_id=team_id, poll_id=poll_id, option_id=option_id, voter=voter, now=now)
+    if changed:
+        redraw(session, team_id=team_id, poll_id=poll_id, now=now)
+    return Voted(changed, tuple(choices_of(session, team_id=team_id, poll_id=poll_id, voter=voter)), anonymous)
+
+
+def withdraw(session: Session, *, secret: str, team_id: str, poll_id: int, user_id: str, now: datetime) -> Voted:
+    """Withdraw all of the person's choices and redraw the counts."""
+    voter, anonymous = voter_of(session, secret=secret, team_id=team_id, poll_id=poll_id, user_id=user_id)
+    changed = clear_votes(session, team_id=team_id, poll_id=poll_id, voter=voter)
+    if changed:
+        redraw(session, team_id=team_id, poll_id=poll_id, now=now)
+    return Voted(changed, (), anonymous)
+
+
+def close_and_redraw(session: Session, *, team_id: str, poll_id: int, now: datetime,
+                     user_id: str | None = None) -> bool:
+    """Close the poll (by its creator, or by the clock) and show the final counts; False: it was closed already."""
+    closed = close(session, team_id=team_id, poll_id=poll_id, now=now, user_id=user_id)
+    if closed:
+        redraw(session, team_id=team_id, poll_id=poll_id, now=now)
+    return closed
+
+
+def delete_poll(session: Session, *, team_id: str, poll_id: int) -> None:
+    """Forget a poll whose message could never be posted."""
+    session.execute(delete(Poll).where(Poll.team_id == team_id, Poll.id == poll_id)
+                    .execution_options(synchronize_session=False))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -283,7 +283,7 @@ def test_a_restart_loses_nothing(cadence: Cadence, db_url: str) -> None:
         again.stop()
 
 
-def test_a_failed_message_update_is_repaired_on_the_next_tick(cadence: Cadence) -> None:
+def test_a_failed_message_update_is_redrawn_once_after_the_outbox_backs_off(cadence: Cadence) -> None:
     cadence.command("/poker", "Only story", user="U1")
     story = parent_and_stories(cadence)[1][0]
     cadence.fake.fail("chat.update", error="internal_error")
@@ -291,8 +291,9 @@ def test_a_failed_message_update_is_repaired_on_the_next_tick(cadence: Cadence) 
     assert "*Votes (0)*" in current(cadence, story).all_text
     assert cadence.fake.responses() == []  # the vote counted; nobody is told otherwise
     assert cadence.fake.ephemerals("U2")[-1]["text"] == "Your vote on Only story: 5"
-    cadence.tick()
+    cadence.clock.advance(timedelta(seconds=5))  # the outbox's first back-off
+    cadence.settle()
     assert "*Votes (1)*: <@U2>" in current(cadence, story).all_text
     updates = len(cadence.fake.calls("chat.update"))
-    cadence.tick()
+    cadence.tick(cadence.clock() + timedelta(minutes=5))
     assert len(cadence.fake.calls("chat.update")) == updates

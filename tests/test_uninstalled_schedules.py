@@ -11,12 +11,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock
 from storage import poker as poker_store
-from storage import workspaces
+from storage import poker_cases, workspaces
 from tests.platform import start_multi
 from tests.tenancy import WORDS, calls_by_workspace, run_ceremonies, two_workspaces, utc
 
@@ -36,14 +36,15 @@ def test_an_uninstalled_workspace_gets_nothing_scheduled_and_the_other_gets_ever
     for team in ("TA", "TB"):
         run_ceremonies(multi, seen, team)
     multi.tick(utc(2026, 12, 1, 8, 30))  # today's prompts, in both
-    with multi.db.transaction() as session:  # both poker story messages are out of date: catch-up would redo them
-        session.execute(update(poker_store.PokerStory).values(version=poker_store.PokerStory.version + 1))
 
     assert multi.slack.event({"type": "app_uninstalled"}, team="TA").status == 200
     multi.settle()
     with multi.db.transaction() as session:
         assert not workspaces.is_active(session, team_id="TA")
     since = len(multi.fake.calls())
+    with multi.db.transaction() as session:  # both poker story messages are redrawn through the outbox: only TB's goes out
+        for story in session.scalars(select(poker_store.PokerStory)).all():
+            poker_cases.redraw_story(session, team_id=story.team_id, story_id=story.id, now=multi.clock())
     for day in range(1, 6):
         for hour in (8, 9, 12, 18):
             multi.tick(utc(2026, 12, day, hour, 40))
@@ -62,7 +63,7 @@ def test_an_uninstalled_workspace_gets_nothing_scheduled_and_the_other_gets_ever
         "open blockers",                            # the blocker digest
         "has been open for",                        # the blocker escalation
         "Poll closed",                              # the poll closing on time
-        f"Vote on ZEB-1 {word} login",              # poker catch-up
+        f"Vote on ZEB-1 {word} login",              # a poker story redraw
         f"is due today: {word} review rota",        # the retro action item due
         f"{word} sprint · summary",                 # the sprint ending by itself
     ):

@@ -11,6 +11,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import blockers as blocker_jobs
+from bot.jobs import poker as poker_jobs
+from bot.jobs import polls as polls_jobs
 from bot.jobs import retro as retro_jobs
 from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
@@ -34,6 +36,8 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     standup_jobs,
     blocker_jobs,
     workspace_jobs,
+    poker_jobs,
+    polls_jobs,
 )
 
 

@@ -29,6 +29,7 @@ from bot.views.common import (
     section,
 )
 from ceremonies import poker
+from ceremonies.errors import InvalidInput
 from storage.poker import AwaitingVote, StoryState
 
 # Action, block and callback ids, defined once.
@@ -162,6 +163,22 @@ def parse_start(view: dict[str, Any]) -> dict[str, Any]:
         "auto_reveal": AUTO_REVEAL in options,
         "reveal_policy": policy or poker.RevealPolicy.FACILITATOR.value,
     }
+
+
+def checked_start(answers: dict[str, Any]) -> tuple[list[poker.StoryDraft], poker.Deck, dict[str, str]]:
+    """The start modal's stories and deck, and its problems by block (empty when it can start)."""
+    errors: dict[str, str] = {}
+    stories: list[poker.StoryDraft] = []
+    deck = poker.standard_deck(poker.DeckName.FIBONACCI)
+    try:
+        stories = poker.parse_stories(answers["stories"])
+    except InvalidInput as problem:
+        errors[STORIES_BLOCK] = str(problem)
+    try:
+        deck = poker.deck_from(answers["deck"], answers["custom_deck"])
+    except InvalidInput as problem:
+        errors[CUSTOM_DECK_BLOCK] = str(problem)
+    return stories, deck, errors
 
 
 # -- messages ------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from slack_sdk.models.views import View
 
 from bot.views.common import Block, actions, button, context, cut, divider, escape, fallback_text, fit_message, section
 from ceremonies import polls
+from ceremonies.errors import InvalidInput
 from storage.polls import OpenPoll, PollState
 
 CREATE = "poll.create"
@@ -148,6 +149,24 @@ def parse_create(view: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def checked_create(answers: dict[str, Any]) -> tuple[polls.PollDraft | None, dict[str, str]]:
+    """The poll the modal describes, or None and its problems by block."""
+    errors = {
+        {"question": QUESTION_BLOCK, "options": OPTIONS_BLOCK}[name]: problem
+        for name, problem in polls.problems_of(answers["question"], answers["options"]).items()
+    }
+    close_after = None
+    if answers["close_after"]:
+        try:
+            close_after = polls.parse_duration(answers["close_after"])
+        except InvalidInput as problem:
+            errors[CLOSE_AFTER_BLOCK] = str(problem)
+    if errors:
+        return None, errors
+    return polls.validate(answers["question"], answers["options"], multi=answers["multi"],
+                          anonymous=answers["anonymous"], close_after=close_after), {}
+
+
 HOME_POLLS = 6
 
 
@@ -172,3 +191,9 @@ def home_blocks(found: list[tuple[OpenPoll, str | None]], *, total: int) -> list
 
 def usage_lines() -> tuple[str, ...]:
     return (polls.USAGE, "/poll", "/poll help")
+
+
+def not_posted(question: str, channel_id: str) -> str:
+    """What the creator of a poll that Slack refused to post is told, with what to do."""
+    return (f":warning: I could not post your poll “{question}” in <#{channel_id}>. Invite me there "
+            "(`/invite @Cadence`) and run `/poll` again.")
