@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ceremonies import blockers as domain
 from ceremonies.blockers import BlockerNotFound, BlockerRecord, BlockerStats, Source, Status, TrackerSettings
 from storage import outbox, workspaces
+from storage import sprint as sprints
+from storage import standup as standups
 from storage.calendar import holiday_days
 from storage.models import SLACK_ID_LENGTH, Base
 
@@ -443,3 +445,20 @@ def escalation_sent(session: Session, *, team_id: str, blocker_id: int, level: i
         return
     record_escalation(session, team_id=team_id, blocker_id=blocker_id, level=level, contact_id=contact_id, now=now)
     redraw_card(session, blocker, now=now)
+
+
+def facilitators(session: Session, *, team_id: str, channel_id: str) -> set[str]:
+    """Who facilitates the team of `channel_id` and so may change its `/blocker settings`.
+
+    The owner of the channel's stand-up and the facilitator of its running sprint (asked of those ceremonies'
+    storage, never their tables). A channel with neither keeps whoever saved its blocker settings last (the first
+    to configure them, until someone else is allowed to); with no stand-up, no sprint and no settings yet there is
+    nobody, and anyone may set them up.
+    """
+    standup_owner = standups.owner_of(session, team_id=team_id, channel_id=channel_id)
+    sprint_facilitator = sprints.facilitator_of(session, team_id=team_id, channel_id=channel_id)
+    found = {person for person in (standup_owner, sprint_facilitator) if person}
+    if not found:
+        updated_by = settings_saved_by(session, team_id=team_id, channel_id=channel_id)
+        found = {updated_by} if updated_by else set()
+    return found

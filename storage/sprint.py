@@ -402,3 +402,9 @@ def velocity_history(session: Session, *, team_id: str, channel_id: str, limit: 
         .limit(limit)
     ).all()
     return [(name, float(c), float(d)) for name, c, d in reversed(rows)]
+
+
+def facilitator_of(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    """Who started the channel's running sprint (for other ceremonies asking who facilitates the team)."""
+    sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    return sprint.started_by if sprint is not None else None

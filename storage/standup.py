@@ -719,3 +719,8 @@ def participant_days(session: Session, *, team_id: str, standup_id: int, user_id
         StandupSkip.team_id == team_id, StandupSkip.standup_id == standup_id, StandupSkip.user_id == user_id,
         StandupSkip.local_date.between(start, end))))
     return ParticipantDays(prompted, answers, skipped)
+
+
+def owner_of(session: Session, *, team_id: str, channel_id: str) -> str | None:
+    """Who owns the channel's stand-up (for other ceremonies asking who facilitates the team)."""
+    return session.scalar(select(Standup.owner_id).where(Standup.team_id == team_id, Standup.channel_id == channel_id))

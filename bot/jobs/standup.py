@@ -301,7 +301,7 @@ def _refresh_from_users_list(runtime: Runtime, slack: Slack, team_id: str, wante
     cursor = ""
     while wanted - saved.keys():
         try:
-            page = slack.users_page(limit=USERS_LIST_PAGE, cursor=cursor or None)
+            page = slack.list_users(limit=USERS_LIST_PAGE, cursor=cursor or None)
         except SlackFailure as failure:
             log.warning("users.list failed; falling back to users.info: %s", failure.error, extra={"team": team_id})
             break

@@ -4,18 +4,17 @@ escalation and digest jobs."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext, Respond
-from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from bot import hooks
 from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
-from bot.server.runtime import Runtime, runtime_of
-from bot.slack.gateway import SlackFailure, Verdict
+from bot.server.runtime import Runtime, runtime_of, slack_of
+from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.slack.people import profile
 from bot.views import blockers as views
 from bot.views.common import context as context_block
@@ -28,12 +27,6 @@ from storage import outbox, people
 from storage.blockers import AgedBlocker, Blocker
 
 log = logging.getLogger("cadence.blockers")
-
-SLACK_RETRY_AFTER = timedelta(minutes=5)
-ESCALATION_KIND = "blocker.escalate"
-DIGEST_KIND = "blocker.digest"
-# Errors that retrying cannot fix: the work is given up (and logged) instead of being retried every few minutes.
-PERMANENT_ERRORS = frozenset({"user_not_found", "user_disabled", "channel_not_found", "not_in_channel", "is_archived"})
 
 
 # -- shared steps ---------------------------------------------------------------------------------------------------
@@ -50,18 +43,17 @@ def _aged(session: Session, runtime: Runtime, blockers: list[Blocker], *, team_i
     return store.aged(session, blockers, team_id=team_id, timezone=settings.timezone, now=now)
 
 
-def _check_member(runtime: Runtime, client: WebClient, *, team_id: str, user_id: str) -> None:
+def _check_member(runtime: Runtime, slack: Slack, *, team_id: str, user_id: str) -> None:
     """Refuse an owner Slack does not know in this workspace, or one who left it."""
-    person = profile(runtime, client, team_id=team_id, user_id=user_id)
+    person = profile(runtime, slack, team_id=team_id, user_id=user_id)
     if person is None or person.is_deleted:
         raise OwnerNotAMember(user_id)
 
 
-def _post_card(runtime: Runtime, client: WebClient, blocker: Blocker, *, channel_id: str,
+def _post_card(runtime: Runtime, slack: Slack, blocker: Blocker, *, channel_id: str,
                thread_ts: str | None = None) -> bool:
     """Post the blocker's card and remember where; False when the channel is out of reach (e.g. the app is not in it:
     the person is told what to do); any other failure reaches the error handler."""
-    slack = runtime.gateway.for_client(client, team_id=blocker.team_id)
     try:
         posted = slack.post(channel=channel_id, thread_ts=thread_ts, text=views.card_text(blocker),
                             blocks=views.card_blocks(blocker), unfurl_links=False)
@@ -77,18 +69,18 @@ def _post_card(runtime: Runtime, client: WebClient, blocker: Blocker, *, channel
     return True
 
 
-def flag_blocker(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, reporter_id: str,
+def flag_blocker(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, reporter_id: str,
                  text: str, source: Source, owner_id: str | None = None, link: str | None = None) -> tuple[Blocker, bool]:
     """Open a blocker (its owner checked against the workspace first) and post it in the team channel."""
     flagged = domain.parse_blocker_text(text)
     owner = owner_id or flagged.owner_id
     if owner:
-        _check_member(runtime, client, team_id=team_id, user_id=owner)
+        _check_member(runtime, slack, team_id=team_id, user_id=owner)
     with runtime.db.transaction() as session:
         blocker = store.open_blocker(session, team_id=team_id, channel_id=channel_id, reporter_id=reporter_id,
                                      text=flagged.text, source=source, owner_id=owner, link=link,
                                      now=runtime.now())
-    return blocker, _post_card(runtime, client, blocker, channel_id=channel_id)
+    return blocker, _post_card(runtime, slack, blocker, channel_id=channel_id)
 
 
 def resolve(runtime: Runtime, *, team_id: str, blocker_id: int, user_id: str, note: str) -> Blocker:
@@ -107,48 +99,65 @@ def resolve(runtime: Runtime, *, team_id: str, blocker_id: int, user_id: str, no
 # -- /blocker -------------------------------------------------------------------------------------------------------
 
 
-def handle_blocker_command(ack: Ack, command: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
+def handle_blocker_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
     """Flags what blocks you (`@someone` can unblock it), lists, resolves and sets escalation for the team's blockers."""
-    runtime = runtime_of(context)
-    team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     subcommand, rest = first_word(command.get("text"))
     if subcommand == "help":
         ack(text=command_usage_text(BLOCKER), blocks=command_usage_blocks(BLOCKER), response_type="ephemeral")
-        return
-    if subcommand == "":
-        problem = "Tell me what is blocking you, e.g. `/blocker waiting on @dana for the API key`."
-        ack(text=command_usage_text(BLOCKER, problem), blocks=command_usage_blocks(BLOCKER, problem),
-            response_type="ephemeral")
-        return
-    if subcommand == "list" and not rest.strip():
-        with runtime.db.transaction() as session:
-            items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
-                          team_id=team_id, channel_id=channel_id, now=runtime.now())
-        ack(text=views.list_text(items), blocks=views.list_blocks(items, channel_id=channel_id),
-            response_type="ephemeral")
-        return
-    if subcommand == "resolve":
-        number, note = first_word(rest)
-        if not number:
-            problem = "Which blocker? `/blocker list` shows their numbers."
-            ack(text=command_usage_text(BLOCKER, problem), blocks=command_usage_blocks(BLOCKER, problem),
-                response_type="ephemeral")
-            return
-        ack()
-        blocker = resolve(runtime, team_id=team_id, blocker_id=domain.parse_blocker_id(number),
-                          user_id=user_id, note=domain.clean_note(note))
-        respond(text=f":white_check_mark: Blocker #{blocker.id} is resolved.", response_type="ephemeral")
-        refresh_home(runtime, client, team_id=team_id, user_id=user_id)
-        return
-    if subcommand == "settings" and not rest.strip():
-        ack()
-        _require_facilitator(runtime, client, team_id=team_id, channel_id=channel_id, user_id=user_id)
-        with runtime.db.transaction() as session:
-            settings = _settings(session, runtime, team_id=team_id, channel_id=channel_id)
-        client.views_open(trigger_id=command["trigger_id"], view=views.settings_modal(settings, channel_id=channel_id))
+    elif subcommand == "":
+        _usage(ack, "Tell me what is blocking you, e.g. `/blocker waiting on @dana for the API key`.")
+    elif subcommand == "list" and not rest.strip():
+        _list(ack, command, context)
+    elif subcommand == "resolve":
+        _resolve_command(ack, command, respond, context, rest)
+    elif subcommand == "settings" and not rest.strip():
+        _open_settings(ack, command, context)
+    else:
+        _flag_command(ack, command, respond, context)
+
+
+def _usage(ack: Ack, problem: str) -> None:
+    ack(text=command_usage_text(BLOCKER, problem), blocks=command_usage_blocks(BLOCKER, problem),
+        response_type="ephemeral")
+
+
+def _list(ack: Ack, command: dict, context: BoltContext) -> None:
+    runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
+    with runtime.db.reading() as session:
+        items = _aged(session, runtime, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
+                      team_id=team_id, channel_id=channel_id, now=runtime.now())
+    ack(text=views.list_text(items), blocks=views.list_blocks(items, channel_id=channel_id),
+        response_type="ephemeral")
+
+
+def _resolve_command(ack: Ack, command: dict, respond: Respond, context: BoltContext, rest: str) -> None:
+    number, note = first_word(rest)
+    if not number:
+        _usage(ack, "Which blocker? `/blocker list` shows their numbers.")
         return
     ack()
-    blocker, posted = flag_blocker(runtime, client, team_id=team_id, channel_id=channel_id, reporter_id=user_id,
+    runtime = runtime_of(context)
+    blocker = resolve(runtime, team_id=command["team_id"], blocker_id=domain.parse_blocker_id(number),
+                      user_id=command["user_id"], note=domain.clean_note(note))
+    respond(text=f":white_check_mark: Blocker #{blocker.id} is resolved.", response_type="ephemeral")
+    refresh_home(runtime, slack_of(context), team_id=command["team_id"], user_id=command["user_id"])
+
+
+def _open_settings(ack: Ack, command: dict, context: BoltContext) -> None:
+    ack()
+    runtime, slack, channel_id = runtime_of(context), slack_of(context), command["channel_id"]
+    _require_facilitator(runtime, slack, team_id=command["team_id"], channel_id=channel_id,
+                         user_id=command["user_id"])
+    with runtime.db.reading() as session:
+        settings = _settings(session, runtime, team_id=command["team_id"], channel_id=channel_id)
+    slack.open_view(trigger_id=command["trigger_id"], view=views.settings_modal(settings, channel_id=channel_id))
+
+
+def _flag_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
+    ack()
+    channel_id = command["channel_id"]
+    blocker, posted = flag_blocker(runtime_of(context), slack_of(context), team_id=command["team_id"],
+                                   channel_id=channel_id, reporter_id=command["user_id"],
                                    text=command.get("text") or "", source=Source.COMMAND)
     where = "posted in the channel" if posted else (
         f"but I couldn't post it in <#{channel_id}>: invite me with `/invite @Cadence`")
@@ -172,17 +181,17 @@ def _action(body: dict) -> dict:
     return body["actions"][0]
 
 
-def open_resolve_modal(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def open_resolve_modal(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
     runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
         domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
-    client.views_open(trigger_id=body["trigger_id"], view=views.resolve_modal(blocker))
+    slack_of(context).open_view(trigger_id=body["trigger_id"], view=views.resolve_modal(blocker))
 
 
-def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def submit_resolve(ack: Ack, body: dict, context: BoltContext) -> None:
     runtime = runtime_of(context)
     view = body["view"]
     blocker_id = int(views.metadata(view).get("blocker_id") or 0)
@@ -196,17 +205,17 @@ def submit_resolve(ack: Ack, body: dict, client: WebClient, context: BoltContext
         return
     ack()
     resolve(runtime, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note=note)
-    refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
+    refresh_home(runtime, slack_of(context), team_id=context.team_id, user_id=context.user_id)
 
 
-def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
+def assign_owner(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
     runtime = runtime_of(context)
     action = _action(body)
     blocker_id = domain.parse_blocker_id(str(action.get("block_id", "")).removeprefix(views.CARD_BLOCK))
     owner_id = action.get("selected_user")
     if owner_id:
-        _check_member(runtime, client, team_id=context.team_id, user_id=owner_id)
+        _check_member(runtime, slack_of(context), team_id=context.team_id, user_id=owner_id)
     with runtime.db.transaction() as session:
         blocker = store.get_blocker(session, team_id=context.team_id, blocker_id=blocker_id)
         domain.check_resolvable(blocker_id=blocker.id, status=blocker.status, resolved_by=blocker.resolved_by)
@@ -214,7 +223,7 @@ def assign_owner(ack: Ack, body: dict, client: WebClient, context: BoltContext) 
         store.redraw_card(session, blocker, now=runtime.now())
 
 
-def offer_help(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+def offer_help(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
     runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
@@ -249,13 +258,13 @@ def _answer_in_prompt(body: dict, respond: Respond, blocker_id: int, answer: str
         respond(text=answer, response_type="ephemeral", replace_original=False)
 
 
-def prompt_resolved(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+def prompt_resolved(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
     runtime = runtime_of(context)
     blocker_id = domain.parse_blocker_id(_action(body).get("value") or "")
     resolve(runtime, team_id=context.team_id, blocker_id=blocker_id, user_id=context.user_id, note="")
     _answer_in_prompt(body, respond, blocker_id, f":white_check_mark: Blocker #{blocker_id} marked resolved.")
-    refresh_home(runtime, client, team_id=context.team_id, user_id=context.user_id)
+    refresh_home(runtime, slack_of(context), team_id=context.team_id, user_id=context.user_id)
 
 
 def prompt_still_blocked(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
@@ -275,16 +284,16 @@ def prompt_still_blocked(ack: Ack, body: dict, respond: Respond, context: BoltCo
 # -- "Flag as blocker" on any message -------------------------------------------------------------------------------
 
 
-def open_flag_modal(ack: Ack, body: dict, client: WebClient) -> None:
+def open_flag_modal(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
     message = body.get("message") or {}
     view = views.flag_modal(text=message.get("text") or "", channel_id=body["channel"]["id"],
                             message_ts=message.get("ts") or body.get("message_ts") or "")
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+    slack_of(context).open_view(trigger_id=body["trigger_id"], view=view)
 
 
-def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    runtime = runtime_of(context)
+def submit_flag(ack: Ack, body: dict, context: BoltContext) -> None:
+    runtime, slack = runtime_of(context), slack_of(context)
     form = views.parse_flag(body["view"])
     try:
         owner = form.owner_id or domain.parse_blocker_text(form.text).owner_id
@@ -293,55 +302,45 @@ def submit_flag(ack: Ack, body: dict, client: WebClient, context: BoltContext) -
         return
     if owner:
         try:
-            _check_member(runtime, client, team_id=context.team_id, user_id=owner)
+            _check_member(runtime, slack, team_id=context.team_id, user_id=owner)
         except OwnerNotAMember as problem:
             ack(response_action="errors", errors={views.OWNER_BLOCK: str(problem)})
             return
     ack()
-    link = client.chat_getPermalink(channel=form.channel_id, message_ts=form.message_ts).get("permalink")
-    blocker, posted = flag_blocker(runtime, client, team_id=context.team_id, channel_id=form.channel_id,
+    blocker, posted = flag_blocker(runtime, slack, team_id=context.team_id, channel_id=form.channel_id,
                                    reporter_id=context.user_id, text=form.text, source=Source.MESSAGE,
-                                   owner_id=owner, link=link)
+                                   owner_id=owner, link=_permalink(slack, form.channel_id, form.message_ts))
     if not posted:
-        client.chat_postMessage(channel=context.user_id,
-                                text=f":construction: Blocker #{blocker.id} is saved, but I couldn't post it in "
-                                     f"<#{form.channel_id}>: invite me with `/invite @Cadence`.")
+        slack.post(channel=context.user_id,
+                   text=f":construction: Blocker #{blocker.id} is saved, but I couldn't post it in "
+                        f"<#{form.channel_id}>: invite me with `/invite @Cadence`.")
+
+
+def _permalink(slack: Slack, channel_id: str, ts: str) -> str | None:
+    """The flagged message's link; None where the app cannot see the conversation (a private channel or DM it is
+    not in): the blocker is kept, without the link, rather than lost."""
+    try:
+        return slack.permalink(channel=channel_id, ts=ts) or None
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        return None
 
 
 # -- settings -------------------------------------------------------------------------------------------------------
 
 
-def facilitators(session: Session, *, team_id: str, channel_id: str) -> set[str]:
-    """Who facilitates the team of `channel_id` and so may change its `/blocker settings`.
-
-    The owner of the channel's stand-up and the facilitator of its running sprint. A channel with neither keeps
-    whoever saved its blocker settings last (the first to configure them, until someone else is allowed to);
-    with no stand-up, no sprint and no settings yet there is nobody, and anyone may set them up.
-    """
-    from storage import sprint as sprints
-    from storage import standup as standups
-
-    standup = standups.get_standup(session, team_id=team_id, channel_id=channel_id)
-    sprint = sprints.running_sprint(session, team_id=team_id, channel_id=channel_id)
-    found = {person for person in (standup.owner_id if standup else None, sprint.started_by if sprint else None)
-             if person}
-    if not found:
-        updated_by = store.settings_saved_by(session, team_id=team_id, channel_id=channel_id)
-        found = {updated_by} if updated_by else set()
-    return found
-
-
-def _require_facilitator(runtime: Runtime, client: WebClient, *, team_id: str, channel_id: str, user_id: str) -> None:
+def _require_facilitator(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, user_id: str) -> None:
     """Refuse (one ephemeral line) unless `user_id` facilitates the channel's team or is a workspace admin."""
-    with runtime.db.transaction() as session:
-        allowed = facilitators(session, team_id=team_id, channel_id=channel_id)
+    with runtime.db.reading() as session:
+        allowed = store.facilitators(session, team_id=team_id, channel_id=channel_id)
     if allowed:
-        roles.require_admin(runtime, client, team_id=team_id, user_id=user_id, facilitator_ids=allowed,
+        roles.require_admin(runtime, slack, team_id=team_id, user_id=user_id, facilitator_ids=allowed,
                             action=f"change the blocker settings of <#{channel_id}>")
 
 
-def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContext) -> None:
-    runtime = runtime_of(context)
+def submit_settings(ack: Ack, body: dict, context: BoltContext) -> None:
+    runtime, slack = runtime_of(context), slack_of(context)
     form = views.parse_settings(body["view"])
     settings, problems = domain.validate_settings(threshold=form.threshold, contact_id=form.contact_id,
                                                   digest_time=form.digest_time, timezone=form.timezone)
@@ -349,7 +348,7 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
         ack(response_action="errors", errors=views.settings_errors(problems))
         return
     try:  # checked again on saving: the modal names its channel, and who may change it can change meanwhile
-        _require_facilitator(runtime, client, team_id=context.team_id or "", channel_id=form.channel_id,
+        _require_facilitator(runtime, slack, team_id=context.team_id or "", channel_id=form.channel_id,
                              user_id=context.user_id or "")
     except NotAllowed as refusal:
         ack(response_action="errors", errors=views.settings_errors({"threshold": str(refusal)[:150]}))
@@ -358,8 +357,8 @@ def submit_settings(ack: Ack, body: dict, client: WebClient, context: BoltContex
     with runtime.db.transaction() as session:
         store.save_tracker_settings(session, team_id=context.team_id, channel_id=form.channel_id, settings=settings,
                                     user_id=context.user_id, now=runtime.now())
-    client.chat_postEphemeral(channel=form.channel_id, user=context.user_id,
-                              text=views.settings_saved_text(settings, channel_id=form.channel_id))
+    slack.ephemeral(channel=form.channel_id, user=context.user_id,
+                    text=views.settings_saved_text(settings, channel_id=form.channel_id))
 
 
 # -- stand-up hooks -------------------------------------------------------------------------------------------------

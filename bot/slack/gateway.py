@@ -218,7 +218,7 @@ class Slack:
     def user_info(self, *, user: str) -> dict[str, Any]:
         return dict(self.call("users.info", user=user).get("user") or {})
 
-    def users_page(self, *, cursor: str | None = None, limit: int = 200) -> dict[str, Any]:
+    def list_users(self, *, cursor: str | None = None, limit: int = 200) -> dict[str, Any]:
         return self.call("users.list", limit=limit, **_some(cursor=cursor))
 
     def usergroups(self) -> list[dict[str, Any]]:
