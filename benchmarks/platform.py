@@ -52,8 +52,8 @@ def main() -> None:
                 app_id="A1", team_id=f"T{n:03d}", team_name=f"Team {n}", bot_token=f"xoxb-{n}-token",
                 bot_id="B1", bot_user_id="U1", bot_scopes="commands", user_id="U1"))
         print(f"database: {runtime.db.dialect}, 50 installed workspaces")
-        timed("client_for(team): find, decrypt, client (50 teams)", 500,
-              lambda i: runtime.client_for(f"T{i % 50:03d}"))
+        timed("clients.for_team(team): find, decrypt, client (50 teams)", 500,
+              lambda i: runtime.clients.for_team(f"T{i % 50:03d}"))
         timed("bot token encrypt + decrypt (Fernet)", 2000,
               lambda i: runtime.installations.store.cipher.decrypt(  # type: ignore[union-attr]
                   runtime.installations.store.cipher.encrypt("xoxb-1-abcdefghijklmnopqrstuvwx")))  # type: ignore[union-attr]

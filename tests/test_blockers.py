@@ -354,7 +354,7 @@ def test_the_next_prompt_asks_about_each_open_blocker(cadence: Cadence) -> None:
     with cadence.db.reading() as session:
         blocks = hooks.prompt_sections(session, prompt)
     # The stand-up would post these in its prompt DM; do as it does.
-    client = cadence.runtime.client_for("T1")
+    client = cadence.runtime.clients.for_team("T1")
     posted = client.chat_postMessage(channel="U1", text="Good morning! Time for your stand-up.", blocks=[
         {"type": "section", "text": {"type": "mrkdwn", "text": "Good morning!"}}, *blocks])
     prompt_message = cadence.fake.message(posted["channel"], posted["ts"])

@@ -23,7 +23,7 @@ TEAM = "T1"
 
 def raw(cadence: Cadence) -> Slack:
     """The workspace's handle without slack_sdk's own retries (as the outbox worker calls): Slack's first answer."""
-    return cadence.runtime.gateway.for_client(counting_only(cadence.runtime.client_for(TEAM)), team_id=TEAM)
+    return cadence.runtime.gateway.for_client(counting_only(cadence.runtime.clients.for_team(TEAM)), team_id=TEAM)
 
 
 def failure_of(call: Callable[[], Any]) -> SlackFailure:

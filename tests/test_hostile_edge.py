@@ -240,7 +240,7 @@ def test_health_answers_after_the_hostile_requests(cadence: Cadence) -> None:
 def test_the_error_handler_never_answers_an_unverified_request(cadence: Cadence) -> None:
     before = outbound(cadence)
     body = {"command": "/blocker", "response_url": cadence.fake.response_url(), "user_id": "U1", "channel_id": "C1"}
-    unverified = BoltContext({"user_id": "U1", "channel_id": "C1", "client": cadence.runtime.client_for("T1")})
+    unverified = BoltContext({"user_id": "U1", "channel_id": "C1", "client": cadence.runtime.clients.for_team("T1")})
     errors.handle_error(RuntimeError("boom"), body, unverified)
     assert outbound(cadence) == before
     errors.handle_error(RuntimeError("boom"), body, BoltContext({**unverified, VERIFIED: True}))

@@ -68,7 +68,7 @@ def test_installing_stores_the_workspace_and_its_token_encrypted(multi: Cadence)
     assert Fernet(ENCRYPTION_KEY.encode()).decrypt(stored[0].bot_token.encode()).decode() == TOKEN_A
     assert len(bots) == 1
     assert Fernet(ENCRYPTION_KEY.encode()).decrypt(bots[0].encode()).decode() == TOKEN_A
-    assert multi.runtime.client_for("TA").token == TOKEN_A
+    assert multi.runtime.clients.for_team("TA").token == TOKEN_A
 
     assert multi.fake.calls("oauth.v2.access")[-1].args["code"].startswith("code-TA")
 
@@ -87,11 +87,11 @@ def test_a_database_dump_reveals_no_token(multi: Cadence) -> None:
 def test_two_workspaces_each_act_with_their_own_token(multi: Cadence) -> None:
     install(multi, "TA", TOKEN_A)
     install(multi, "TB", TOKEN_B)
-    assert multi.runtime.client_for("TA").token == TOKEN_A
-    assert multi.runtime.client_for("TB").token == TOKEN_B
+    assert multi.runtime.clients.for_team("TA").token == TOKEN_A
+    assert multi.runtime.clients.for_team("TB").token == TOKEN_B
 
-    multi.runtime.client_for("TB").chat_postMessage(channel="C1", text="hello B")
-    multi.runtime.client_for("TA").chat_postMessage(channel="C1", text="hello A")
+    multi.runtime.clients.for_team("TB").chat_postMessage(channel="C1", text="hello B")
+    multi.runtime.clients.for_team("TA").chat_postMessage(channel="C1", text="hello A")
     posts = [(c.token, c.args["text"]) for c in multi.fake.calls("chat.postMessage")]
     assert posts == [(TOKEN_B, "hello B"), (TOKEN_A, "hello A")]
 
@@ -103,7 +103,7 @@ def test_two_workspaces_each_act_with_their_own_token(multi: Cadence) -> None:
 
 def test_a_workspace_that_never_installed_gets_no_client(multi: Cadence) -> None:
     with pytest.raises(WorkspaceNotInstalled, match="TZ"):
-        multi.runtime.client_for("TZ")
+        multi.runtime.clients.for_team("TZ")
 
 
 def test_a_forged_missing_or_replayed_state_is_refused(multi: Cadence) -> None:
@@ -132,12 +132,12 @@ def test_an_expiring_token_is_rotated_before_scheduled_work(multi: Cadence) -> N
         "token_type": "bot",
     }
     multi.fake.tokens["xoxb-1111-rotated"] = "TA"
-    client = multi.runtime.client_for("TA")
+    client = multi.runtime.clients.for_team("TA")
     assert client.token == "xoxb-1111-rotated"
     refresh = multi.fake.calls("oauth.v2.access")[-1]
     assert (refresh.args["grant_type"], refresh.args["refresh_token"]) == ("refresh_token", "xoxe-1-first")
     # The new token is stored (encrypted) and used from now on, with no further refresh.
-    assert multi.runtime.client_for("TA").token == "xoxb-1111-rotated"
+    assert multi.runtime.clients.for_team("TA").token == "xoxb-1111-rotated"
     assert len(multi.fake.calls("oauth.v2.access")) == 2
     text = dump(multi)
     assert "xoxb-1111-rotated" not in text
@@ -152,7 +152,7 @@ def test_requests_rotate_an_expiring_token_too(multi: Cadence) -> None:
     multi.fake.tokens["xoxb-1111-fresh"] = "TA"
     assert multi.command("/cadence", "help", team="TA").status == 200
     assert multi.fake.calls("auth.test")[-1].token == "xoxb-1111-fresh"
-    assert multi.runtime.client_for("TA").token == "xoxb-1111-fresh"
+    assert multi.runtime.clients.for_team("TA").token == "xoxb-1111-fresh"
 
 
 def test_uninstalling_stops_the_workspace_and_forgets_its_tokens(multi: Cadence) -> None:
@@ -164,8 +164,8 @@ def test_uninstalling_stops_the_workspace_and_forgets_its_tokens(multi: Cadence)
     assert not multi.runtime.is_active("TA")
     assert multi.runtime.is_active("TB")
     with pytest.raises(WorkspaceNotInstalled):
-        multi.runtime.client_for("TA")
-    assert multi.runtime.client_for("TB").token == TOKEN_B
+        multi.runtime.clients.for_team("TA")
+    assert multi.runtime.clients.for_team("TB").token == TOKEN_B
     with multi.db.transaction() as session:
         assert session.scalars(select(slack_bots.c.team_id)).all() == ["TB"]
         assert session.scalars(select(slack_installations.c.team_id)).all() == ["TB"]
@@ -177,7 +177,7 @@ def test_uninstalling_stops_the_workspace_and_forgets_its_tokens(multi: Cadence)
     multi.clock.advance(timedelta(days=1))
     install(multi, "TA", "xoxb-1111-again")
     assert multi.runtime.is_active("TA")
-    assert multi.runtime.client_for("TA").token == "xoxb-1111-again"
+    assert multi.runtime.clients.for_team("TA").token == "xoxb-1111-again"
 
 
 def test_revoking_the_bot_token_uninstalls_but_revoking_a_user_token_does_not(multi: Cadence) -> None:
@@ -185,13 +185,13 @@ def test_revoking_the_bot_token_uninstalls_but_revoking_a_user_token_does_not(mu
     multi.slack.event({"type": "tokens_revoked", "tokens": {"oauth": ["U7"]}}, team="TA")
     multi.settle()
     assert multi.runtime.is_active("TA")
-    assert multi.runtime.client_for("TA").token == TOKEN_A
+    assert multi.runtime.clients.for_team("TA").token == TOKEN_A
 
     multi.slack.event({"type": "tokens_revoked", "tokens": {"bot": ["BCADENCE"]}}, team="TA")
     multi.settle()
     assert not multi.runtime.is_active("TA")
     with pytest.raises(WorkspaceNotInstalled):
-        multi.runtime.client_for("TA")
+        multi.runtime.clients.for_team("TA")
 
 
 def test_requests_from_an_unknown_workspace_are_told_to_reinstall(multi: Cadence) -> None:
@@ -203,7 +203,7 @@ def test_requests_from_an_unknown_workspace_are_told_to_reinstall(multi: Cadence
 def test_scheduled_work_stops_at_once_for_an_uninstalled_workspace(
     multi: Cadence, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A job written the way ceremonies write them: due rows filtered with active_clause, then client_for."""
+    """A job written the way ceremonies write them: due rows filtered with active_clause, then clients.for_team."""
     from datetime import date
 
     from bot.jobs.scheduler import Scheduler
@@ -216,10 +216,10 @@ def test_scheduled_work_stops_at_once_for_an_uninstalled_workspace(
             due = session.execute(select(Holiday.team_id, Holiday.name)
                                   .where(workspaces.active_clause(Holiday.team_id)).order_by(Holiday.team_id)).all()
         for team_id, name in due:
-            runtime.client_for(team_id).chat_postMessage(channel="C1", text=f"Day off: {name}")
+            runtime.clients.for_team(team_id).chat_postMessage(channel="C1", text=f"Day off: {name}")
 
     def careless(runtime: Runtime, now: object) -> None:
-        runtime.client_for("TA")
+        runtime.clients.for_team("TA")
 
     install(multi, "TA", TOKEN_A)
     install(multi, "TB", TOKEN_B)

@@ -80,13 +80,6 @@ def test_a_refusal_reaches_the_user_as_an_ephemeral_line(people: Cadence) -> Non
     ]
 
 
-def test_a_bolt_client_is_still_accepted_while_listeners_move_to_the_gateway(people: Cadence) -> None:
-    client = people.runtime.client_for("T1")
-    assert may_administer(people.runtime, client, team_id="T1", user_id="UADMIN")
-    with pytest.raises(NotAllowed):
-        require_admin(people.runtime, client, team_id="T1", user_id="UDEV", action=ACTION)
-
-
 def test_slack_unable_to_answer_falls_back_to_the_cached_profile_else_the_person_is_told(people: Cadence) -> None:
     slack = people.runtime.gateway.for_team("T1")
     assert profile(people.runtime, slack, team_id="T1", user_id="UADMIN") is not None  # cached now

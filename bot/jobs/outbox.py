@@ -225,7 +225,7 @@ class OutboxWorker:
     def _deliver_team(self, team_id: str, rows: list[outbox.Claimed]) -> None:
         try:
             slack = self.runtime.gateway.for_team(team_id)
-            client = self.runtime.client_for(team_id)
+            client = self.runtime.clients.for_team(team_id)
         except (SlackFailure, WorkspaceNotInstalled) as error:
             answer = classify(error)
             for row in rows:

@@ -157,7 +157,7 @@ def remind_due_action_items(runtime: Runtime, now: datetime) -> None:
     with runtime.db.reading() as session:
         due = cases.unreminded_due_items(session, now=now)
     for item in due:
-        person = people.profile(runtime, runtime.client_for(item.team_id), team_id=item.team_id,
+        person = people.profile(runtime, runtime.gateway.for_team(item.team_id), team_id=item.team_id,
                                 user_id=item.owner_id)
         timezone = person.timezone if person is not None and person.timezone else runtime.settings.default_timezone
         if now < domain.reminder_at(item.due, timezone):

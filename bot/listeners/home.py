@@ -8,12 +8,11 @@ from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from slack_bolt import App, BoltContext
-from slack_sdk import WebClient
 
 from bot import hooks
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack, SlackFailure
-from bot.slack.people import as_slack, profile
+from bot.slack.people import profile
 from bot.views.home import home_view
 
 log = logging.getLogger("cadence.home")
@@ -23,9 +22,8 @@ _permalinks: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 _permalinks_lock = threading.Lock()
 
 
-def publish_home(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, user_id: str) -> None:
+def publish_home(runtime: Runtime, slack: Slack, *, team_id: str, user_id: str) -> None:
     """Build `user_id`'s Home from every ceremony's section and publish it (views.publish through the gateway)."""
-    slack = as_slack(runtime, slack, team_id=team_id)
     context = hooks.HomeContext(team_id=team_id, user_id=user_id, now=runtime.now())
     person = profile(runtime, slack, team_id=team_id, user_id=user_id)
     timezone = ZoneInfo((person.timezone if person and person.timezone else None) or runtime.settings.default_timezone)
@@ -33,7 +31,7 @@ def publish_home(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, us
     slack.publish_home(user_id=user_id, view=home_view(hooks.home_sections(runtime, context), updated=updated))
 
 
-def refresh_home(runtime: Runtime, slack: Slack | WebClient | None = None, *, team_id: str, user_id: str) -> None:
+def refresh_home(runtime: Runtime, slack: Slack | None = None, *, team_id: str, user_id: str) -> None:
     """Republish the Home of someone who just acted (answered, voted, resolved...), so that it never shows stale work.
 
     It runs in the background after the work others wait for (see `bot.server.background`), once for several actions in a
@@ -42,7 +40,7 @@ def refresh_home(runtime: Runtime, slack: Slack | WebClient | None = None, *, te
     """
     if not team_id or not user_id:
         return
-    handle = None if slack is None else as_slack(runtime, slack, team_id=team_id)
+    handle = slack
 
     def publish() -> None:
         try:

@@ -92,7 +92,7 @@ def vote(ack: Ack, body: dict, context: BoltContext) -> None:
         text, blocks = views.your_vote(card, story_id, round, voted.label)
         slack_of(context).ephemeral(channel=voted.channel_id, user=user_id, thread_ts=voted.parent_ts, text=text,
                                     blocks=blocks)
-    refresh_home(runtime, runtime.client_for(team_id), team_id=team_id, user_id=user_id)
+    refresh_home(runtime, team_id=team_id, user_id=user_id)
 
 
 def open_reason(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -91,7 +91,7 @@ def _confirm(runtime: Runtime, respond: Respond, voted: store.Voted, *, team_id:
     respond(text=views.your_choices(list(voted.choices), anonymous=voted.anonymous), response_type="ephemeral",
             replace_original=False)
     if voted.changed and not voted.anonymous:  # publishing their Home right after would tie them to the vote
-        refresh_home(runtime, runtime.client_for(team_id), team_id=team_id, user_id=user_id)
+        refresh_home(runtime, team_id=team_id, user_id=user_id)
 
 
 def close(ack: Ack, body: dict, context: BoltContext) -> None:

@@ -299,7 +299,7 @@ def answer_review(ack: Ack, body: dict, action: dict, context: BoltContext) -> N
         changed = cases.answer_review(session, team_id=team_id, review_id=review_id, user_id=user_id,
                                       outcome=views.REVIEW_ACTIONS[action["action_id"]], now=runtime.now())
     if changed:
-        refresh_home(runtime, context.client, team_id=team_id, user_id=user_id)
+        refresh_home(runtime, slack_of(context), team_id=team_id, user_id=user_id)
 
 
 # -- the App Home --------------------------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from slack_sdk import WebClient
-
 from bot.server.runtime import Runtime
 from bot.slack.gateway import Slack
 from bot.slack.people import profile
@@ -15,7 +13,7 @@ from ceremonies.errors import NotAllowed
 
 def may_administer(
     runtime: Runtime,
-    slack: Slack | WebClient,
+    slack: Slack,
     *,
     team_id: str,
     user_id: str,
@@ -31,7 +29,7 @@ def may_administer(
 
 def require_admin(
     runtime: Runtime,
-    slack: Slack | WebClient,
+    slack: Slack,
     *,
     team_id: str,
     user_id: str,

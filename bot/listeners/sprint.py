@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
-from bot.server.runtime import Runtime, runtime_of
+from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.people import profile
 from bot.views import sprint as views
 from bot.views.help import command_usage_blocks, command_usage_text
@@ -57,7 +57,7 @@ def status(runtime: Runtime, respond: Respond, context: BoltContext, asked: Aske
 
 def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
     # The person's timezone becomes the sprint's calendar (people.profile reads the cache, else users.info).
-    person = profile(runtime, context.client, team_id=asked.team_id, user_id=asked.user_id)
+    person = profile(runtime, slack_of(context), team_id=asked.team_id, user_id=asked.user_id)
     timezone = (person.timezone if person and person.timezone else None) or runtime.settings.default_timezone
     now = runtime.now()
     plan = domain.parse_start(asked.rest, today=domain.local_day(now, timezone))

@@ -44,7 +44,7 @@ def handle_standup_command(ack: Ack, command: dict, context: BoltContext, respon
 def _setup(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
     ack()
     runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
-    _require_owner_or_admin(runtime, context.client, team_id=team_id, channel_id=channel_id,
+    _require_owner_or_admin(runtime, slack_of(context), team_id=team_id, channel_id=channel_id,
                             user_id=command["user_id"], action="change this stand-up's settings")
     _open_setup(runtime, slack_of(context), team_id=team_id, channel_id=channel_id, trigger_id=command["trigger_id"])
 
@@ -55,7 +55,7 @@ def _pause_or_resume(ack: Ack, command: dict, context: BoltContext, respond: Res
     pause = first_word(command.get("text"))[0] == "pause"
     with runtime.db.reading() as session:
         owner_id = _standup_here(session, team_id, channel_id).owner_id
-    roles.require_admin(runtime, context.client, team_id=team_id, user_id=command["user_id"], owner_id=owner_id,
+    roles.require_admin(runtime, slack_of(context), team_id=team_id, user_id=command["user_id"], owner_id=owner_id,
                         action=f"{'pause' if pause else 'resume'} this stand-up", owner_label="the stand-up's owner")
     with runtime.db.transaction() as session:
         store.set_paused(session, standup=_standup_here(session, team_id, channel_id), paused=pause)
@@ -71,7 +71,7 @@ def _delete(ack: Ack, command: dict, context: BoltContext, respond: Respond, res
         ack(text="There is no stand-up in this channel.", response_type="ephemeral")
         return
     # Before ack, so that the confirmation is the reply; the owner needs no Slack call, others one cached one.
-    roles.require_admin(runtime, context.client, team_id=command["team_id"], user_id=command["user_id"],
+    roles.require_admin(runtime, slack_of(context), team_id=command["team_id"], user_id=command["user_id"],
                         owner_id=standup.owner_id, action="delete this stand-up", owner_label="the stand-up's owner")
     text, blocks = views.delete_confirmation(standup.id, channel_id)
     ack(text=text, blocks=blocks, response_type="ephemeral")
@@ -227,7 +227,7 @@ def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
         problems[views.B_REPORT_CHANNEL] = "Pick the channel the report goes to."
     # Checked again on saving: the modal names its channel, and its owner or the admins may have changed meanwhile.
     try:
-        _require_owner_or_admin(runtime, context.client, team_id=team_id, channel_id=form.channel_id,
+        _require_owner_or_admin(runtime, slack_of(context), team_id=team_id, channel_id=form.channel_id,
                                 user_id=user_id, action="change this stand-up's settings")
     except NotAllowed as refusal:
         problems = {views.B_PARTICIPANTS: str(refusal)[:150]}
@@ -261,13 +261,13 @@ def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:
 def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     """Delete the stand-up after its owner (or an admin) confirmed on the ephemeral message."""
     ack()
-    runtime, client = runtime_of(context), context.client
+    runtime, slack = runtime_of(context), slack_of(context)
     standup_id = int(body["actions"][0]["value"])
     team_id = body["team"]["id"]
     with runtime.db.transaction() as session:
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
     if standup is not None:
-        roles.require_admin(runtime, client, team_id=team_id, user_id=body["user"]["id"], owner_id=standup.owner_id,
+        roles.require_admin(runtime, slack, team_id=team_id, user_id=body["user"]["id"], owner_id=standup.owner_id,
                             action="delete this stand-up", owner_label="the stand-up's owner")
     with runtime.db.transaction() as session:
         removed = cases.delete_standup(session, team_id=team_id, standup_id=standup_id)
@@ -336,7 +336,7 @@ def skip_today(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> 
     if body.get("response_url"):  # clicked in the prompt; the Home has no message to replace
         text, blocks = views.skipped_message(day)
         respond(replace_original=True, text=text, blocks=blocks)
-    refresh_home(runtime, context.client, team_id=team_id, user_id=user_id)
+    refresh_home(runtime, slack_of(context), team_id=team_id, user_id=user_id)
 
 
 def open_away_modal(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -398,7 +398,7 @@ def submit_answer(ack: Ack, body: dict, context: BoltContext) -> None:
                                                   permalink=None)
         outbox.add(session, team_id=team_id, key=f"standup.thanks:{recorded.answer_id}:{now.isoformat()}",
                    kind="standup.thanks", channel=user_id, now=now, text=text, blocks=blocks)
-    refresh_home(runtime, context.client, team_id=team_id, user_id=user_id)
+    refresh_home(runtime, slack_of(context), team_id=team_id, user_id=user_id)
 
 
 # -- the App Home ---------------------------------------------------------------------------------------------------

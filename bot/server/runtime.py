@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-
 from bot.server.background import BackgroundWork
 from bot.server.settings import Settings
-from bot.slack.client import make_client
+from bot.slack.client import Clients
 from bot.slack.gateway import Gateway, Slack
 from storage import outbox, workspaces
 from storage.db import Database
@@ -36,14 +33,14 @@ class Runtime:
     installations: Installations | None = None
     # Work nobody waits for (Home refreshes), apart from the listeners' threads.
     background: BackgroundWork = field(default_factory=BackgroundWork)
-    _clients: dict[str, WebClient] = field(default_factory=dict)
-    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
+    clients: Clients = field(init=False)
     # Wakes the outbox's delivery loop (bot.jobs.outbox) when a transaction that queued a message commits.
     kick_outbox: Callable[[], None] = lambda: None
     gateway: Gateway = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gateway = Gateway(self.client_for, on_workspace_gone=self.workspace_gone)
+        self.clients = Clients(self.settings, self.installations)
+        self.gateway = Gateway(self.clients.for_team, on_workspace_gone=self.workspace_gone)
         outbox.on_commit(self.db.sessions, lambda: self.kick_outbox())
 
     @classmethod
@@ -59,23 +56,6 @@ class Runtime:
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         return self.clock()
-
-    def client_for(self, team_id: str) -> WebClient:
-        """The Web API client that acts in workspace `team_id` (outside a request, e.g. in scheduled work).
-
-        With many workspaces it carries that workspace's bot token (refreshed when it expires soon), and raises
-        bot.slack.oauth.WorkspaceNotInstalled when there is none: skip uninstalled workspaces first
-        (storage.workspaces.active_clause / is_active).
-        """
-        token = None if self.installations is None else self.installations.bot_token(team_id)
-        key = team_id if token is None else f"{team_id}:{token}"
-        with self._clients_lock:
-            client = self._clients.get(key)
-            if client is None:
-                if token is not None:  # drop the client of a token that was rotated away
-                    self._clients = {k: c for k, c in self._clients.items() if not k.startswith(team_id + ":")}
-                client = self._clients[key] = make_client(self.settings, token)
-            return client
 
     def workspace_gone(self, team_id: str, error: str) -> None:
         """Slack says the workspace's token is dead: mark it uninstalled, which stops its scheduled work until it

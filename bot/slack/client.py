@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -62,3 +64,32 @@ def counting_only(client: WebClient) -> WebClient:
         logger=client.logger,
         retry_handlers=[handler for handler in client.retry_handlers if isinstance(handler, SlackCallCounter)],
     )
+
+
+class Clients:
+    """One Web API client a workspace, for work outside a request (the gateway's `for_team`).
+
+    With many workspaces each carries its workspace's bot token (refreshed when it expires soon), and asking for a
+    workspace with none raises WorkspaceNotInstalled; with SLACK_BOT_TOKEN there is one token for all.
+    """
+
+    def __init__(self, settings: Settings, installations: TokenSource | None) -> None:
+        self.settings = settings
+        self.installations = installations
+        self._clients: dict[str, WebClient] = {}
+        self._lock = threading.Lock()
+
+    def for_team(self, team_id: str) -> WebClient:
+        token = None if self.installations is None else self.installations.bot_token(team_id)
+        key = team_id if token is None else f"{team_id}:{token}"
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                if token is not None:  # drop the client of a token that was rotated away
+                    self._clients = {k: c for k, c in self._clients.items() if not k.startswith(team_id + ":")}
+                client = self._clients[key] = make_client(self.settings, token)
+            return client
+
+
+class TokenSource(Protocol):
+    def bot_token(self, team_id: str) -> str: ...

@@ -6,8 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from slack_sdk import WebClient
-
 from bot.server.runtime import Runtime
 from bot.slack.gateway import Slack, SlackFailure, Verdict
 from storage import people as store
@@ -33,14 +31,7 @@ class Profile:
         return self.is_admin or self.is_owner
 
 
-def as_slack(runtime: Runtime, slack: Slack | WebClient, *, team_id: str | None) -> Slack:
-    """The gateway's handle for `slack`: a `Slack` as it is, a Bolt `WebClient` (callers not yet converted) wrapped."""
-    if isinstance(slack, Slack):
-        return slack
-    return runtime.gateway.for_client(slack, team_id=team_id)
-
-
-def profile(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, user_id: str) -> Profile | None:
+def profile(runtime: Runtime, slack: Slack, *, team_id: str, user_id: str) -> Profile | None:
     """The member's profile: from the cache when fresher than a day, else from Slack; None when Slack has no such user.
 
     When Slack cannot answer (rate limited, down, ...) a cached profile of any age is better than none.
@@ -51,7 +42,7 @@ def profile(runtime: Runtime, slack: Slack | WebClient, *, team_id: str, user_id
         if cached is not None and now - cached.fetched_at < PROFILE_MAX_AGE:
             return _profile(cached)
     try:
-        user = as_slack(runtime, slack, team_id=team_id).user_info(user=user_id)
+        user = slack.user_info(user=user_id)
     except SlackFailure as failure:
         if failure.verdict is Verdict.PERSON_GONE:
             return None
