@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import ModuleType
 
@@ -18,13 +18,13 @@ from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
-from bot.listeners import Job
-from bot.listeners import all_jobs as listener_jobs
 from bot.server import metrics
 from bot.server.runtime import Runtime
 from bot.slack.gateway import WorkspaceNotInstalled
 
 log = logging.getLogger("cadence.scheduler")
+
+Job = Callable[[Runtime, datetime], None]
 
 TICK_SECONDS = 20  # the default of SCHEDULER_TICK_SECONDS
 
@@ -43,7 +43,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
 
 def all_jobs() -> list[Job]:
     """Every scheduled job: each is called with the runtime and the current time on every tick."""
-    return [*listener_jobs(), *(job for module in JOB_MODULES for job in module.JOBS)]
+    return [job for module in JOB_MODULES for job in module.JOBS]
 
 
 class Scheduler:
