@@ -16,6 +16,7 @@ nothing more, and a change while it is being sent queues exactly one more redraw
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,6 +61,7 @@ class OutboxMessage(Base):
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # which claim holds it (renewed while sending)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     dirty: Mapped[bool] = mapped_column(Boolean, default=False)  # a redraw was asked for while one was in flight
     last_error: Mapped[str | None] = mapped_column(String(ERROR_LENGTH))
@@ -88,6 +90,7 @@ class Claimed:
     due_at: datetime
     lease_until: datetime
     last_error: str | None
+    claim_token: str
 
     @property
     def maybe_sent_before(self) -> bool:
@@ -219,8 +222,11 @@ def claim_due(
     """Take up to `limit` due rows (at most `per_team` of one workspace), oldest first, for `lease`.
 
     Rows of uninstalled workspaces wait (they resume on reinstall); rows whose lease ran out are taken again. On
-    Postgres the rows are locked with SKIP LOCKED, so processes claiming at once split the work between them.
+    Postgres the rows are locked with SKIP LOCKED, so processes claiming at once split the work between them. The
+    claim's token (the same for the whole batch) names its holder: `renew` extends the lease while it works, and
+    only the holder records an outcome.
     """
+    token = uuid.uuid4().hex
     due = and_(
         OutboxMessage.state == PENDING,
         OutboxMessage.due_at <= now,
@@ -249,25 +255,40 @@ def claim_due(
     for row in rows:
         row.attempts += 1
         row.lease_until = now + lease
+        row.claim_token = token
         claimed.append(Claimed(
             id=row.id, team_id=row.team_id, key=row.key, kind=row.kind, action=row.action, channel=row.channel,
             ts=row.ts, thread_ts=row.thread_ts, ref_key=row.ref_key, payload=dict(row.payload or {}),
             render=row.render, attempts=row.attempts, created_at=row.created_at, due_at=row.due_at,
-            lease_until=row.lease_until, last_error=row.last_error))
+            lease_until=row.lease_until, last_error=row.last_error, claim_token=token))
     session.flush()
     return claimed
 
 
-def _owned(key: str, lease_until: datetime) -> Any:
-    # Only the claimant whose lease this is records an outcome: a process that lost its lease (it was slow, another
-    # one took the row over) must not overwrite the newer attempt.
-    return and_(OutboxMessage.key == key, OutboxMessage.state == PENDING, OutboxMessage.lease_until == lease_until)
+def _owned(row: Claimed) -> Any:
+    # Only the claim holding the row records an outcome: a process that lost its lease (it was slow, another one
+    # took the row over) must not overwrite the newer attempt.
+    return and_(OutboxMessage.key == row.key, OutboxMessage.state == PENDING,
+                OutboxMessage.claim_token == row.claim_token)
+
+
+def renew(session: Session, *, token: str, now: datetime, lease: timedelta) -> int:
+    """Extend the lease of every row the claim `token` still holds (a worker does this while it sends, so that a
+    short lease frees a dead worker's rows in seconds without taking a live worker's rows away)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claim_token == token, OutboxMessage.state == PENDING,
+               OutboxMessage.lease_until.is_not(None))
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def mark_sent(session: Session, row: Claimed, *, now: datetime, channel: str, ts: str) -> bool:
     """Record that `row` reached Slack; False when this worker no longer owned it. A dirty redraw goes again."""
     result = session.execute(
-        update(OutboxMessage).where(_owned(row.key, row.lease_until))
+        update(OutboxMessage).where(_owned(row))
         .values(state=SENT, sent_at=now, sent_channel=channel, sent_ts=ts, lease_until=None, last_error=None)
         .returning(OutboxMessage.dirty)
         .execution_options(synchronize_session=False)
@@ -287,7 +308,7 @@ def mark_sent(session: Session, row: Claimed, *, now: datetime, channel: str, ts
 def retry(session: Session, row: Claimed, *, at: datetime, error: str) -> None:
     """Give `row` back, to be sent again at `at`."""
     session.execute(
-        update(OutboxMessage).where(_owned(row.key, row.lease_until))
+        update(OutboxMessage).where(_owned(row))
         .values(due_at=at, lease_until=None, last_error=error[:ERROR_LENGTH])
         .execution_options(synchronize_session=False)
     )
@@ -296,7 +317,7 @@ def retry(session: Session, row: Claimed, *, at: datetime, error: str) -> None:
 def postpone(session: Session, row: Claimed, *, at: datetime, reason: str) -> None:
     """Give `row` back untried (it waits for its parent message): the claim does not count as an attempt."""
     session.execute(
-        update(OutboxMessage).where(_owned(row.key, row.lease_until))
+        update(OutboxMessage).where(_owned(row))
         .values(due_at=at, lease_until=None, attempts=OutboxMessage.attempts - 1, last_error=reason[:ERROR_LENGTH])
         .execution_options(synchronize_session=False)
     )
@@ -305,7 +326,7 @@ def postpone(session: Session, row: Claimed, *, at: datetime, reason: str) -> No
 def give_up(session: Session, row: Claimed, *, now: datetime, error: str) -> bool:
     """Stop trying `row` for good (the conversation or person is gone, or Slack calls it our bug)."""
     result = session.execute(
-        update(OutboxMessage).where(_owned(row.key, row.lease_until))
+        update(OutboxMessage).where(_owned(row))
         .values(state=FAILED, sent_at=now, lease_until=None, dirty=False, last_error=error[:ERROR_LENGTH])
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)

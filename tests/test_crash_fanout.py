@@ -33,6 +33,12 @@ def prompt_senders(fake: FakeSlack) -> Counter[str]:
                    if str(call.args.get("channel", "")).startswith("U") and call.worker)
 
 
+def parent_of(pid: int) -> int:
+    """The parent process id of `pid` (Linux's /proc): a gunicorn worker's master."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
 @pytest.mark.postgres_only
 def test_kill_9_in_the_middle_of_a_fan_out_loses_and_doubles_nothing(
     fake: FakeSlack, postgres_url: str, tmp_path: Path
@@ -71,8 +77,10 @@ def test_kill_9_in_the_middle_of_a_fan_out_loses_and_doubles_nothing(
 
         # As soon as one process has sent a few prompts, it dies without a chance to record anything more.
         wait_for(lambda: sum(prompt_senders(fake).values()) >= 3, limit=60, what="the fan-out to start")
-        sender = prompt_senders(fake).most_common(1)[0][0]
-        victim = next(p for p, _url, _log in servers if sender.endswith(f":{p.pid}"))
+        sender_pid = int(prompt_senders(fake).most_common(1)[0][0].rsplit(":", 1)[1])
+        victim = next(p for p, _url, _log in servers if p.pid in (sender_pid, parent_of(sender_pid)))
+        # The whole server goes, as when its machine dies: the sending worker and its gunicorn master.
+        os.kill(sender_pid, signal.SIGKILL)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=10)
         sent_before_crash = len(prompts_by_user(fake))

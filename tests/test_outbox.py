@@ -182,3 +182,23 @@ def test_two_claimants_never_take_the_same_row(cadence: Cadence) -> None:
     assert len(first) == 6
     assert len(second) == 4
     assert not {r.key for r in first} & {r.key for r in second}
+
+
+def test_a_renewed_claim_keeps_its_rows_and_an_abandoned_one_frees_them(cadence: Cadence) -> None:
+    queue(cadence, "r1")
+    lease = timedelta(seconds=20)
+    with cadence.db.transaction() as session:
+        [held] = outbox.claim_due(session, now=cadence.clock(), lease=lease)
+    cadence.clock.advance(timedelta(seconds=15))
+    with cadence.db.transaction() as session:  # the worker is alive and sending: it renews
+        assert outbox.renew(session, token=held.claim_token, now=cadence.clock(), lease=lease) == 1
+    cadence.clock.advance(timedelta(seconds=15))
+    with cadence.db.transaction() as session:
+        assert outbox.claim_due(session, now=cadence.clock(), lease=lease) == []
+    cadence.clock.advance(timedelta(seconds=6))  # it died: 20 s after its last renewal the row is free
+    with cadence.db.transaction() as session:
+        [taken] = outbox.claim_due(session, now=cadence.clock(), lease=lease)
+        assert taken.key == "r1"
+        assert taken.claim_token != held.claim_token
+        # The dead worker's late outcome is not recorded over the new claim's.
+        assert not outbox.mark_sent(session, held, now=cadence.clock(), channel="C1", ts="1.0")

@@ -40,7 +40,10 @@ from storage import outbox, workspaces
 
 log = logging.getLogger("cadence.outbox")
 
-LEASE = timedelta(seconds=30)  # plus the time the batch needs at the workspace's pace
+# A claim's lease is short and renewed every few seconds while its worker sends: a worker that dies frees its rows
+# for another within about LEASE, however long its batch would have taken.
+LEASE = timedelta(seconds=20)
+RENEW_EVERY_SECONDS = 5.0
 BATCH = 200
 PER_TEAM = 60
 TEAMS_AT_ONCE = 8
@@ -201,26 +204,38 @@ class OutboxWorker:
         with self._round_lock:
             now = self.runtime.now()
             with self.runtime.db.transaction() as session:
-                rows = outbox.claim_due(session, now=now, lease=self._lease(self.per_team), limit=self.batch,
-                                        per_team=self.per_team)
+                rows = outbox.claim_due(session, now=now, lease=LEASE, limit=self.batch, per_team=self.per_team)
             if not rows:
                 return 0
             by_team: dict[str, list[outbox.Claimed]] = {}
             for row in rows:
                 by_team.setdefault(row.team_id, []).append(row)
-            if len(by_team) == 1:
-                self._deliver_team(*next(iter(by_team.items())))
-            else:
-                with ThreadPoolExecutor(max_workers=min(self.teams_at_once, len(by_team)),
-                                        thread_name_prefix="outbox-team") as pool:
-                    for future in [pool.submit(self._deliver_team, team, team_rows)
-                                   for team, team_rows in by_team.items()]:
-                        future.result()
+            done = threading.Event()
+            heartbeat = threading.Thread(target=self._renew, args=(rows[0].claim_token, done), daemon=True,
+                                         name="outbox-lease")
+            heartbeat.start()
+            try:
+                if len(by_team) == 1:
+                    self._deliver_team(*next(iter(by_team.items())))
+                else:
+                    with ThreadPoolExecutor(max_workers=min(self.teams_at_once, len(by_team)),
+                                            thread_name_prefix="outbox-team") as pool:
+                        for future in [pool.submit(self._deliver_team, team, team_rows)
+                                       for team, team_rows in by_team.items()]:
+                            future.result()
+            finally:
+                done.set()
+                heartbeat.join()
             return len(rows)
 
-    def _lease(self, count: int) -> timedelta:
-        per_second = self.runtime.settings.slack_fanout_per_second
-        return LEASE + timedelta(seconds=2 * count / per_second)
+    def _renew(self, token: str, done: threading.Event) -> None:
+        """Keep the round's claim alive while it sends (a paced batch can take longer than the lease)."""
+        while not done.wait(RENEW_EVERY_SECONDS):
+            try:
+                with self.runtime.db.transaction() as session:
+                    outbox.renew(session, token=token, now=self.runtime.now(), lease=LEASE)
+            except OperationalError as error:
+                _database_unavailable(error)
 
     def _deliver_team(self, team_id: str, rows: list[outbox.Claimed]) -> None:
         try:

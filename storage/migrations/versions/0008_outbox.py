@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claim_token", sa.String(32), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("dirty", sa.Boolean(), nullable=False),
         sa.Column("last_error", sa.String(500), nullable=True),
