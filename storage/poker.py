@@ -97,10 +97,6 @@ class PokerStory(Base):
     accepted_by: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     decided_at: Mapped[datetime | None]
     first_round_consensus: Mapped[bool | None] = mapped_column(Boolean)
-    # Unused since the outbox redraws story messages (storage.outbox.redraw); dropping them needs a migration.
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    rendered_version: Mapped[int] = mapped_column(Integer, default=0)
-    render_lease_until: Mapped[datetime | None]
 
 
 class PokerVote(Base):

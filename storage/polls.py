@@ -48,10 +48,6 @@ class Poll(Base):
     closes_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     message_ts: Mapped[str | None] = mapped_column(String(TS_LENGTH))
-    # Unused since the outbox redraws poll messages (storage.outbox.redraw); dropping them needs a migration.
-    version: Mapped[int] = mapped_column(Integer, default=0)
-    rendered_version: Mapped[int] = mapped_column(Integer, default=0)
-    render_lease_until: Mapped[datetime | None]
 
 
 class PollOption(Base):

@@ -112,19 +112,6 @@ class RetroVote(Base):
     cast_at: Mapped[datetime]
 
 
-class RetroPost(Base):
-    """Formerly the board's thread messages; no longer written (the outbox keeps them), kept until a migration drops it."""
-
-    __tablename__ = "retro_posts"
-    __table_args__ = (Index("ix_retro_posts_board", "board_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
-    board_id: Mapped[int] = mapped_column(ForeignKey("retro_boards.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))
-    ts: Mapped[str] = mapped_column(String(TS_LENGTH))
-
-
 class RetroActionItem(Base):
     """An action item: who does what by when, and how it ended (done or dropped, and when)."""
 
