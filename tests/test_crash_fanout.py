@@ -5,23 +5,17 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime
-from datetime import time as clock_time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.devtools.fakeslack import FakeSlack
-from ceremonies.standup import StandupConfig, TimezoneMode, default_questions
-from storage import standup as store
 from storage.db import Database
 from tests.conftest import _empty
-from tests.test_scale_out import prompts_by_user, wait_for, zone_where_it_is_noon
-from tests.test_serve import ROOT, SECRET, free_port, wait_until_healthy
+from tests.test_scale_out import prompts_by_user, save_standup_due_now, start_server, wait_for
+from tests.test_serve import wait_until_healthy
 
 PARTICIPANTS = 30
 DEADLINE_SECONDS = 90
@@ -49,31 +43,14 @@ def test_kill_9_in_the_middle_of_a_fan_out_loses_and_doubles_nothing(
         fake.add_user(user, tz="Europe/Berlin")
     fake.add_channel("C1", "team")
     fake.latency["chat.postMessage"] = 0.15  # a Slack answering at its usual pace: the fan-out takes seconds
-    servers = []
-    for name in ("one", "two"):
-        port = free_port()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
-               "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "DATABASE_URL": postgres_url, "PORT": str(port), "SCHEDULER_TICK_SECONDS": "1",
-               "SLACK_FANOUT_PER_SECOND": "3", "CADENCE_ANONYMITY_SECRET": "a-test-secret-of-some-length",
-               "RETRO_ANONYMITY_SECRET": "a-test-secret-of-some-length"}
-        log = (tmp_path / f"{name}.log").open("w")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, text=True)
-        servers.append((process, f"http://127.0.0.1:{port}", tmp_path / f"{name}.log"))
+    servers = [start_server(fake, postgres_url, tmp_path, name, SCHEDULER_TICK_SECONDS="1",
+                            SLACK_FANOUT_PER_SECOND="3") for name in ("one", "two")]
     database = Database(postgres_url)
     try:
         for process, url, log_path in servers:
             wait_until_healthy(url, process, log=log_path)
         due = datetime.now(UTC).replace(second=0, microsecond=0)
-        zone = zone_where_it_is_noon(due)
-        local = due.astimezone(ZoneInfo(zone))
-        config = StandupConfig(channel_id="C1", report_channel_id="C1", participants=tuple(users),
-                               questions=default_questions(), days=frozenset(range(7)),
-                               local_time=clock_time(local.hour, local.minute), timezone_mode=TimezoneMode.TEAM,
-                               team_timezone=zone, window_end=clock_time(23, 0))
-        with database.transaction() as session:
-            store.save_standup(session, team_id="T1", channel_id="C1", owner_id=users[0], config=config, now=due)
+        save_standup_due_now(database, users, due)
 
         # As soon as one process has sent a few prompts, it dies without a chance to record anything more.
         wait_for(lambda: sum(prompt_senders(fake).values()) >= 3, limit=60, what="the fan-out to start")

@@ -45,6 +45,34 @@ def prompts_by_user(fake: FakeSlack) -> Counter[str]:
                    if m.channel.startswith("DU") and PROMPT_TEXT in m.text)
 
 
+Server = tuple[subprocess.Popen[str], str, Path]  # the process, its URL, its log
+
+
+def start_server(fake: FakeSlack, database_url: str, tmp_path: Path, name: str, **settings: str) -> Server:
+    """A real `cadence serve` (gunicorn) on a free port against the fake Slack; `settings` add to its environment."""
+    port = free_port()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
+           "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
+           "DATABASE_URL": database_url, "PORT": str(port), "CADENCE_ANONYMITY_SECRET": "scale-out-anonymity-secret",
+           **settings}
+    log = (tmp_path / f"{name}.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stdout=log,
+                               stderr=subprocess.STDOUT, text=True)
+    return process, f"http://127.0.0.1:{port}", tmp_path / f"{name}.log"
+
+
+def save_standup_due_now(database: Database, users: list[str], now: datetime) -> None:
+    """A stand-up in C1 for `users` whose time is `now` in its timezone, so it falls due on the servers' next tick."""
+    zone = zone_where_it_is_noon(now)
+    local = now.astimezone(ZoneInfo(zone))
+    config = StandupConfig(channel_id="C1", report_channel_id="C1", participants=tuple(users),
+                           questions=default_questions(), days=frozenset(range(7)),
+                           local_time=clock_time(local.hour, local.minute), timezone_mode=TimezoneMode.TEAM,
+                           team_timezone=zone, window_end=clock_time(23, 0))
+    with database.transaction() as session:
+        store.save_standup(session, team_id="T1", channel_id="C1", owner_id=users[0], config=config, now=now)
+
+
 def zone_where_it_is_noon(now: datetime) -> str:
     """A fixed-offset zone whose local time is about noon now, so the day's window is open whenever the test runs."""
     offset = 12 - now.hour  # from -11 to +12 hours
@@ -60,17 +88,8 @@ def test_two_servers_on_one_postgres_send_each_prompt_and_the_report_once(
     for user in users:
         fake.add_user(user, tz="Europe/Berlin")
     fake.add_channel("C1", "team")
-    servers = []
-    for name in ("one", "two"):
-        port = free_port()
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
-               "SLACK_BOT_TOKEN": "xoxb-serve", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "DATABASE_URL": postgres_url, "PORT": str(port), "SCHEDULER_TICK_SECONDS": "0.5",
-               "CADENCE_ANONYMITY_SECRET": "scale-out-anonymity-secret"}
-        log = (tmp_path / f"{name}.log").open("w")
-        process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, text=True)
-        servers.append((process, f"http://127.0.0.1:{port}", tmp_path / f"{name}.log"))
+    servers = [start_server(fake, postgres_url, tmp_path, name, SCHEDULER_TICK_SECONDS="0.5")
+               for name in ("one", "two")]
     database = Database(postgres_url)
     try:
         for process, url, log_path in servers:
@@ -78,14 +97,7 @@ def test_two_servers_on_one_postgres_send_each_prompt_and_the_report_once(
         # Both servers are ticking; the stand-up is saved with today's time already reached in its timezone, so it
         # falls due on their next ticks, at nearly the same moment in both.
         now = datetime.now(UTC)
-        zone = zone_where_it_is_noon(now)
-        local = now.astimezone(ZoneInfo(zone))
-        config = StandupConfig(channel_id="C1", report_channel_id="C1", participants=tuple(users),
-                               questions=default_questions(), days=frozenset(range(7)),
-                               local_time=clock_time(local.hour, local.minute), timezone_mode=TimezoneMode.TEAM,
-                               team_timezone=zone, window_end=clock_time(23, 0))
-        with database.transaction() as session:
-            store.save_standup(session, team_id="T1", channel_id="C1", owner_id=users[0], config=config, now=now)
+        save_standup_due_now(database, users, now)
 
         def all_sent() -> bool:
             with database.transaction() as session:

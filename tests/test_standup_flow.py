@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.devtools.harness import Cadence
+from bot.devtools.signed import form as form_values
 from bot.views import standup as views
 from storage import outbox
 from storage import standup as store
@@ -17,37 +18,6 @@ TUESDAY = date(2026, 12, 1)
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-def _state(block: dict[str, Any]) -> dict[str, Any]:
-    """What Slack would send for an input block left at its initial value."""
-    element = block["element"]
-    kind = element["type"]
-    if kind == "conversations_select":
-        return {"type": kind, "selected_conversation": element.get("initial_conversation")}
-    if kind == "multi_users_select":
-        return {"type": kind, "selected_users": element.get("initial_users", [])}
-    if kind in ("static_select", "radio_buttons"):
-        return {"type": kind, "selected_option": element.get("initial_option")}
-    if kind == "checkboxes":
-        return {"type": kind, "selected_options": element.get("initial_options", [])}
-    if kind == "timepicker":
-        return {"type": kind, "selected_time": element.get("initial_time")}
-    if kind == "datepicker":
-        return {"type": kind, "selected_date": element.get("initial_date")}
-    return {"type": kind, "value": element.get("initial_value")}
-
-
-def form_values(view: dict[str, Any], **changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The view's state as submitted: initial values, with `changes` (by block id) applied."""
-    values = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        state = _state(block)
-        state.update(changes.get(block["block_id"], {}))
-        values[block["block_id"]] = {views.INPUT: state}
-    return values
 
 
 def team(cadence: Cadence) -> None:

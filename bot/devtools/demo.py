@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.devtools.fakeslack import FakeSlack, Message
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
+from bot.devtools.signed import form
 from bot.views import blockers as blocker_views
 from bot.views import charts, reports
 from bot.views import poker as poker_views
@@ -155,37 +156,6 @@ def _quiet_logs(verbose: bool) -> Iterator[None]:
         yield
     finally:
         logging.disable(logging.NOTSET)
-
-
-def _state(element: dict[str, Any]) -> dict[str, Any]:
-    """What Slack sends for an input element left at its initial value."""
-    kind = element["type"]
-    if kind == "conversations_select":
-        return {"type": kind, "selected_conversation": element.get("initial_conversation")}
-    if kind == "multi_users_select":
-        return {"type": kind, "selected_users": element.get("initial_users", [])}
-    if kind == "users_select":
-        return {"type": kind, "selected_user": element.get("initial_user")}
-    if kind in ("static_select", "radio_buttons"):
-        return {"type": kind, "selected_option": element.get("initial_option")}
-    if kind == "checkboxes":
-        return {"type": kind, "selected_options": element.get("initial_options", [])}
-    if kind == "timepicker":
-        return {"type": kind, "selected_time": element.get("initial_time")}
-    if kind == "datepicker":
-        return {"type": kind, "selected_date": element.get("initial_date")}
-    return {"type": kind, "value": element.get("initial_value")}
-
-
-def form(view: dict[str, Any], **changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """A modal's state as a person submits it: every input at its initial value, with `changes` by block id."""
-    values: dict[str, dict[str, Any]] = {}
-    for block in view["blocks"]:
-        if block["type"] != "input":
-            continue
-        element = block["element"]
-        values[block["block_id"]] = {element["action_id"]: {**_state(element), **changes.get(block["block_id"], {})}}
-    return values
 
 
 def local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
