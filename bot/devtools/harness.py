@@ -152,6 +152,10 @@ def start_cadence(fake: FakeSlack, database_url: str, clock: FrozenClock, **sett
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": fake.api_url,
         "database_url": database_url,
+        # The clock is frozen but the pace is real time: a second between two messages in a channel, or four a
+        # second for a workspace, would make every test wait. Tests of pacing set these (and the fake's limits).
+        "slack_channel_interval_seconds": 0.05,
+        "slack_fanout_per_second": 50.0,
         **setting_overrides,
     }
     if "retro_anonymity_secret" not in values:  # its former name, which a caller may still use
