@@ -464,6 +464,16 @@ def reminder_window(now: datetime) -> date:
     return (now + timedelta(hours=14)).date()
 
 
+REMINDER_CATCH_UP = timedelta(days=7)
+
+
+def reminder_window_start(now: datetime) -> date:
+    """The earliest due date still worth a reminder at `now`: a day that may still run somewhere (UTC-12), less a
+    week for catching up after an outage (a reminder missed while the app was down is sent when it is back). Older
+    items are not scanned on every tick, and nobody is reminded of them."""
+    return (now - timedelta(hours=12) - REMINDER_CATCH_UP).date()
+
+
 # -- statistics (for the sprint summary) ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RetroStats:

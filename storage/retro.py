@@ -643,12 +643,13 @@ def answer_review(
     return ReviewAnswered(review, item, board, changed=True)
 
 
-def action_items_due_by(session: Session, *, through: date) -> list[RetroActionItem]:
-    """Open items of every workspace due on or before `through`: the scheduler's scan, grouped by workspace after."""
+def action_items_due_by(session: Session, *, since: date, through: date) -> list[RetroActionItem]:
+    """Open items of every workspace due from `since` to `through`: the scheduler's scan, grouped by workspace after."""
     return list(
         session.scalars(
             select(RetroActionItem)
             .where(RetroActionItem.status == ActionStatus.OPEN, RetroActionItem.due_date <= through,
+                   RetroActionItem.due_date >= since,
                    workspaces.active_clause(RetroActionItem.team_id))
             .order_by(RetroActionItem.team_id, RetroActionItem.id)
         )

@@ -273,7 +273,8 @@ class DueItem:
 def unreminded_due_items(session: Session, *, now: datetime) -> list[DueItem]:
     """Open items that may be due somewhere on Earth now and whose owner was not reminded for this due date."""
     due = [DueItem(i.id, i.team_id, i.channel_id, i.owner_id, i.text, i.due_date)
-           for i in store.action_items_due_by(session, through=domain.reminder_window(now)) if i.due_date is not None]
+           for i in store.action_items_due_by(session, since=domain.reminder_window_start(now),
+                                              through=domain.reminder_window(now)) if i.due_date is not None]
     if not due:
         return []
     queued = set(session.scalars(select(outbox.OutboxMessage.key).where(

@@ -202,3 +202,16 @@ def test_a_renewed_claim_keeps_its_rows_and_an_abandoned_one_frees_them(cadence:
         assert taken.claim_token != held.claim_token
         # The dead worker's late outcome is not recorded over the new claim's.
         assert not outbox.mark_sent(session, held, now=cadence.clock(), channel="C1", ts="1.0")
+
+
+def test_delivered_rows_are_forgotten_after_thirty_days_and_waiting_ones_never(cadence: Cadence, fake: FakeSlack) -> None:
+    queue(cadence, "old")
+    cadence.settle()
+    fake.fail("chat.postMessage", status=500, times=20)
+    queue(cadence, "waiting")
+    cadence.settle()
+    cadence.clock.advance(timedelta(days=31))
+    delivery.forget_delivered(cadence.runtime, cadence.clock())
+    with cadence.db.reading() as session:
+        keys = set(session.scalars(select(outbox.OutboxMessage.key)))
+    assert keys == {"waiting"}

@@ -198,3 +198,13 @@ def test_csv_export() -> None:
         "action,,Review within a day,,,,carol,2026-12-10,done",
     ]
 
+
+
+def test_a_reminder_is_due_for_a_day_still_running_somewhere_and_not_for_older_items() -> None:
+    from datetime import UTC, date, datetime
+
+    from ceremonies.retro import reminder_window, reminder_window_start
+
+    now = datetime(2026, 12, 10, 6, 0, tzinfo=UTC)  # 10 Dec everywhere from UTC-6 east; 9 Dec further west
+    assert reminder_window(now) == date(2026, 12, 10)
+    assert reminder_window_start(now) == date(2026, 12, 2)  # 9 Dec still runs at UTC-12, less a week to catch up

@@ -397,3 +397,15 @@ class OutboxWorker:
     def _retry(self, row: outbox.Claimed, *, at: datetime, error: str) -> None:
         with self.runtime.db.transaction() as session:
             outbox.retry(session, row, at=at, error=error)
+
+
+KEEP_DELIVERED = timedelta(days=30)
+
+
+def forget_delivered(runtime: Runtime, now: datetime) -> None:
+    """Delete rows sent or given up more than 30 days ago: the table holds what is waiting, not a history."""
+    with runtime.db.transaction() as session:
+        outbox.prune(session, before=now - KEEP_DELIVERED)
+
+
+JOBS = (forget_delivered,)
