@@ -15,7 +15,7 @@ def test_a_refused_parent_leaves_nothing_stored_and_tells_the_facilitator(cadenc
     cadence.fake.fail("chat.postMessage", error="internal_error")
     cadence.command("/poker", "PAY-1 Login", user="U1")
     assert cadence.fake.messages("C1") == []
-    assert cadence.fake.responses()[-1]["text"].startswith(":warning:")
+    assert cadence.fake.responses()[-1]["text"] == ":hourglass: Slack is not answering Cadence right now. Please try again in a moment."
     with cadence.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(store.PokerSession)) == 0
 
