@@ -44,8 +44,8 @@ log = logging.getLogger("cadence.outbox")
 # for another within about LEASE, however long its batch would have taken.
 LEASE = timedelta(seconds=20)
 RENEW_EVERY_SECONDS = 5.0
-BATCH = 200
-PER_TEAM = 60
+BATCH = 500
+PER_TEAM = 200  # a workspace's own rate limit is the bottleneck: one worker sends its batch, paced
 TEAMS_AT_ONCE = 8
 WAIT_FOR_REF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=15)
