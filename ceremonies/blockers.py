@@ -15,6 +15,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ceremonies.errors import InvalidInput, NotFound
+from ceremonies.numbers import parse_id
 
 # Documented maximum lengths of what a blocker stores.
 TEXT_LIMIT = 2000
@@ -106,10 +107,8 @@ def clean_note(raw: str | None) -> str:
 
 def parse_blocker_id(raw: str) -> int:
     """`12` or `#12` as a blocker id."""
-    value = raw.strip().removeprefix("#")
-    if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise InvalidInput(f"`{raw[:30]}` is not a blocker number; use the number `/blocker list` shows, e.g. `12`.")
-    return int(value)
+    return parse_id(raw, invalid=f"`{raw[:30]}` is not a blocker number; use the number `/blocker list` shows, e.g. "
+                                 "`12`.", missing=BlockerNotFound)
 
 
 def check_resolvable(*, blocker_id: int, status: str, resolved_by: str | None) -> None:

@@ -80,8 +80,9 @@ DEFAULT_TEMPLATE = Template.WELL_IMPROVE_IDEAS
 
 # -- errors --------------------------------------------------------------------------------------------------------
 class BoardNotFound(NotFound):
-    def __init__(self) -> None:
-        super().__init__("That retro board no longer exists.")
+    def __init__(self, number: str | None = None) -> None:
+        super().__init__(f"There is no retro board #{number} in this workspace." if number is not None
+                         else "That retro board no longer exists.")
 
 
 class NoRetroYet(NotFound):

@@ -262,8 +262,9 @@ def add_card(
     author_key: str | None,
     now: datetime,
 ) -> RetroCard:
-    """Store a card during collection. Exactly one of `author_id` (named board) and `author_key` (anonymous) is given."""
-    board = get_board(session, team_id=team_id, board_id=board_id)
+    """Store a card during collection. Exactly one of `author_id` (named board) and `author_key` (anonymous) is given.
+    The same card from the same author in the same column again (a form submitted twice) is the card already stored."""
+    board = get_board(session, team_id=team_id, board_id=board_id, lock=True)  # repeated submissions queue here
     domain.require_phase(board.current_phase, [Phase.COLLECT], "Adding a card")
     if board.anonymous and author_id is not None:
         raise ValueError("an anonymous board never stores an author's user id")
@@ -272,11 +273,17 @@ def add_card(
     columns = board_columns(session, team_id=team_id, board_id=board_id)
     if not 0 <= column < len(columns):
         raise domain.InvalidInput("Choose one of the board's columns.")
+    text = domain.validate_card_text(text)
+    same = session.scalar(select(RetroCard).where(
+        RetroCard.team_id == team_id, RetroCard.board_id == board_id, RetroCard.column == column, RetroCard.text == text,
+        RetroCard.author_id == author_id if author_id is not None else RetroCard.author_key == author_key))
+    if same is not None:
+        return same
     card = RetroCard(
         team_id=team_id,
         board_id=board_id,
         column=column,
-        text=domain.validate_card_text(text),
+        text=text,
         author_id=author_id,
         author_key=author_key,
         created_at=now,

@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies.schedule import DateRange
@@ -498,20 +499,32 @@ def answer_items(session: Session, *, team_id: str, answer_id: int) -> list[Stan
 
 def record_answer(session: Session, *, team_id: str, run: StandupRun, user_id: str,
                   questions: tuple[Question, ...], answers: dict[int, str], late: bool,
-                  now: datetime) -> tuple[StandupAnswer, bool]:
-    """Store a participant's answers for a run (or replace them, keeping the old texts); (answer, is_edit)."""
+                  now: datetime) -> tuple[StandupAnswer, bool] | None:
+    """Store a participant's answers for a run (or replace them, keeping the old texts); (answer, is_edit), or None
+    when these very answers are already stored (the form submitted twice, at once or one after the other)."""
     answer = answer_of(session, team_id=team_id, run_id=run.id, user_id=user_id)
-    is_edit = answer is not None
+    fresh = None
     if answer is None:
-        answer = StandupAnswer(team_id=team_id, standup_id=run.standup_id, run_id=run.id, user_id=user_id,
-                               local_date=run.local_date, submitted_at=now, late=late)
-        session.add(answer)
-        session.flush()
-        old: dict[int, StandupAnswerItem] = {}
-    else:
+        fresh = StandupAnswer(team_id=team_id, standup_id=run.standup_id, run_id=run.id, user_id=user_id,
+                              local_date=run.local_date, submitted_at=now, late=late)
+        try:
+            with session.begin_nested():  # a submission of the same form at the same moment may store it first
+                session.add(fresh)
+                session.flush()
+            answer = fresh
+        except IntegrityError:
+            answer = answer_of(session, team_id=team_id, run_id=run.id, user_id=user_id)
+            if answer is None:
+                raise
+    is_edit = answer is not fresh
+    old: dict[int, StandupAnswerItem] = {}
+    if is_edit:
+        old = {i.position: i for i in answer_items(session, team_id=team_id, answer_id=answer.id)}
+        texts = {position: (answers.get(position) or "").strip() for position in range(len(questions))}
+        if all(position in old and old[position].text == text for position, text in texts.items()):
+            return None
         answer.edited_at = now
         answer.report_stale = True
-        old = {i.position: i for i in answer_items(session, team_id=team_id, answer_id=answer.id)}
     for position, question in enumerate(questions):
         text = (answers.get(position) or "").strip()
         item = old.get(position)

@@ -174,9 +174,11 @@ def close_run(session: Session, *, team_id: str, run_id: int, now: datetime) -> 
 
 
 def record_answer(session: Session, *, team_id: str, standup: store.Standup, config: domain.StandupConfig,
-                  user_id: str, day: date, answers: dict[int, str], timezone: str, now: datetime) -> AnswerRecorded:
+                  user_id: str, day: date, answers: dict[int, str], timezone: str, now: datetime
+                  ) -> AnswerRecorded | None:
     """Store a participant's answers (or their edit) and queue what it changes in the report: the answer's post (or
-    its update in place) and the day's parent with the new count."""
+    its update in place) and the day's parent with the new count. None when these answers were already stored: a
+    repeated submission changes nothing and sends nothing."""
     run = store.run_of(session, team_id=team_id, standup_id=standup.id, local_date=day)
     if run is None:  # answered from a prompt of a run that the scheduler has not opened (should not happen)
         window = domain.answer_window(config, day, timezone)
@@ -184,9 +186,12 @@ def record_answer(session: Session, *, team_id: str, standup: store.Standup, con
                              now=now)
     prompt = store.prompt_of(session, team_id=team_id, standup_id=standup.id, user_id=user_id, local_date=day)
     closes_at = prompt.closes_at if prompt else run.closes_at
-    answer, is_edit = store.record_answer(
+    stored = store.record_answer(
         session, team_id=team_id, run=run, user_id=user_id, questions=config.questions, answers=answers,
         late=domain.is_late(closes_at=closes_at, submitted_at=now), now=now)
+    if stored is None:
+        return None
+    answer, is_edit = stored
     thread = config.report_style is domain.ReportStyle.THREAD
     parent = queue_parent(session, run=run, now=now) if thread else None
     key = answer_key(answer.id)

@@ -124,7 +124,7 @@ def render_review(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     line = views.ActionLine(shown.text, shown.owner_id, shown.due)
     blocks = views.review_blocks(shown.review_id, line, carried=shown.carried, outcome=shown.outcome,
                                  decided_by=shown.decided_by)
-    return Message(text=f"From an earlier retro: {line.text}"[:3000], blocks=blocks)
+    return Message(text=views.review_text(line), blocks=blocks)
 
 
 # -- hooks -----------------------------------------------------------------------------------------------------------

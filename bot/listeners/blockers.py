@@ -194,7 +194,7 @@ def open_resolve_modal(ack: Ack, body: dict, context: BoltContext) -> None:
 def submit_resolve(ack: Ack, body: dict, context: BoltContext) -> None:
     runtime = runtime_of(context)
     view = body["view"]
-    blocker_id = int(views.metadata(view).get("blocker_id") or 0)
+    blocker_id = domain.parse_blocker_id(str(views.metadata(view).get("blocker_id") or 0))
     try:
         note = domain.clean_note(views.parse_note(view))
         with runtime.db.transaction() as session:

@@ -80,7 +80,7 @@ def clear(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     try:
         with runtime.db.transaction() as session:
             voted = store.withdraw(session, secret=runtime.settings.retro_anonymity_secret, team_id=team_id,
-                                   poll_id=int(body["actions"][0]["value"]), user_id=user_id, now=runtime.now())
+                                   poll_id=views.parse_poll_value(body["actions"][0]["value"]), user_id=user_id, now=runtime.now())
     except CadenceError as refusal:
         respond(text=f":warning: {refusal}", response_type="ephemeral", replace_original=False)
         return
@@ -99,7 +99,7 @@ def close(ack: Ack, body: dict, context: BoltContext) -> None:
     ack()
     runtime = runtime_of(context)
     with runtime.db.transaction() as session:
-        store.close_and_redraw(session, team_id=context.team_id or "", poll_id=int(body["actions"][0]["value"]),
+        store.close_and_redraw(session, team_id=context.team_id or "", poll_id=views.parse_poll_value(body["actions"][0]["value"]),
                                now=runtime.now(), user_id=body["user"]["id"])
 
 

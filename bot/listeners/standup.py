@@ -262,7 +262,7 @@ def confirm_delete(ack: Ack, body: dict, context: BoltContext, respond: Respond)
     """Delete the stand-up after its owner (or an admin) confirmed on the ephemeral message."""
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
-    standup_id = int(body["actions"][0]["value"])
+    standup_id = views.parse_id_value(body["actions"][0]["value"])
     team_id = body["team"]["id"]
     with runtime.db.transaction() as session:
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
@@ -313,7 +313,7 @@ def open_edit_modal(ack: Ack, body: dict, context: BoltContext) -> None:
     runtime = runtime_of(context)
     team_id, user_id = body["team"]["id"], body["user"]["id"]
     with runtime.db.transaction() as session:
-        answer = store.answer_by_id(session, team_id=team_id, answer_id=int(body["actions"][0]["value"]))
+        answer = store.answer_by_id(session, team_id=team_id, answer_id=views.parse_id_value(body["actions"][0]["value"]))
         if answer is None or answer.user_id != user_id:
             raise NotFound("That answer no longer exists.")
         items = store.answer_items(session, team_id=team_id, answer_id=answer.id)
@@ -387,6 +387,8 @@ def submit_answer(ack: Ack, body: dict, context: BoltContext) -> None:
     with runtime.db.transaction() as session:
         recorded = cases.record_answer(session, team_id=team_id, standup=standup, config=config, user_id=user_id,
                                        day=day, answers=answers, timezone=timezone, now=now)
+        if recorded is None:  # the same answers submitted again (a double click): already saved, nothing to say
+            return
         hooks.standup_answer_recorded(session, hooks.StandupAnswerRecorded(
             team_id=team_id, channel_id=recorded.channel_id, report_channel_id=recorded.report_channel_id,
             standup_id=standup_id, run_id=recorded.run_id, answer_id=recorded.answer_id, user_id=user_id,

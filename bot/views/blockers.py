@@ -4,7 +4,6 @@ resolve / flag / settings modals — and parsing those modals back."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,12 +59,9 @@ LIST_TEXT_LIMIT = 300
 PROMPT_BLOCKER_LIMIT = 8
 SOURCE_NAMES = {Source.STANDUP: "stand-up answer", Source.COMMAND: "/blocker", Source.MESSAGE: "message"}
 
-_ESCAPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)(?:\|[^&]*)?&gt;")
-
-
 def blocker_text(text: str, limit: int = 2900) -> str:
     """User text safe for mrkdwn, keeping the @mentions people typed."""
-    return cut(_ESCAPED_MENTION.sub(r"<@\1>", escape(text)), limit)
+    return cut(escape(text, mentions=True), limit)
 
 
 def quoted(text: str, limit: int = 2800) -> str:
@@ -94,7 +90,7 @@ def _owner(owner_id: str | None) -> str:
 
 def card_text(blocker: Blocker) -> str:
     state = "resolved" if not blocker.is_open else "open"
-    return fallback_text(f"Blocker #{blocker.id} ({state}) from <@{blocker.reporter_id}>: {blocker.text}")
+    return fallback_text(f"Blocker #{blocker.id} ({state}) from <@{blocker.reporter_id}>: {blocker_text(blocker.text)}")
 
 
 def card_blocks(blocker: Blocker, *, time_to_unblock: timedelta | None = None) -> list[Block]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -36,9 +37,14 @@ def cut(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     return text[: limit - len(ELLIPSIS)] + ELLIPSIS
 
 
-def escape(text: str) -> str:
-    """User text made safe for mrkdwn: no accidental mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+_ESCAPED_PERSON = re.compile(r"&lt;@([UW][A-Z0-9]+)(?:\|[^&<>]*)?&gt;")
+
+
+def escape(text: str, *, mentions: bool = False) -> str:
+    """User text made safe for `text` and mrkdwn alike: no broadcast (`<!channel>`, `<!here>`, `<!subteam^…>`), no
+    link, no markup survives. With `mentions`, a person Slack formatted as a mention (`<@U123|dana>`) stays one."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _ESCAPED_PERSON.sub(r"<@\1>", escaped) if mentions else escaped
 
 
 def section(text: str, *, accessory: dict[str, Any] | None = None) -> Block:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.listeners.commands import SlashCommand
-from bot.views.common import Block, context, header, section
+from bot.views.common import Block, context, escape, header, section
 
 
 def help_blocks(commands: Iterable[SlashCommand]) -> list[Block]:
@@ -20,12 +20,12 @@ def help_blocks(commands: Iterable[SlashCommand]) -> list[Block]:
 
 def command_usage_blocks(command: SlashCommand, problem: str | None = None) -> list[Block]:
     """One command's usage, after what was wrong with the text it was given."""
-    lines = [f":warning: {problem}"] if problem else []
+    lines = [f":warning: {escape(problem, mentions=True)}"] if problem else []
     lines.append(f"*{command.name}* — {command.summary}")
     lines.extend(f"`{line}`" for line in command.usage)
     return [section("\n".join(lines))]
 
 
 def command_usage_text(command: SlashCommand, problem: str | None = None) -> str:
-    prefix = f"{problem} " if problem else ""
+    prefix = f"{escape(problem, mentions=True)} " if problem else ""
     return prefix + "Usage: " + " | ".join(command.usage)

@@ -30,6 +30,7 @@ from bot.views.common import (
 )
 from ceremonies import poker
 from ceremonies.errors import InvalidInput
+from ceremonies.numbers import button_ids
 from storage.poker import AwaitingVote, StoryState
 
 # Action, block and callback ids, defined once.
@@ -63,8 +64,8 @@ def story_value(story_id: int, round: int) -> str:
 
 
 def parse_story_value(value: str) -> tuple[int, int]:
-    story_id, round = value.split(":")[:2]
-    return int(story_id), int(round)
+    story_id, round = button_ids(value, 2)
+    return story_id, round
 
 
 def vote_value(story_id: int, round: int, card: str) -> str:
@@ -72,8 +73,9 @@ def vote_value(story_id: int, round: int, card: str) -> str:
 
 
 def parse_vote_value(value: str) -> tuple[int, int, str]:
-    story_id, round, card = value.split(":", 2)
-    return int(story_id), int(round), card
+    story, round, card = [*value.split(":", 2), "", ""][:3]
+    story_id, round_number = button_ids(f"{story}:{round}", 2)
+    return story_id, round_number, card
 
 
 def _option(text: str, value: str) -> Option:
@@ -246,7 +248,7 @@ def story_message(state: StoryState) -> tuple[str, list[Block]]:
             actions(button("Reveal votes", REVEAL, value, style="primary"), button("Skip story", SKIP, value),
                     block_id="poker.controls")
         )
-        text = f"Vote on {state.label}: {len(state.votes)} voted"
+        text = f"Vote on {escape(state.label)}: {len(state.votes)} voted"
     elif status is poker.StoryStatus.REVEALED:
         blocks.extend(result_blocks(state.deck, state.result()))
         blocks.append(
@@ -257,15 +259,15 @@ def story_message(state: StoryState) -> tuple[str, list[Block]]:
                 block_id="poker.decide",
             )
         )
-        text = f"Votes revealed for {state.label}"
+        text = f"Votes revealed for {escape(state.label)}"
     elif status is poker.StoryStatus.ACCEPTED:
         blocks.append(section(f":white_check_mark: Estimate: *{escape(state.estimate or '')}*"))
         if state.votes:
             blocks.extend(result_blocks(state.deck, state.result()))
-        text = f"{state.label}: estimated {state.estimate}"
+        text = f"{escape(state.label)}: estimated {escape(state.estimate or '')}"
     else:
         blocks.append(section(":fast_forward: Skipped without an estimate."))
-        text = f"{state.label}: skipped"
+        text = f"{escape(state.label)}: skipped"
     return fallback_text(text), fit_message(blocks)
 
 
@@ -350,7 +352,7 @@ def parse_reason(view: dict[str, Any]) -> tuple[int, int, str]:
 
 def your_vote(card: str, story_id: int, round: int, label: str) -> tuple[str, list[Block]]:
     """The private note after voting: your current card, and a way to add a reason."""
-    text = f"Your vote on {label}: {card}"
+    text = f"Your vote on {escape(label)}: {escape(card)}"
     blocks = [
         section(
             f"Your vote on *{escape(cut(label, 200))}*: *{escape(card)}*. Only you see this; click another card to change it.",

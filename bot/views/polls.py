@@ -11,6 +11,7 @@ from slack_sdk.models.views import View
 from bot.views.common import Block, actions, button, context, cut, divider, escape, fallback_text, fit_message, section
 from ceremonies import polls
 from ceremonies.errors import InvalidInput
+from ceremonies.numbers import button_ids
 from storage.polls import OpenPoll, PollState
 
 CREATE = "poll.create"
@@ -34,9 +35,14 @@ def vote_value(poll_id: int, option_id: int) -> str:
     return f"{poll_id}:{option_id}"
 
 
+def parse_poll_value(value: str) -> int:
+    """The poll a "Withdraw my vote" or "Close poll" button is for."""
+    return button_ids(value, 1)[0]
+
+
 def parse_vote_value(value: str) -> tuple[int, int]:
-    poll_id, option_id = value.split(":")[:2]
-    return int(poll_id), int(option_id)
+    poll_id, option_id = button_ids(value, 2)
+    return poll_id, option_id
 
 
 def _bar(votes: int, voters: int) -> str:
@@ -76,13 +82,13 @@ def poll_message(state: PollState) -> tuple[str, list[Block]]:
             else f"Result: *{escape(', '.join(leaders))}*" + (" (tie)" if len(leaders) > 1 else "")
         )
         blocks.append(section(f":lock: Poll closed · {people}. {result}"))
-        text = f"Poll closed: {state.question} — {people}"
+        text = f"Poll closed: {escape(state.question)} — {people}"
     else:
         blocks.append(context(people))
         value = str(state.poll_id)
         blocks.append(actions(button("Withdraw my vote", CLEAR, value), button("Close poll", CLOSE, value),
                               block_id="poll.controls"))
-        text = f"Poll: {state.question} — {people}"
+        text = f"Poll: {escape(state.question)} — {people}"
     return fallback_text(text), fit_message(blocks)
 
 

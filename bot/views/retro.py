@@ -36,6 +36,7 @@ from bot.views.common import (
 )
 from ceremonies import retro as domain
 from ceremonies.errors import InvalidInput
+from ceremonies.numbers import button_ids, parse_id
 from ceremonies.retro import CardGroup, Phase
 
 # Action ids, block ids and modal callback ids, defined once.
@@ -274,6 +275,11 @@ def actions_list_blocks(items: Sequence[ActionLine], *, channel_id: str) -> list
     return blocks
 
 
+def review_text(item: ActionLine) -> str:
+    """The notification text of an open item from an earlier retro."""
+    return fallback_text(f"From an earlier retro: {escape(cut(item.text, 3000))}")
+
+
 def owner_dm_text(item: ActionLine, *, title: str, channel_id: str) -> str:
     due = f" Due {item.due.isoformat()}." if item.due else ""
     return fallback_text(f"You own an action item from the retro “{escape(title)}” in <#{channel_id}>: "
@@ -484,10 +490,7 @@ def merged_text(source: str, target: str) -> str:
 
 def numbers(value: str) -> list[int]:
     """The ids a button carries (`12` or `12:34`)."""
-    try:
-        return [int(part) for part in value.split(":")]
-    except ValueError:
-        raise InvalidInput("That button is out of date.") from None
+    return button_ids(value)
 
 
 def parse_advance(value: str) -> tuple[int, Phase]:
@@ -505,9 +508,8 @@ def board_number(text: str) -> int | None:
     text = text.strip().lstrip("#")
     if not text:
         return None
-    if not (text.isascii() and text.isdigit()):
-        raise InvalidInput("Give the board's number, e.g. `/retro export 12`, or nothing for the latest board.")
-    return int(text)
+    return parse_id(text, invalid="Give the board's number, e.g. `/retro export 12`, or nothing for the latest board.",
+                    missing=domain.BoardNotFound)
 
 
 def votes_left_text(left: int, *, reset: bool = False) -> str:

@@ -45,16 +45,16 @@ def started_blocks(sprint: SprintInfo, stories: list[Story]) -> list[Block]:
 
 
 def started_text(sprint: SprintInfo) -> str:
-    return fallback_text(f"{sprint.name} started")
+    return fallback_text(f"{escape(sprint.name)} started")
 
 
 def summary_text(summary: SprintSummary) -> str:
     """The notification text of a status or summary: the sprint and its health."""
-    return fallback_text(f"{summary.sprint.name}: health {summary.health.status.value}")
+    return fallback_text(f"{escape(summary.sprint.name)}: health {summary.health.status.value}")
 
 
 def participation_text(summary: SprintSummary) -> str:
-    return fallback_text(f"{summary.sprint.name}: stand-up participation per person")
+    return fallback_text(f"{escape(summary.sprint.name)}: stand-up participation per person")
 
 
 def chart_filename(summary: SprintSummary) -> str:
@@ -78,28 +78,28 @@ def no_sprint_text() -> str:
 
 
 def ended_text(name: str) -> str:
-    return f"{name} ended. Its summary and burn-up chart are on their way to the channel."
+    return f"{escape(name)} ended. Its summary and burn-up chart are on their way to the channel."
 
 
 def report_queued_text(name: str) -> str:
-    return f"The summary of {name} so far is on its way to the channel."
+    return f"The summary of {escape(name)} so far is on its way to the channel."
 
 
 def done_text(keys: list[str], total: float) -> str:
-    return f":white_check_mark: {', '.join(keys)} done ({points(total)} points)."
+    return f":white_check_mark: {escape(', '.join(keys))} done ({points(total)} points)."
 
 
 def added_text(key: str, story_points: float, *, committed: bool) -> str:
-    return f"{key} added ({points(story_points)} points, {'committed' if committed else 'a scope change'})."
+    return f"{escape(key)} added ({points(story_points)} points, {'committed' if committed else 'a scope change'})."
 
 
 def removed_text(key: str, story_points: float) -> str:
-    return f"{key} removed from the sprint ({points(story_points)} points of scope change)."
+    return f"{escape(key)} removed from the sprint ({points(story_points)} points of scope change)."
 
 
 def report_undelivered_text(name: str, channel_id: str, error: str) -> str:
     """To the facilitator when Slack would not take a sprint's summary in its channel."""
-    return (f":warning: I could not post the summary of {name} in <#{channel_id}> ({error}). Invite me to the "
+    return (f":warning: I could not post the summary of {escape(name)} in <#{channel_id}> ({error}). Invite me to the "
             f"channel, then `/sprint summary` there, or `cadence report` for the figures.")
 
 

@@ -20,6 +20,8 @@ from bot.views.common import (
     fit_message,
     section,
 )
+from ceremonies.errors import InvalidInput
+from ceremonies.numbers import OUT_OF_DATE, button_ids
 from ceremonies.schedule import DateRange
 from ceremonies.standup import (
     ANSWER_MAX_LENGTH,
@@ -267,8 +269,16 @@ def _day_value(standup_id: int, day: date) -> str:
 
 
 def parse_day_value(value: str) -> tuple[int, date]:
-    standup_id, day = value.split(":", 1)
-    return int(standup_id), date.fromisoformat(day)
+    standup_id, _, day = value.partition(":")
+    try:
+        return button_ids(standup_id, 1)[0], date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(OUT_OF_DATE) from None
+
+
+def parse_id_value(value: str) -> int:
+    """The stand-up or answer a button is for."""
+    return button_ids(value, 1)[0]
 
 
 def prompt_message(*, standup_id: int, channel_id: str, day: date, previous_today: str | None,
@@ -384,7 +394,7 @@ def answer_report(answer: AnswerView, *, day: date, standalone: bool) -> tuple[s
                                   .replace("\n", "\n> ")))
         else:
             blocks.append(section(f"*{escape(question.text)}*\n" + cut(body, SECTION_TEXT_LIMIT - 350)))
-    text = f"{answer.name}'s stand-up" + (" (late)" if answer.late else "")
+    text = f"{escape(answer.name)}'s stand-up" + (" (late)" if answer.late else "")
     return text, fit_message(blocks)
 
 
@@ -422,7 +432,7 @@ def status_blocks(config: StandupConfig, *, paused: bool, day: date | None, answ
         f"reminder: {_reminder_label(config.reminder_delay).lower()}; report in <#{config.report_channel_id}> "
         f"({'one thread a day' if config.report_style is ReportStyle.THREAD else 'one message per answer'}).",
         f"Participants: {_mentions(config.participants) or 'nobody'}",
-        "Questions: " + " · ".join(f"{q.text}{' (blocker)' if q.is_blocker else ''}" for q in config.questions),
+        "Questions: " + " · ".join(f"{escape(q.text)}{' (blocker)' if q.is_blocker else ''}" for q in config.questions),
     ]
     if day is not None:
         lines.append(f"*{day_label(day)}*: answered {_mentions(answered) or '—'}; pending {_mentions(pending) or '—'}"
