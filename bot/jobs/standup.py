@@ -47,8 +47,8 @@ def render_prompt(runtime: Runtime, args: dict[str, Any]) -> outbox_jobs.Message
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return None
-        config = store.config_of(session, standup)
-        index = today_question(config.questions)
+        # Only the questions: the whole configuration would load every participant for every prompt.
+        index = today_question(store.questions_of(session, team_id=team_id, standup_id=standup_id))
         previous = store.previous_answer(session, team_id=team_id, standup_id=standup_id, user_id=user_id,
                                          before=day, position=index) if index is not None else None
         extra = hooks.prompt_sections(session, hooks.PromptContext(
