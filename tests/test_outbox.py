@@ -110,7 +110,7 @@ def test_a_dm_whose_process_died_after_posting_is_found_not_resent(cadence: Cade
 
 
 def test_an_unreachable_channel_is_given_up_and_its_hook_told(cadence: Cadence, fake: FakeSlack) -> None:
-    fake.add_channel("C9", is_member=False)
+    fake.add_channel("C9", is_member=False, private=True)
     queue(cadence, "note:5", channel="C9")
     cadence.settle()
     assert fake.messages("C9") == []

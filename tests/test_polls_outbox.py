@@ -13,7 +13,7 @@ from tests.test_polls import choose, counts, the_poll
 
 
 def test_a_poll_in_a_channel_without_the_app_is_forgotten_and_its_creator_told_what_to_do(cadence: Cadence) -> None:
-    cadence.fake.add_channel("C9", is_member=False)
+    cadence.fake.add_channel("C9", is_member=False, private=True)
     cadence.command("/poll", '"Lunch?" "Pizza" "Sushi"', user="U1", channel="C9")
     assert cadence.fake.messages("C9") == []
     told = cadence.fake.dms("U1")

@@ -13,7 +13,7 @@ from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.server.runtime import Runtime, runtime_of, slack_of
-from bot.slack.gateway import Slack, SlackFailure
+from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.views import standup as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import standup as domain
@@ -201,8 +201,11 @@ def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str
         config = store.config_of(session, standup) if standup else domain.StandupConfig(
             channel_id=channel_id, report_channel_id=channel_id, participants=(),
             questions=domain.default_questions(), team_timezone=runtime.settings.default_timezone)
-    slack.open_view(trigger_id=trigger_id,
-                    view=views.setup_modal(config, channel_id=channel_id, usergroups=_usergroups(slack)))
+    # The trigger lasts 3 s: the modal opens first, and the user groups (a Slack call) are filled in afterwards.
+    opened = slack.open_view(trigger_id=trigger_id, view=views.setup_modal(config, channel_id=channel_id, usergroups={}))
+    if groups := _usergroups(slack):
+        slack.update_view(view_id=opened["view"]["id"], hash=opened["view"].get("hash"),
+                          view=views.setup_modal(config, channel_id=channel_id, usergroups=groups))
 
 
 def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -238,22 +241,32 @@ def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
     with runtime.db.transaction() as session:
         store.save_standup(session, team_id=team_id, channel_id=form.channel_id, owner_id=user_id, config=config,
                            now=runtime.now(), from_usergroup=[m for m in group_members if m not in form.users])
-    slack.ephemeral(channel=form.channel_id, user=user_id,
-                    text=f"Stand-up saved: {domain.days_label(config.days)} at "
+    _confirm(slack, channel_id=form.channel_id, user_id=user_id,
+             text=f"Stand-up saved: {domain.days_label(config.days)} at "
                          f"{config.local_time.strftime('%H:%M')} for {len(config.participants)} people; "
                          f"report in <#{config.report_channel_id}>.")
 
 
-def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:
+def _confirm(slack: Slack, *, channel_id: str, user_id: str, text: str) -> None:
+    """Confirm privately where the person typed the command, or in their DM where Cadence is not in that channel
+    (a modal's submission carries no response_url)."""
     try:
-        info = slack.conversation_info(channel=channel_id)
+        slack.ephemeral(channel=channel_id, user=user_id, text=text)
     except SlackFailure as failure:
-        if failure.error in ("channel_not_found", "not_in_channel"):
-            return {views.B_REPORT_CHANNEL: views.not_in_channel_error(channel_id)}
-        raise
-    if info.get("is_archived"):
-        return {views.B_REPORT_CHANNEL: "That channel is archived; pick another one."}
-    if not info.get("is_member") and not info.get("is_im"):
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        slack.post(channel=user_id, text=text)
+
+
+def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:
+    """The bot joins a public report channel it is not in; a private one it is not in is refused inline."""
+    try:
+        slack.ensure_member(channel=channel_id)
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        if failure.error == "is_archived":
+            return {views.B_REPORT_CHANNEL: "That channel is archived; pick another one."}
         return {views.B_REPORT_CHANNEL: views.not_in_channel_error(channel_id)}
     return {}
 
