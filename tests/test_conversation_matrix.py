@@ -35,7 +35,7 @@ def fake() -> Iterator[FakeSlack]:
 
 def rows(cadence: Cadence, table: str) -> int:
     with cadence.db.reading() as session:
-        return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608 - fixed names
+        return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
 def told(cadence: Cadence, reply: object = None) -> str:
@@ -155,3 +155,26 @@ def test_standup_now_without_a_standup_says_so(cadence: Cadence, channel: str) -
     assert told(cadence, reply).strip()
     assert "Something went wrong" not in told(cadence, reply)
     assert rows(cadence, "standup_runs") == 0
+
+
+@pytest.mark.parametrize("channel", CELLS)
+def test_standup_setup_saved_or_refused_inline(cadence: Cadence, channel: str) -> None:
+    cadence.command("/standup", "setup", channel=channel)
+    modal = cadence.fake.last_view()
+    reply = cadence.slack.view_submission(modal, form(modal, participants={"selected_users": ["U1"]}))
+    cadence.settle()
+    if channel in WORKS:  # the report goes to the channel itself: the bot joins a public one
+        assert reply.body in (b"", b"null")
+        assert rows(cadence, "standups") == 1
+        assert cadence.fake.conversation(channel)["is_member"]
+        assert "Stand-up saved" in told(cadence)
+    else:
+        assert INVITE in str(reply.json["errors"])
+        assert rows(cadence, "standups") == 0
+
+
+@pytest.mark.parametrize("channel", CELLS)
+def test_blocker_list_answers_everywhere(cadence: Cadence, channel: str) -> None:
+    reply = cadence.command("/blocker", "list", channel=channel)
+    assert told(cadence, reply).strip()
+    assert "Something went wrong" not in told(cadence, reply)

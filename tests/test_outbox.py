@@ -115,7 +115,7 @@ def test_an_unreachable_channel_is_given_up_and_its_hook_told(cadence: Cadence, 
     cadence.settle()
     assert fake.messages("C9") == []
     assert row(cadence, "note:5").state == "failed"
-    assert seen["failed"] == [("note:5", "unreachable", "not_in_channel")]
+    assert seen["failed"] == [("note:5", "unreachable", "channel_not_found")]
 
 
 def test_a_dead_token_marks_the_workspace_uninstalled_and_its_rows_wait(cadence: Cadence, fake: FakeSlack) -> None:

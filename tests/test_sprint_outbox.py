@@ -124,7 +124,7 @@ def test_a_summary_the_channel_refuses_for_good_is_told_to_the_facilitator(team:
     assert charts(team) == []
     warnings = [m for m in team.fake.dms("U1") if "I could not post the summary of Sprint 14" in m.all_text]
     assert len(warnings) == 1
-    assert "not_in_channel" in warnings[0].all_text
+    assert "channel_not_found" in warnings[0].all_text
     assert len(participation_dms(team)) == 1
 
 

@@ -43,10 +43,9 @@ def handle_standup_command(ack: Ack, command: dict, context: BoltContext, respon
 
 def _setup(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
     ack()
-    runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
-    _require_owner_or_admin(runtime, slack_of(context), team_id=team_id, channel_id=channel_id,
-                            user_id=command["user_id"], action="change this stand-up's settings")
-    _open_setup(runtime, slack_of(context), team_id=team_id, channel_id=channel_id, trigger_id=command["trigger_id"])
+    runtime, slack, team_id, channel_id = runtime_of(context), slack_of(context), command["team_id"], command["channel_id"]
+    _open_setup(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=command["user_id"],
+                trigger_id=command["trigger_id"])
 
 
 def _pause_or_resume(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
@@ -195,16 +194,25 @@ def _usergroups(slack: Slack) -> dict[str, str]:
     return {g["id"]: f"@{g.get('handle') or g.get('name') or g['id']}" for g in groups if g.get("id")}
 
 
-def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, trigger_id: str) -> None:
+def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, user_id: str,
+                trigger_id: str) -> None:
+    """Open the setup modal at once (the trigger lasts 3 s), then do what needs Slack: whether the person may change
+    an existing stand-up (users.info for an admin), and the user groups; the modal is updated with what they say."""
     with runtime.db.transaction() as session:
         standup = store.get_standup(session, team_id=team_id, channel_id=channel_id)
         config = store.config_of(session, standup) if standup else domain.StandupConfig(
             channel_id=channel_id, report_channel_id=channel_id, participants=(),
             questions=domain.default_questions(), team_timezone=runtime.settings.default_timezone)
-    # The trigger lasts 3 s: the modal opens first, and the user groups (a Slack call) are filled in afterwards.
     opened = slack.open_view(trigger_id=trigger_id, view=views.setup_modal(config, channel_id=channel_id, usergroups={}))
+    view_id, view_hash = opened["view"]["id"], opened["view"].get("hash")
+    try:
+        _require_owner_or_admin(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=user_id,
+                                action="change this stand-up's settings")
+    except NotAllowed as refusal:
+        slack.update_view(view_id=view_id, hash=view_hash, view=views.refusal_modal(f":warning: {refusal}"))
+        return
     if groups := _usergroups(slack):
-        slack.update_view(view_id=opened["view"]["id"], hash=opened["view"].get("hash"),
+        slack.update_view(view_id=view_id, hash=view_hash,
                           view=views.setup_modal(config, channel_id=channel_id, usergroups=groups))
 
 
