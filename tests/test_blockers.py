@@ -107,7 +107,7 @@ def test_help_lists_every_use(cadence: Cadence) -> None:
 
 
 def test_a_blocker_posted_where_the_app_is_not_is_kept_and_the_reporter_told(cadence: Cadence) -> None:
-    cadence.fake.add_channel("C7", is_member=False)
+    cadence.fake.add_channel("C7", is_member=False, private=True)
     blocker = flag(cadence, "the deploy is stuck", channel="C7")
     assert blocker.message_ts is None
     assert "couldn't post it in <#C7>" in response_texts(cadence)

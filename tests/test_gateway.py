@@ -48,9 +48,9 @@ def test_a_server_error_is_retry_later(cadence: Cadence) -> None:
 
 
 def test_a_channel_the_bot_is_not_in_is_unreachable(cadence: Cadence) -> None:
-    cadence.fake.add_channel("C9", is_member=False)
+    cadence.fake.add_channel("C9", is_member=False, private=True)
     failed = failure_of(lambda: cadence.runtime.gateway.for_team(TEAM).post(channel="C9", text="hello"))
-    assert (failed.verdict, failed.error, failed.channel) == (Verdict.UNREACHABLE, "not_in_channel", "C9")
+    assert (failed.verdict, failed.error, failed.channel) == (Verdict.UNREACHABLE, "channel_not_found", "C9")  # private: the bot cannot see it
 
 
 def test_a_channel_that_does_not_exist_is_unreachable(cadence: Cadence) -> None:
@@ -145,7 +145,7 @@ def test_the_classification_is_logged_quietly_for_what_is_not_a_bug(
     cadence: Cadence, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    cadence.fake.add_channel("C9", is_member=False)
+    cadence.fake.add_channel("C9", is_member=False, private=True)
     with pytest.raises(SlackFailure):
         cadence.runtime.gateway.for_team(TEAM).post(channel="C9", text="hello")
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

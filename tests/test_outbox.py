@@ -110,12 +110,12 @@ def test_a_dm_whose_process_died_after_posting_is_found_not_resent(cadence: Cade
 
 
 def test_an_unreachable_channel_is_given_up_and_its_hook_told(cadence: Cadence, fake: FakeSlack) -> None:
-    fake.add_channel("C9", is_member=False)
+    fake.add_channel("C9", is_member=False, private=True)
     queue(cadence, "note:5", channel="C9")
     cadence.settle()
     assert fake.messages("C9") == []
     assert row(cadence, "note:5").state == "failed"
-    assert seen["failed"] == [("note:5", "unreachable", "not_in_channel")]
+    assert seen["failed"] == [("note:5", "unreachable", "channel_not_found")]
 
 
 def test_a_dead_token_marks_the_workspace_uninstalled_and_its_rows_wait(cadence: Cadence, fake: FakeSlack) -> None:

@@ -13,17 +13,17 @@ from tests.test_polls import choose, counts, the_poll
 
 
 def test_a_poll_in_a_channel_without_the_app_is_forgotten_and_its_creator_told_what_to_do(cadence: Cadence) -> None:
-    cadence.fake.add_channel("C9", is_member=False)
+    cadence.fake.add_channel("C9", is_member=False, private=True)
     cadence.command("/poll", '"Lunch?" "Pizza" "Sushi"', user="U1", channel="C9")
     assert cadence.fake.messages("C9") == []
-    told = cadence.fake.dms("U1")
+    # Told at once, in one line through the command's response_url, before anything is stored.
+    told = [r["text"] for r in cadence.fake.responses()]
     assert len(told) == 1
-    assert "could not post your poll “Lunch?” in <#C9>" in told[0].text
-    assert "/invite @Cadence" in told[0].text
+    assert "/invite @Cadence" in told[0]
     with cadence.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(store.Poll)) == 0
     cadence.tick(cadence.clock() + timedelta(hours=1))
-    assert len(cadence.fake.dms("U1")) == 1
+    assert cadence.fake.dms("U1") == []
 
 
 def test_a_refused_redraw_is_delivered_exactly_once_after_the_back_off(cadence: Cadence) -> None:

@@ -241,12 +241,12 @@ def test_a_long_board_is_split_over_several_messages_in_the_thread(cadence: Cade
 
 def test_a_channel_without_the_bot_gets_a_clear_answer_and_no_stuck_board(cadence: Cadence) -> None:
     people(cadence)
-    cadence.fake.add_channel("CSECRET", is_member=False)
-    start_retro(cadence, user="U1", channel="CSECRET")
-    assert cadence.fake.dms("U1")[-1].text == (
-        ":warning: I can't post in <#CSECRET>: invite me with `/invite @Cadence`, then start the retro again.")
+    cadence.fake.add_channel("CSECRET", is_member=False, private=True)
+    refused = start_retro(cadence, user="U1", channel="CSECRET")
+    # Refused in the modal itself, before anything is stored (the bot cannot see the private channel).
+    assert "`/invite @Cadence`" in refused.json["errors"][views.TITLE_BLOCK]
     with cadence.db.transaction() as session:
         assert session.scalars(select(store.RetroBoard)).all() == []
-    cadence.fake.add_channel("CSECRET", is_member=True)
+    cadence.fake.add_channel("CSECRET", is_member=True, private=True)
     start_retro(cadence, user="U1", channel="CSECRET")
     assert board(cadence, "CSECRET").text.startswith("Retro “")

@@ -118,13 +118,13 @@ def test_a_chart_upload_refused_once_is_shared_later_once(team: Cadence) -> None
 
 
 def test_a_summary_the_channel_refuses_for_good_is_told_to_the_facilitator(team: Cadence) -> None:
-    team.fake.add_channel("C1", is_member=False)  # someone removed the app from the channel
+    team.fake.add_channel("C1", is_member=False, private=True)  # someone removed the app from the channel
     end_by_command(team)
     assert summaries(team) == []
     assert charts(team) == []
     warnings = [m for m in team.fake.dms("U1") if "I could not post the summary of Sprint 14" in m.all_text]
     assert len(warnings) == 1
-    assert "not_in_channel" in warnings[0].all_text
+    assert "channel_not_found" in warnings[0].all_text
     assert len(participation_dms(team)) == 1
 
 

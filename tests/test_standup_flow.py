@@ -177,7 +177,7 @@ def test_hooks_hear_each_answer_with_the_blocker(cadence: Cadence, monkeypatch: 
 
 def test_setup_refuses_a_report_channel_without_the_bot(cadence: Cadence) -> None:
     team(cadence)
-    cadence.fake.add_channel("C9", "elsewhere", is_member=False)
+    cadence.fake.add_channel("C9", "elsewhere", is_member=False, private=True)
     reply = set_up(cadence, **{views.B_REPORT_CHANNEL: {"selected_conversation": "C9"}})
     assert reply.json["response_action"] == "errors"
     assert "/invite @Cadence" in reply.json["errors"][views.B_REPORT_CHANNEL]

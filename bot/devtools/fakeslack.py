@@ -12,6 +12,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -20,6 +21,38 @@ from bot.devtools.blockkit import message_problems, view_problems
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 BOT_USER_ID = "UCADENCE"
 BOT_ID = "BCADENCE"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+TRIGGER_SECONDS = 3.0  # a trigger_id works once, within 3 s of the request that carried it
+RESPONSE_URL_USES = 5  # a response_url works 5 times within 30 minutes
+RESPONSE_URL_SECONDS = 30 * 60
+
+# The scopes each method needs (any one of them), as Slack's method pages list them; methods left out need none.
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "conversations.join": ("channels:join",),
+    "conversations.open": ("im:write", "mpim:write"),
+    "conversations.history": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history", "mpim:history"),
+    "users.info": ("users:read",),
+    "users.list": ("users:read",),
+    "usergroups.list": ("usergroups:read",),
+    "usergroups.users.list": ("usergroups:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+}
+HISTORY_SCOPE = {"public": "channels:history", "private": "groups:history", "im": "im:history", "mpim": "mpim:history"}
+
+
+def manifest_scopes(path: Path = MANIFEST) -> frozenset[str]:
+    """The bot scopes manifest.yml asks for: what an installed Cadence is granted."""
+    import yaml
+
+    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -143,10 +176,26 @@ def _texts(node: Any) -> list[str]:
 
 
 class FakeSlack:
-    """Start with `FakeSlack().start()`; point the app at `fake.api_url`."""
+    """Start with `FakeSlack().start()`; point the app at `fake.api_url`.
 
-    def __init__(self, team_id: str = "T1", team_name: str = "Test Team") -> None:
+    As strict as Slack's documentation: the bot is a member of the conversations declared with `add_channel(...,
+    is_member=True)` (and of its own DMs with people, `D<user id>`), and of no other; public channels it is not in
+    take `chat.postMessage` only with `chat:write.public`, and nothing else that needs membership; private channels,
+    DMs and group DMs it is not in are `channel_not_found`. Calls need the scopes manifest.yml grants (`scopes`
+    overrides them), a `trigger_id` (minted by `trigger_id()`) works once within 3 s (wall clock) and a
+    `response_url` 5 times within 30 minutes (the fake's clock).
+
+    `undeclared_member=True` is the one permissive mode: a `C`/`G`/`D` conversation no test declared behaves as a
+    public channel (private for `G`, a DM for `D`) the bot is in. A caller choosing it says why.
+    """
+
+    def __init__(self, team_id: str = "T1", team_name: str = "Test Team", *, undeclared_member: bool = False,
+                 scopes: frozenset[str] | None = None) -> None:
         self.team_id = team_id
+        self.undeclared_member = undeclared_member
+        self.scopes = manifest_scopes() if scopes is None else frozenset(scopes)
+        self._triggers: dict[str, tuple[float, bool]] = {}  # trigger_id -> (monotonic time minted, exchanged)
+        self._response_uses: dict[str, tuple[float, int]] = {}  # token -> (clock time minted, uses)
         self.team_name = team_name
         self.state = FakeSlackState()
         self.users: dict[str, dict[str, Any]] = {}
@@ -236,8 +285,20 @@ class FakeSlack:
         self.users[user_id] = user
         return user
 
-    def add_channel(self, channel_id: str, name: str | None = None, *, is_member: bool = True) -> None:
-        self.channels[channel_id] = {"id": channel_id, "name": name or channel_id.lower(), "is_member": is_member}
+    def add_channel(self, channel_id: str, name: str | None = None, *, is_member: bool = True, private: bool = False,
+                    kind: str | None = None) -> None:
+        """A conversation: `kind` is public, private, im (a DM between people) or mpim (a group DM); by default a
+        `D` id is a DM and any other a public channel (private with `private=True`)."""
+        kind = kind or ("im" if channel_id.startswith("D") else "private" if private else "public")
+        self.channels[channel_id] = {"id": channel_id, "name": name or channel_id.lower(), "is_member": is_member,
+                                     "kind": kind}
+
+    def trigger_id(self) -> str:
+        """A trigger_id for an interaction sent now: views.open takes it once, within 3 s (wall clock)."""
+        trigger = f"{next(self._ids)}.{int(time.time())}.{random.getrandbits(48):012x}"
+        with self._lock:
+            self._triggers[trigger] = (time.monotonic(), False)
+        return trigger
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
              times: int = 1, after_doing: bool = False) -> None:
@@ -272,7 +333,9 @@ class FakeSlack:
     def response_url(self, target: tuple[str, str] | None = None) -> str:
         """A response_url for an interaction; replace_original/delete_original act on the message at `target`."""
         token = f"r{next(self._ids)}"
-        self._response_targets[token] = target
+        with self._lock:
+            self._response_targets[token] = target
+            self._response_uses[token] = (self.clock(), 0)
         return f"{self.base_url}/respond/{token}"
 
     # -- reading what happened ----------------------------------------------------------------------------------
@@ -384,6 +447,11 @@ class FakeSlack:
         if method not in ("oauth.v2.access",) and not self._authorized(token):
             self._send_json(request, 200, {"ok": False, "error": "invalid_auth"})
             return
+        needed = METHOD_SCOPES.get(method, ())
+        if needed and not self.scopes & set(needed):
+            self._send_json(request, 200, {"ok": False, "error": "missing_scope", "needed": ",".join(needed),
+                                           "provided": ",".join(sorted(self.scopes))})
+            return
         with self._lock:
             result = handler(args, token)
         self._send_json(request, 200, result)
@@ -428,6 +496,15 @@ class FakeSlack:
     def _respond_url(self, request: BaseHTTPRequestHandler, token: str, raw: bytes) -> None:
         body = json.loads(raw or b"{}")
         with self._lock:
+            minted, uses = self._response_uses.get(token, (0.0, -1))
+            refusal = ("invalid_url" if uses < 0 else "expired_url" if self.clock() - minted > RESPONSE_URL_SECONDS
+                       else "used_url" if uses >= RESPONSE_URL_USES else None)
+            if refusal is None:
+                self._response_uses[token] = (minted, uses + 1)
+        if refusal is not None:
+            self._send(request, 404, refusal.encode(), content_type="text/plain")
+            return
+        with self._lock:
             problems = message_problems(body.get("text"), body.get("blocks"))
             self._record_problems("response_url", problems)
             self.state.responses.append(body)
@@ -449,7 +526,30 @@ class FakeSlack:
         # Slack's ts are the posting time in seconds; the harness sets `clock` to the app's frozen clock.
         return f"{int(self.clock()):d}.{next(self._ts):06d}"
 
-    def _channel_check(self, channel: str | None) -> str | None:
+    def conversation(self, channel: str) -> dict[str, Any] | None:
+        """The conversation `channel` as the bot's token sees it, or None where Slack says channel_not_found."""
+        info = self.channels.get(channel)
+        if info is not None:
+            return info if info["is_member"] or info["kind"] == "public" else None
+        if channel.startswith("D") and (channel[1:] in self.users or self.undeclared_member):
+            return {"id": channel, "name": channel.lower(), "is_member": True, "kind": "im"}  # the app's own DM
+        if self.undeclared_member and channel.startswith(("C", "G")):
+            return {"id": channel, "name": channel.lower(), "is_member": True,
+                    "kind": "private" if channel.startswith("G") else "public"}
+        return None
+
+    def _membership_check(self, channel: str | None, *, public_without_membership: bool = False) -> str | None:
+        """Slack's error for a call that needs the bot in `channel` (None: it may go)."""
+        info = self.conversation(channel or "")
+        if info is None:
+            return "channel_not_found"
+        if info.get("archived"):
+            return "is_archived"
+        if info["is_member"] or (info["kind"] == "public" and public_without_membership):
+            return None
+        return "not_in_channel"
+
+    def _channel_check(self, channel: str | None, *, public_without_membership: bool = False) -> str | None:
         if not channel:
             return "channel_not_found"
         if channel.startswith(("U", "W")):
@@ -459,12 +559,7 @@ class FakeSlack:
             if user.get("deleted"):
                 return "user_disabled"
             return None
-        info = self.channels.get(channel)
-        if info is None:
-            return None if channel.startswith(("C", "G", "D")) else "channel_not_found"
-        if info.get("archived"):
-            return "is_archived"
-        return None if info["is_member"] else "not_in_channel"
+        return self._membership_check(channel, public_without_membership=public_without_membership)
 
     # -- Web API methods ----------------------------------------------------------------------------------------
     def _api_auth_test(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -474,7 +569,7 @@ class FakeSlack:
 
     def _api_chat_postMessage(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = args.get("channel")
-        if error := self._channel_check(channel):
+        if error := self._channel_check(channel, public_without_membership="chat:write.public" in self.scopes):
             return {"ok": False, "error": error}
         assert channel is not None
         if channel.startswith(("U", "W")):
@@ -518,7 +613,7 @@ class FakeSlack:
         return {"ok": True, "channel": key[0], "ts": key[1]}
 
     def _api_chat_postEphemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        if error := self._channel_check(args.get("channel")):
+        if error := self._membership_check(args.get("channel")):
             return {"ok": False, "error": error}
         if self.users and args.get("user") not in self.users:
             return {"ok": False, "error": "user_not_in_channel"}
@@ -531,6 +626,8 @@ class FakeSlack:
 
     def _api_chat_getPermalink(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        if self.conversation(channel) is None:
+            return {"ok": False, "error": "channel_not_found"}
         return {"ok": True, "channel": channel,
                 "permalink": f"https://test.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
 
@@ -544,6 +641,11 @@ class FakeSlack:
         channel = args.get("channel") or ""
         if channel.startswith(("U", "W")):
             return {"ok": False, "error": "channel_not_found"}
+        if error := self._membership_check(channel):
+            return {"ok": False, "error": error}
+        kind = (self.conversation(channel) or {}).get("kind", "public")
+        if HISTORY_SCOPE[kind] not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": HISTORY_SCOPE[kind]}
         oldest = float(args.get("oldest") or 0)
         limit = min(int(args.get("limit") or 100), 1000)
         with_metadata = str(args.get("include_all_metadata")).lower() in ("1", "true")
@@ -571,13 +673,31 @@ class FakeSlack:
         return self._history(args, token, thread_ts=str(args["ts"]))
 
     def _api_conversations_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        channel = args.get("channel") or ""
-        info = self.channels.get(channel)
+        info = self.conversation(args.get("channel") or "")
         if info is None:
-            if not channel.startswith(("C", "G")):
-                return {"ok": False, "error": "channel_not_found"}
-            info = {"id": channel, "name": channel.lower(), "is_member": True}
-        return {"ok": True, "channel": {**info, "is_channel": True, "is_archived": bool(info.get("archived"))}}
+            return {"ok": False, "error": "channel_not_found"}
+        kind = info["kind"]
+        return {"ok": True, "channel": {
+            "id": info["id"], "name": info["name"], "is_member": info["is_member"],
+            "is_channel": kind in ("public", "private"), "is_group": kind == "private", "is_im": kind == "im",
+            "is_mpim": kind == "mpim", "is_private": kind != "public", "is_archived": bool(info.get("archived"))}}
+
+    def _api_conversations_join(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = args.get("channel") or ""
+        info = self.conversation(channel)
+        if info is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if info["kind"] != "public":
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if info.get("archived"):
+            return {"ok": False, "error": "is_archived"}
+        joined = self.channels.setdefault(channel, dict(info))
+        already = joined["is_member"]
+        joined["is_member"] = True
+        answer: dict[str, Any] = {"ok": True, "channel": {"id": channel, "name": joined["name"], "is_member": True}}
+        if already:
+            answer["warning"] = "already_in_channel"
+        return answer
 
     def _api_users_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = self.users.get(args.get("user") or "")
@@ -614,12 +734,27 @@ class FakeSlack:
         self.state.views[view_id] = stored
         return {"ok": True, "view": stored}
 
+    def _exchange_trigger(self, trigger_id: str | None) -> str | None:
+        """Slack's error for a trigger_id that cannot open a view now (None: it is exchanged now)."""
+        minted = self._triggers.get(trigger_id or "")
+        if minted is None:
+            return "invalid_trigger_id"
+        at, exchanged = minted
+        if exchanged:
+            return "exchanged_trigger_id"
+        if time.monotonic() - at > TRIGGER_SECONDS:
+            return "expired_trigger_id"
+        self._triggers[trigger_id or ""] = (at, True)
+        return None
+
     def _api_views_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        if not args.get("trigger_id"):
-            return {"ok": False, "error": "invalid_trigger_id"}
+        if error := self._exchange_trigger(args.get("trigger_id")):
+            return {"ok": False, "error": error}
         return self._open_view(args.get("view"), kind="views.open")
 
     def _api_views_push(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if error := self._exchange_trigger(args.get("trigger_id")):
+            return {"ok": False, "error": error}
         return self._open_view(args.get("view"), kind="views.push")
 
     def _api_views_update(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -645,6 +780,9 @@ class FakeSlack:
 
     def _api_files_completeUploadExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         files = args.get("files") or []
+        channel = args.get("channel_id") or args.get("channels")
+        if channel and (error := self._membership_check(str(channel).split(",")[0])):
+            return {"ok": False, "error": error}
         shared = []
         for item in files:
             upload = self.state.uploads.get(item.get("id"))

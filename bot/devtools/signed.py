@@ -98,7 +98,7 @@ class SlackSender:
             "api_app_id": "ACADENCE",
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(),
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": self.fake.trigger_id(),
         }
         return self.form(fields, **kwargs)
 
@@ -127,7 +127,7 @@ class SlackSender:
             "user": self._user(user, team),
             "api_app_id": "ACADENCE",
             "token": "verification-token-unused",
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": self.fake.trigger_id(),
             "actions": [action],
         }
         if view is not None:
@@ -164,7 +164,7 @@ class SlackSender:
             "user": self._user(user, team),
             "api_app_id": "ACADENCE",
             "token": "verification-token-unused",
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": self.fake.trigger_id(),
             "view": submitted,
             "response_urls": [],
         }
@@ -181,7 +181,7 @@ class SlackSender:
             "channel": {"id": channel, "name": channel.lower()},
             "message": message,
             "message_ts": message["ts"],
-            "trigger_id": f"trigger.{next(_ids)}",
+            "trigger_id": self.fake.trigger_id(),
             "response_url": self.fake.response_url(),
             "token": "verification-token-unused",
         }

@@ -66,10 +66,13 @@ def submit_start(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def _start(context: BoltContext, *, channel_id: str, facilitator_id: str, deck: poker.Deck,
            stories: list[poker.StoryDraft], **settings: Any) -> None:
-    """Post the session's parent message first (a refusal leaves nothing stored), then store the session."""
-    runtime = runtime_of(context)
+    """Post the session's parent message first (a refusal leaves nothing stored), then store the session.
+
+    The bot joins a public channel first: each vote is confirmed with an ephemeral message, which needs it there."""
+    runtime, slack = runtime_of(context), slack_of(context)
+    slack.ensure_member(channel=channel_id)
     text, blocks = views.parent_message(facilitator_id=facilitator_id, deck=deck, stories=len(stories))
-    posted = slack_of(context).post(channel=channel_id, text=text, blocks=blocks)
+    posted = slack.post(channel=channel_id, text=text, blocks=blocks)
     with runtime.db.transaction() as session:
         cases.start(session, team_id=context.team_id or "", channel_id=channel_id, facilitator_id=facilitator_id,
                     parent_ts=posted["ts"], deck=deck, stories=stories, now=runtime.now(), **settings)

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import message_link, refresh_home
+from bot.server.errors import cannot_work_in
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.views import polls as views
 from bot.views.help import command_usage_blocks, command_usage_text
@@ -34,6 +35,7 @@ def handle_poll_command(ack: Ack, command: dict, context: BoltContext) -> None:
         return
     ack()
     runtime = runtime_of(context)
+    slack_of(context).ensure_member(channel=command["channel_id"])  # a refusal is told before anything is saved
     with runtime.db.transaction() as session:
         store.post(session, team_id=command["team_id"], channel_id=command["channel_id"],
                    creator_id=command["user_id"], draft=draft, now=runtime.now())
@@ -45,6 +47,9 @@ def submit_create(ack: Ack, body: dict, context: BoltContext) -> None:
     draft, errors = views.checked_create(answers)
     if draft is None:
         ack(response_action="errors", errors=errors)
+        return
+    if refusal := cannot_work_in(slack_of(context), channel_id=answers["channel_id"]):
+        ack(response_action="errors", errors={views.QUESTION_BLOCK: refusal})
         return
     ack()
     runtime = runtime_of(context)

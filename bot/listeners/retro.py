@@ -19,6 +19,7 @@ from bot import hooks
 from bot.jobs import retro as messages
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
+from bot.server.errors import cannot_work_in
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack
 from bot.views import retro as views
@@ -99,6 +100,9 @@ def submit_setup(ack: Ack, body: dict, view: dict, context: BoltContext) -> None
     setup, problems = domain.validate_setup(**views.parse_setup(view))
     if setup is None:
         ack(response_action="errors", errors=views.errors(problems, views.SETUP_ERROR_BLOCKS))
+        return
+    if refusal := cannot_work_in(slack_of(context), channel_id=views.metadata(view)["channel"]):
+        ack(response_action="errors", errors={views.TITLE_BLOCK: refusal})
         return
     try:
         with runtime.db.transaction() as session:

@@ -61,6 +61,7 @@ def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked
     timezone = (person.timezone if person and person.timezone else None) or runtime.settings.default_timezone
     now = runtime.now()
     plan = domain.parse_start(asked.rest, today=domain.local_day(now, timezone))
+    slack_of(context).ensure_member(channel=asked.channel_id)  # a refusal is told before anything is saved
     with runtime.db.transaction() as session:
         sprint = store.start_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id, plan=plan,
                                     timezone=timezone, starts_on=domain.local_day(now, timezone), by=asked.user_id,

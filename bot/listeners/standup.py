@@ -13,7 +13,7 @@ from bot.listeners import roles
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import refresh_home
 from bot.server.runtime import Runtime, runtime_of, slack_of
-from bot.slack.gateway import Slack, SlackFailure
+from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.views import standup as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import standup as domain
@@ -43,10 +43,9 @@ def handle_standup_command(ack: Ack, command: dict, context: BoltContext, respon
 
 def _setup(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
     ack()
-    runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
-    _require_owner_or_admin(runtime, slack_of(context), team_id=team_id, channel_id=channel_id,
-                            user_id=command["user_id"], action="change this stand-up's settings")
-    _open_setup(runtime, slack_of(context), team_id=team_id, channel_id=channel_id, trigger_id=command["trigger_id"])
+    runtime, slack, team_id, channel_id = runtime_of(context), slack_of(context), command["team_id"], command["channel_id"]
+    _open_setup(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=command["user_id"],
+                trigger_id=command["trigger_id"])
 
 
 def _pause_or_resume(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
@@ -195,14 +194,26 @@ def _usergroups(slack: Slack) -> dict[str, str]:
     return {g["id"]: f"@{g.get('handle') or g.get('name') or g['id']}" for g in groups if g.get("id")}
 
 
-def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, trigger_id: str) -> None:
+def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, user_id: str,
+                trigger_id: str) -> None:
+    """Open the setup modal at once (the trigger lasts 3 s), then do what needs Slack: whether the person may change
+    an existing stand-up (users.info for an admin), and the user groups; the modal is updated with what they say."""
     with runtime.db.transaction() as session:
         standup = store.get_standup(session, team_id=team_id, channel_id=channel_id)
         config = store.config_of(session, standup) if standup else domain.StandupConfig(
             channel_id=channel_id, report_channel_id=channel_id, participants=(),
             questions=domain.default_questions(), team_timezone=runtime.settings.default_timezone)
-    slack.open_view(trigger_id=trigger_id,
-                    view=views.setup_modal(config, channel_id=channel_id, usergroups=_usergroups(slack)))
+    opened = slack.open_view(trigger_id=trigger_id, view=views.setup_modal(config, channel_id=channel_id, usergroups={}))
+    view_id, view_hash = opened["view"]["id"], opened["view"].get("hash")
+    try:
+        _require_owner_or_admin(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=user_id,
+                                action="change this stand-up's settings")
+    except NotAllowed as refusal:
+        slack.update_view(view_id=view_id, hash=view_hash, view=views.refusal_modal(f":warning: {refusal}"))
+        return
+    if groups := _usergroups(slack):
+        slack.update_view(view_id=view_id, hash=view_hash,
+                          view=views.setup_modal(config, channel_id=channel_id, usergroups=groups))
 
 
 def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -238,22 +249,32 @@ def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
     with runtime.db.transaction() as session:
         store.save_standup(session, team_id=team_id, channel_id=form.channel_id, owner_id=user_id, config=config,
                            now=runtime.now(), from_usergroup=[m for m in group_members if m not in form.users])
-    slack.ephemeral(channel=form.channel_id, user=user_id,
-                    text=f"Stand-up saved: {domain.days_label(config.days)} at "
+    _confirm(slack, channel_id=form.channel_id, user_id=user_id,
+             text=f"Stand-up saved: {domain.days_label(config.days)} at "
                          f"{config.local_time.strftime('%H:%M')} for {len(config.participants)} people; "
                          f"report in <#{config.report_channel_id}>.")
 
 
-def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:
+def _confirm(slack: Slack, *, channel_id: str, user_id: str, text: str) -> None:
+    """Confirm privately where the person typed the command, or in their DM where Cadence is not in that channel
+    (a modal's submission carries no response_url)."""
     try:
-        info = slack.conversation_info(channel=channel_id)
+        slack.ephemeral(channel=channel_id, user=user_id, text=text)
     except SlackFailure as failure:
-        if failure.error in ("channel_not_found", "not_in_channel"):
-            return {views.B_REPORT_CHANNEL: views.not_in_channel_error(channel_id)}
-        raise
-    if info.get("is_archived"):
-        return {views.B_REPORT_CHANNEL: "That channel is archived; pick another one."}
-    if not info.get("is_member") and not info.get("is_im"):
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        slack.post(channel=user_id, text=text)
+
+
+def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:
+    """The bot joins a public report channel it is not in; a private one it is not in is refused inline."""
+    try:
+        slack.ensure_member(channel=channel_id)
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        if failure.error == "is_archived":
+            return {views.B_REPORT_CHANNEL: "That channel is archived; pick another one."}
         return {views.B_REPORT_CHANNEL: views.not_in_channel_error(channel_id)}
     return {}
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from bot.server.edge import VERIFIED
 from bot.server.runtime import slack_of
-from bot.slack.gateway import SlackFailure, Verdict
+from bot.slack.gateway import Slack, SlackFailure, Verdict
 from ceremonies.errors import CadenceError
 
 log = logging.getLogger("cadence.errors")
@@ -47,6 +47,18 @@ def slack_failure_message(failure: SlackFailure, *, channel_id: str | None) -> s
     if failure.verdict is Verdict.RETRY_LATER:
         return SLACK_BUSY
     return SOMETHING_WENT_WRONG
+
+
+def cannot_work_in(slack: Slack, *, channel_id: str) -> str | None:
+    """None when Cadence is in `channel_id` (it joins a public channel it is not in); else the one line telling the
+    person what to do, for a modal's inline error before anything is saved."""
+    try:
+        slack.ensure_member(channel=channel_id)
+    except SlackFailure as failure:
+        if failure.verdict is not Verdict.UNREACHABLE:
+            raise
+        return slack_failure_message(failure, channel_id=channel_id)
+    return None
 
 
 def _database_unavailable(error: Exception) -> bool:

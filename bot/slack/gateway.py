@@ -233,6 +233,23 @@ class Slack:
     def join(self, *, channel: str) -> dict[str, Any]:
         return dict(self.call("conversations.join", channel=channel).get("channel") or {})
 
+    def ensure_member(self, *, channel: str) -> None:
+        """Make sure the bot is in `channel` before a ceremony starts there: it joins a public channel it is not in
+        (`channels:join`); a private channel, DM or group DM it is not in raises SlackFailure(UNREACHABLE), so that
+        the person is told to `/invite @Cadence` and nothing is saved. A user id is the app's own DM with them."""
+        if channel.startswith(("U", "W")):
+            return
+        info = self.conversation_info(channel=channel)  # channel_not_found where the bot cannot see it
+        if info.get("is_archived"):
+            raise SlackFailure("conversations.info", Answer(Verdict.UNREACHABLE, "is_archived"), team_id=self.team_id,
+                               channel=channel)
+        if info.get("is_member"):
+            return
+        if info.get("is_private") or info.get("is_im") or info.get("is_mpim"):
+            raise SlackFailure("conversations.info", Answer(Verdict.UNREACHABLE, "not_in_channel"),
+                               team_id=self.team_id, channel=channel)
+        self.join(channel=channel)
+
     def open_dm(self, *, user: str) -> str:
         """The id of the app's DM with `user` (conversations.open)."""
         return str((self.call("conversations.open", users=user).get("channel") or {}).get("id") or "")

@@ -48,6 +48,7 @@ BOT_SCOPES = (
     "commands",
     "chat:write",
     "chat:write.public",
+    "channels:join",
     "im:write",
     "users:read",
     "usergroups:read",

@@ -257,6 +257,11 @@ def setup_errors(problems: Mapping[str, str]) -> dict[str, str]:
     return {SETUP_FIELDS.get(name, name): message for name, message in problems.items()}
 
 
+def refusal_modal(text: str) -> dict[str, Any]:
+    """What the setup modal turns into when the person may not change this stand-up."""
+    return {"type": "modal", "title": _plain("Stand-up setup"), "close": _plain("Close"), "blocks": [section(text)]}
+
+
 def not_in_channel_error(channel_id: str) -> str:
     return (f"Cadence is not in <#{channel_id}> yet, so it can't post the report there. "
             "Type /invite @Cadence in that channel, then save again.")
