@@ -238,14 +238,14 @@ class OutboxWorker:
                 _database_unavailable(error)
 
     def _deliver_team(self, team_id: str, rows: list[outbox.Claimed]) -> None:
-        try:
-            slack = self.runtime.gateway.for_team(team_id)
+        try:  # one token lookup (a decryption with many workspaces) serves the fan-out and the look-ups
             client = self.runtime.clients.for_team(team_id)
-        except (SlackFailure, WorkspaceNotInstalled) as error:
+        except WorkspaceNotInstalled as error:
             answer = classify(error)
             for row in rows:
                 self._settle_failure(row, answer)
             return
+        slack = self.runtime.gateway.for_client(client, team_id=team_id)
         in_batch = {row.key for row in rows}
         prepared = [self._prepare(slack, row, in_batch) for row in rows]
         posts = {p.post.key: p.row for p in prepared if p.post is not None}
