@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 import statistics
@@ -11,6 +12,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
+from ceremonies.forecast import Forecast
 
 SPRINT_NAME_LENGTH = 80
 SPRINT_GOAL_LENGTH = 300
@@ -247,6 +249,8 @@ AMBER_BLOCKER_WORKING_DAYS = 1.0
 RED_DONE_SHARE = 0.60
 AMBER_DONE_SHARE = 0.80
 AMBER_PARTICIPATION = 0.70
+RED_FORECAST = 0.40
+AMBER_FORECAST = 0.70
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ def health(
     oldest_open_blocker_working_days: float,
     participation_rate: float | None,
     elapsed_share: float,
+    forecast_probability: float | None = None,
 ) -> HealthVerdict:
     """Green, amber or red, with the reasons that decided it.
 
@@ -270,10 +275,13 @@ def health(
     - red: scope changed by more than 20% of committed points;
     - red: a blocker has been open longer than 3 working days;
     - red: under 60% of the committed points expected by now are done (at the end, of all committed points);
+    - red: the forecast gives the committed work still open under a 40% chance of being done by the sprint's end;
     - amber: scope changed by more than 10%; a blocker open longer than 1 working day; under 80% of the expected
-      points done; stand-up participation under 70%.
+      points done; stand-up participation under 70%; a forecast under 70%.
     "Expected by now" is the committed points times the share of the sprint's working days already past, so a sprint
-    is not red on its first morning.
+    is not red on its first morning. Only committed stories count as done here: work added mid-sprint is scope
+    change, and finishing it never makes up for a committed story left open. The forecast is left out (None) when
+    the team has too little history, and once the sprint is over.
     """
     red: list[str] = []
     amber: list[str] = []
@@ -298,11 +306,24 @@ def health(
             amber.append(f"{share:.0%} of the {what} are done (amber under {AMBER_DONE_SHARE:.0%})")
     if participation_rate is not None and participation_rate < AMBER_PARTICIPATION:
         amber.append(f"stand-up participation is {participation_rate:.0%} (amber under {AMBER_PARTICIPATION:.0%})")
+    if forecast_probability is not None:
+        chance = f"the forecast gives the open committed work a {_floor_percent(forecast_probability)} chance"
+        if forecast_probability < RED_FORECAST:
+            red.append(f"{chance} of being done by the end (red under {RED_FORECAST:.0%})")
+        elif forecast_probability < AMBER_FORECAST:
+            amber.append(f"{chance} of being done by the end (amber under {AMBER_FORECAST:.0%})")
     if red:
         return HealthVerdict(Health.RED, tuple(red + amber))
     if amber:
         return HealthVerdict(Health.AMBER, tuple(amber))
-    return HealthVerdict(Health.GREEN, ("no rule fired: scope, blockers, progress and participation are on track",))
+    return HealthVerdict(
+        Health.GREEN, ("no rule fired: scope, blockers, progress, participation and forecast are on track",)
+    )
+
+
+def _floor_percent(share: float) -> str:
+    # Rounded down, so that 69.6% never reads "70%" next to "amber under 70%".
+    return f"{math.floor(share * 100 + 1e-9)}%"
 
 
 # -- the summary --------------------------------------------------------------------------------------------------
@@ -328,7 +349,7 @@ class BurnUpPoint:
 class SprintSummary:
     sprint: SprintInfo
     committed_points: float
-    completed_points: float
+    completed_points: float  # every story done and still in scope, added ones too: the velocity
     committed_stories: int
     completed_stories: int
     added_points: float
@@ -347,6 +368,14 @@ class SprintSummary:
     health: HealthVerdict
     burn_up: tuple[BurnUpPoint, ...]
     stories: tuple[Story, ...] = field(default=())
+    # Committed at the start and done (still in scope): what "committed done" means.
+    committed_done_points: float = 0.0
+    committed_done_stories: int = 0
+    # Added after the start (scope change), and how much of that is done.
+    added_stories: int = 0
+    added_done_points: float = 0.0
+    added_done_stories: int = 0
+    forecast: Forecast | None = None  # while the sprint runs; None once it is over
 
 
 def working_days(start: date, end: date, holidays: set[date] | frozenset[date] = frozenset()) -> list[date]:
@@ -401,6 +430,7 @@ def summarize(
     retro: RetroFigures,
     today: date,
     holidays: set[date] | frozenset[date] = frozenset(),
+    forecast: Forecast | None = None,
 ) -> SprintSummary:
     """Every figure of the sprint report, from the sprint's stories and the other ceremonies' figures."""
     committed = [s for s in stories if s.committed]
@@ -409,6 +439,9 @@ def summarize(
     committed_points = sum(s.points for s in committed)
     completed = [s for s in stories if s.in_scope and s.completed_at is not None]
     completed_points = sum(s.points for s in completed)
+    committed_done = [s for s in completed if s.committed]
+    added_done = [s for s in completed if not s.committed]
+    committed_done_points = sum(s.points for s in committed_done)
     added_points = sum(s.points for s in added)
     removed_points = sum(s.points for s in removed)
     scope_change = added_points + removed_points
@@ -418,11 +451,12 @@ def summarize(
     participation = sum(d.answered for d in participation_days) / expected if expected else None
     verdict = health(
         committed_points=committed_points,
-        completed_points=completed_points,
+        completed_points=committed_done_points,
         scope_change_share=scope_share,
         oldest_open_blocker_working_days=blockers.oldest_open_working_days,
         participation_rate=participation,
         elapsed_share=elapsed_share(sprint, today, holidays),
+        forecast_probability=forecast.probability if forecast is not None else None,
     )
     last_day = min(today, sprint.ends_on)
     return SprintSummary(
@@ -447,4 +481,10 @@ def summarize(
         health=verdict,
         burn_up=tuple(burn_up(stories, starts_on=sprint.starts_on, until=max(last_day, sprint.starts_on))),
         stories=tuple(stories),
+        committed_done_points=committed_done_points,
+        committed_done_stories=len(committed_done),
+        added_stories=len(added),
+        added_done_points=sum(s.points for s in added_done),
+        added_done_stories=len(added_done),
+        forecast=forecast,
     )

@@ -408,3 +408,27 @@ def facilitator_of(session: Session, *, team_id: str, channel_id: str) -> str | 
     """Who started the channel's running sprint (for other ceremonies asking who facilitates the team)."""
     sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
     return sprint.started_by if sprint is not None else None
+
+
+def earlier_sprints(session: Session, *, sprint: Sprint, limit: int = 6) -> list[tuple[Sprint, list[SprintStory]]]:
+    """The channel's ended sprints that started before this one, newest first, each with its stories (two queries)."""
+    earlier = list(
+        session.scalars(
+            select(Sprint)
+            .where(Sprint.team_id == sprint.team_id, Sprint.channel_id == sprint.channel_id, Sprint.id != sprint.id,
+                   Sprint.ended_at.is_not(None), Sprint.starts_on <= sprint.starts_on)
+            .order_by(Sprint.starts_on.desc(), Sprint.id.desc())
+            .limit(limit)
+        )
+    )
+    if not earlier:
+        return []
+    rows = session.scalars(
+        select(SprintStory)
+        .where(SprintStory.team_id == sprint.team_id, SprintStory.sprint_id.in_([s.id for s in earlier]))
+        .order_by(SprintStory.id)
+    )
+    by_sprint: dict[int, list[SprintStory]] = {s.id: [] for s in earlier}
+    for row in rows:
+        by_sprint[row.sprint_id or 0].append(row)
+    return [(s, by_sprint[s.id]) for s in earlier]

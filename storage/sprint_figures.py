@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ceremonies import forecast as forecasting
 from ceremonies import sprint as domain
 from storage import blockers, calendar, poker, retro, standup
 from storage import people as people_store
@@ -29,6 +30,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     info = sprint.info()
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
+    running = info.ended_at is None and today <= sprint.ends_on
     return domain.summarize(
         sprint=info,
         stories=stories,
@@ -40,7 +42,27 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         retro=retro_figures(session, team_id=team_id, channel_id=channel_id, start=start_at, end=now),
         today=today,
         holidays=holidays,
+        forecast=sprint_forecast(session, sprint=sprint, stories=stories, today=today) if running else None,
     )
+
+
+def sprint_forecast(session: Session, *, sprint: sprints.Sprint, stories: list[domain.Story], today: date
+                    ) -> forecasting.Forecast:
+    """The Monte Carlo forecast of the sprint's open committed stories, from the team's earlier sprints."""
+    zone = ZoneInfo(sprint.timezone)
+    past = []
+    for earlier, rows in sprints.earlier_sprints(session, sprint=sprint, limit=forecasting.HISTORY_SPRINTS):
+        ended_on = earlier.ended_at.astimezone(zone).date() if earlier.ended_at is not None else earlier.ends_on
+        finished = tuple((row.completed_at.astimezone(zone).date(), row.points) for row in rows
+                         if row.completed_at is not None and row.removed_at is None)
+        past.append(forecasting.PastSprint(earlier.starts_on, min(earlier.ends_on, ended_on), finished))
+    open_committed = [s for s in stories if s.committed and s.in_scope and s.completed_at is None]
+    first = min((p.starts_on for p in past), default=today)
+    # The calendar ahead: a year past the sprint's end covers the forecast's longest horizon.
+    off = calendar.holiday_days(session, team_id=sprint.team_id, start=first, end=sprint.ends_on + timedelta(days=400))
+    return forecasting.forecast(past=past, remaining_points=sum(s.points for s in open_committed),
+                                remaining_stories=len(open_committed), today=today, last_day=sprint.ends_on,
+                                holidays=off, seed=sprint.id)
 
 
 def participation(

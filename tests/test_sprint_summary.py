@@ -169,7 +169,10 @@ def test_every_figure_of_a_hand_computed_sprint(figures: dict) -> None:
     assert figures["sprint"] == {"name": "Sprint 7", "goal": "Ship SSO", "starts_on": "2026-11-30",
                                  "ends_on": "2026-12-04", "ended": False}
     # 3 + 5 + 8 committed from planning; PAY-4 (2) added on Wednesday; PAY-1, PAY-2 and PAY-4 done.
+    # Committed done counts PAY-1 and PAY-2 only (8 of 16); PAY-4 is added scope, done apart; velocity counts all.
     assert figures["points"] == {"committed": 16.0, "completed": 10.0, "committed_stories": 3, "completed_stories": 3,
+                                 "committed_done": 8.0, "committed_done_stories": 2, "added": 2.0, "added_stories": 1,
+                                 "added_done": 2.0, "added_done_stories": 1,
                                  "velocity": 10.0, "average_velocity_last_3": None, "previous_velocities": []}
     assert figures["scope_change"] == {"added_points": 2.0, "removed_points": 0, "points": 2.0, "percent": 12.5}
     # 18 prompts (U4 away two days), 16 answers.
@@ -186,11 +189,13 @@ def test_every_figure_of_a_hand_computed_sprint(figures: dict) -> None:
     assert figures["retro"] == {"top_cards": [{"text": "CI is slow", "votes": 3}, {"text": "Great pairing", "votes": 1}],
                                 "actions_created": 1, "actions_done": 1, "actions_carried_over": 1,
                                 "previous_completion_percent": 50.0}
-    assert figures["health"] == {"status": "amber", "reasons": [
+    # 8 of 16 committed points done is 50%: red (the added PAY-4 no longer counts as committed work done).
+    assert figures["health"] == {"status": "red", "reasons": [
+        "50% of the committed points are done (red under 60%)",
         "scope changed by 12% (amber above 10%)",
         "a blocker has been open 2.4 working days (amber above 1)",
-        "62% of the committed points are done (amber under 80%)",
     ]}
+    assert figures["forecast"]["enough_history"] is False  # the channel's first sprint
     assert [(p["day"], p["scope"], p["done"]) for p in figures["burn_up"]] == [
         ("2026-11-30", 16.0, 0), ("2026-12-01", 16.0, 3.0), ("2026-12-02", 18.0, 3.0), ("2026-12-03", 18.0, 8.0),
         ("2026-12-04", 18.0, 10.0),

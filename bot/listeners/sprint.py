@@ -165,7 +165,7 @@ def home_section(runtime: Runtime, context: hooks.HomeContext) -> list[dict]:
         summaries = []
         for sprint in store.running_sprints_in(session, team_id=context.team_id, channel_ids=channels):
             summaries.append((sprint.channel_id, sprint_figures.summary(session, sprint=sprint, now=context.now)))
-    return views.home_blocks(summaries)
+    return views.home_blocks(summaries, viewer=context.user_id)
 
 
 def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:

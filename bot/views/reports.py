@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -33,6 +34,12 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
             "completed": summary.completed_points,
             "committed_stories": summary.committed_stories,
             "completed_stories": summary.completed_stories,
+            "committed_done": summary.committed_done_points,
+            "committed_done_stories": summary.committed_done_stories,
+            "added": summary.added_points,
+            "added_stories": summary.added_stories,
+            "added_done": summary.added_done_points,
+            "added_done_stories": summary.added_done_stories,
             "velocity": summary.velocity,
             "average_velocity_last_3": _r(summary.average_velocity),
             "previous_velocities": list(summary.previous_velocities),
@@ -68,6 +75,7 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
                 None if r.previous_completion_rate is None else r.previous_completion_rate * 100
             ),
         },
+        "forecast": forecast_figures(summary),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
         "stories": [
             {"key": st.key, "title": st.title, "points": st.points, "committed": st.committed,
@@ -75,6 +83,24 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
              "removed_at": _iso(st.removed_at), "completed_at": _iso(st.completed_at)}
             for st in summary.stories
         ],
+    }
+
+
+def forecast_figures(summary: SprintSummary) -> dict[str, Any] | None:
+    """The forecast as plain data (None once the sprint is over)."""
+    f = summary.forecast
+    if f is None:
+        return None
+    return {
+        "enough_history": f.enough_history,
+        "reason": f.reason or None,
+        "unit": f.unit.value,
+        "remaining": f.remaining,
+        "working_days_left": f.days_left,
+        "probability_percent": _r(None if f.probability is None else f.probability * 100),
+        "dates": {f"p{round(p * 100)}": _iso(d) for p, d in f.dates},
+        "sprints_used": f.sprints_used,
+        "days_sampled": f.days_sampled,
     }
 
 
@@ -95,7 +121,7 @@ def to_csv(summary: SprintSummary, names: Callable[[str], str] = str) -> str:
     for section_name, values in data.items():
         if isinstance(values, dict):
             for metric, value in values.items():
-                if isinstance(value, list):
+                if isinstance(value, list | dict):
                     value = json.dumps(value, ensure_ascii=False)
                 writer.writerow([section_name, metric, "" if value is None else value])
     for point in data["burn_up"]:
@@ -123,10 +149,17 @@ def to_markdown(summary: SprintSummary) -> str:
         "", "## Delivery", "",
         "| | |", "|---|---|",
         f"| Committed points | {summary.committed_points:g} ({summary.committed_stories} stories) |",
+        f"| Committed done | {summary.committed_done_points:g} of {summary.committed_points:g} "
+        f"({summary.committed_done_stories} of {summary.committed_stories} stories) |",
+        f"| Added mid-sprint | {summary.added_points:g} ({summary.added_stories} stories), "
+        f"{summary.added_done_points:g} done ({summary.added_done_stories} stories) |",
         f"| Completed points | {summary.completed_points:g} ({summary.completed_stories} stories) |",
         f"| Velocity | {summary.velocity:g} (average of last 3: {avg}) |",
         f"| Scope change | {summary.scope_change_points:g} points ({_pct(summary.scope_change_share)}): "
         f"+{summary.added_points:g} added, −{summary.removed_points:g} removed |",
+    ]
+    lines += _forecast_markdown(summary)
+    lines += [
         "", "## Stand-ups", "",
         f"Participation: {_pct(summary.participation_rate)}", "",
         "| Day | Answered | Expected |", "|---|---|---|",
@@ -148,6 +181,25 @@ def to_markdown(summary: SprintSummary) -> str:
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
     return "\n".join(lines) + "\n"
+
+
+def _forecast_markdown(summary: SprintSummary) -> list[str]:
+    f = summary.forecast
+    if f is None:
+        return []
+    lines = ["", "## Forecast", ""]
+    if not f.enough_history:
+        return [*lines, f"No forecast: {f.reason}."]
+    if f.remaining <= 0:
+        return [*lines, "Every committed story is done."]
+    lines.append(f"{math.floor((f.probability or 0) * 100 + 1e-9)}% chance that the {f.remaining:g} open committed "
+                 f"{f.unit.value} are done by {summary.sprint.ends_on:%a %d %b} ({f.days_left} working days after "
+                 f"today).")
+    lines.append("")
+    lines += [f"- {p * 100:g}%: by {d:%a %d %b %Y}" if d else f"- {p * 100:g}%: later than a year" for p, d in f.dates]
+    lines += ["", f"Monte Carlo, 10,000 runs over {f.days_sampled} working days of the last {f.sprints_used} "
+                  f"sprints' daily throughput in {f.unit.value}."]
+    return lines
 
 
 def _h(delta: timedelta | None) -> str:

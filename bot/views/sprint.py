@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
+from ceremonies.forecast import Forecast
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
 
 DONE_ACTION = "sprint.done"
@@ -67,7 +69,7 @@ def chart_title(summary: SprintSummary) -> str:
 
 def chart_alt_text(summary: SprintSummary) -> str:
     """What the burn-up chart shows, for screen readers."""
-    return (f"Burn-up of {summary.sprint.name}: {points(summary.completed_points)} of "
+    return (f"Burn-up of {summary.sprint.name}: {points(summary.committed_done_points)} of "
             f"{points(summary.committed_points)} committed points done, health {summary.health.status.value}; "
             f"stand-up participation per day beneath.")[:1000]
 
@@ -111,6 +113,8 @@ def status_blocks(summary: SprintSummary, *, days_left: int) -> list[Block]:
         section(_headline(summary)),
         section(_health(summary)),
     ]
+    if summary.forecast is not None:
+        blocks.append(section(forecast_text(summary.forecast, ends_on=sprint.ends_on)))
     open_stories = [s for s in summary.stories if s.in_scope and s.completed_at is None]
     if open_stories:
         blocks.append(divider())
@@ -129,6 +133,8 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
     sprint = summary.sprint
     title = f"{sprint.name} · {'summary' if sprint.ended_at else 'so far'}"
     blocks = [header(title), section(_headline(summary)), section(_health(summary))]
+    if summary.forecast is not None:
+        blocks.append(section(forecast_text(summary.forecast, ends_on=sprint.ends_on)))
     participation = "\n".join(
         f"{day_label(d.day)}: {d.answered}/{d.expected} ({percent(d.rate)})" for d in summary.participation_days
     )
@@ -167,10 +173,9 @@ def _headline(summary: SprintSummary) -> str:
     lines = [f"*{escape(sprint.name)}* · {day_label(sprint.starts_on)} – {day_label(sprint.ends_on)}"]
     if sprint.goal:
         lines.append(f"Goal: {escape(sprint.goal)}")
-    lines.append(
-        f"Points: {points(summary.completed_points)} of {points(summary.committed_points)} committed done "
-        f"({summary.completed_stories} of {summary.committed_stories} committed stories)"
-    )
+    lines.append(committed_line(summary))
+    if summary.added_stories:
+        lines.append(added_line(summary))
     if summary.average_velocity is not None:
         lines.append(
             f"Velocity {points(summary.velocity)} vs {points(round(summary.average_velocity, 1))} average of the last "
@@ -183,6 +188,49 @@ def _headline(summary: SprintSummary) -> str:
         f"+{points(summary.added_points)} added, −{points(summary.removed_points)} removed"
     )
     return "\n".join(lines)
+
+
+def committed_line(summary: SprintSummary) -> str:
+    """Committed work done: only stories committed at the start count."""
+    return (f"Points: {points(summary.committed_done_points)} of {points(summary.committed_points)} committed done "
+            f"({summary.committed_done_stories} of {summary.committed_stories} committed stories)")
+
+
+def added_line(summary: SprintSummary) -> str:
+    """Work added after the start, and how much of it is done, apart from the commitment."""
+    count = summary.added_stories
+    return (f"Added mid-sprint: {points(summary.added_points)} points in {count} stor{'ies' if count != 1 else 'y'}, "
+            f"{points(summary.added_done_points)} done ({summary.added_done_stories} of {count})")
+
+
+def chance_label(probability: float) -> str:
+    """A probability as a whole percentage rounded down, as the health rules read it (69.9% is not 70%)."""
+    return f"{math.floor(probability * 100 + 1e-9)}%"
+
+
+def percentile_label(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def forecast_text(forecast: Forecast, *, ends_on: date) -> str:
+    """The forecast in two lines: the chance of landing the committed work, and the 50/85/95 % dates."""
+    if not forecast.enough_history:
+        return f":crystal_ball: *Forecast*: {forecast.reason}; it says nothing rather than guess."
+    unit = forecast.unit.value
+    if forecast.remaining <= 0:
+        return ":crystal_ball: *Forecast*: every committed story is done."
+    chance = chance_label(forecast.probability or 0.0)
+    dates = " · ".join(f"{percentile_label(p)} by {day_label(d) if d else 'later than a year'}"
+                       for p, d in forecast.dates)
+    return (f":crystal_ball: *Forecast*: {chance} chance the {points(forecast.remaining)} open committed {unit} are "
+            f"done by {day_label(ends_on)} ({forecast.days_left} working day{'s' if forecast.days_left != 1 else ''} "
+            f"after today)\nDone with {dates}\n_{forecast_basis(forecast)}_")
+
+
+def forecast_basis(forecast: Forecast) -> str:
+    """Where the forecast comes from, in one line."""
+    return (f"10,000 simulated runs drawing from {forecast.days_sampled} working days of the last "
+            f"{forecast.sprints_used} sprints' throughput in {forecast.unit.value}")
 
 
 def _health(summary: SprintSummary) -> str:
@@ -211,8 +259,8 @@ def participation_blocks(summary: SprintSummary) -> list[Block]:
 HOME_SPRINTS = 8
 
 
-def home_blocks(summaries: list[tuple[str, SprintSummary]]) -> list[Block]:
-    """One line per team with a running sprint, for the person's Home tab."""
+def home_blocks(summaries: list[tuple[str, SprintSummary]], *, viewer: str = "") -> list[Block]:
+    """One line per team with a running sprint, for the person's Home tab; its facilitator also sees the forecast."""
     if not summaries:
         return []
     blocks = [divider(), section("*Sprints*")]
@@ -221,11 +269,24 @@ def home_blocks(summaries: list[tuple[str, SprintSummary]]) -> list[Block]:
         blocks.append(
             section(
                 f"{HEALTH_ICON[verdict.status]} <#{channel_id}> *{escape(summary.sprint.name)}* · "
-                f"health {verdict.status.value} · {points(summary.completed_points)}/"
+                f"health {verdict.status.value} · {points(summary.committed_done_points)}/"
                 f"{points(summary.committed_points)} points done · ends {day_label(summary.sprint.ends_on)}\n"
-                f"_{verdict.reasons[0]}_"
+                f"_{verdict.reasons[0]}_" + _home_forecast(summary, viewer)
             )
         )
     if len(summaries) > HOME_SPRINTS:
         blocks.append(context(f"…and {len(summaries) - HOME_SPRINTS} more teams: `/sprint` in their channels."))
     return blocks
+
+
+def _home_forecast(summary: SprintSummary, viewer: str) -> str:
+    forecast = summary.forecast
+    if forecast is None or not viewer or viewer != summary.sprint.facilitator_id:
+        return ""
+    if not forecast.enough_history:
+        return "\n:crystal_ball: Forecast: not enough history yet"
+    if forecast.remaining <= 0:
+        return "\n:crystal_ball: Forecast: every committed story is done"
+    likely = forecast.date_at(0.85)
+    return (f"\n:crystal_ball: Forecast: {chance_label(forecast.probability or 0.0)} chance of landing the committed work · "
+            f"85% by {day_label(likely) if likely else 'later than a year'}")
