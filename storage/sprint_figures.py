@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from ceremonies import forecast as forecasting
 from ceremonies import sprint as domain
-from storage import blockers, calendar, poker, retro, standup
+from ceremonies.risks import RiskFigures
+from storage import blockers, calendar, poker, retro, risks, standup
 from storage import people as people_store
 from storage import sprint as sprints
 
@@ -31,7 +32,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
     running = info.ended_at is None and today <= sprint.ends_on
-    return domain.summarize(
+    summary = domain.summarize(
         sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
@@ -44,6 +45,14 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         holidays=holidays,
         forecast=sprint_forecast(session, sprint=sprint, stories=stories, today=today) if running else None,
     )
+    return replace(summary, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now))
+
+
+def risk_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime, now: datetime
+                 ) -> RiskFigures:
+    """The channel's risk register over the sprint: open risks by score, raised / closed / occurred, score trend."""
+    return risks.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start, end=end,
+                                now=now)
 
 
 def sprint_forecast(session: Session, *, sprint: sprints.Sprint, stories: list[domain.Story], today: date
