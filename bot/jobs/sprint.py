@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.jobs import outbox as outbox_jobs
 from bot.jobs.outbox import Message, Undelivered
+from bot.reports.links import sprint_page_url
 from bot.server.runtime import Runtime
 from bot.views import charts
 from bot.views import sprint as views
@@ -39,7 +40,8 @@ def render_summary(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     summary = _figures(runtime, args)
     if summary is None:
         return None
-    return Message(text=views.summary_text(summary), blocks=views.summary_blocks(summary))
+    url = sprint_page_url(runtime, sprint_id=int(args["sprint_id"]), by=store.AUTO_END_BY)
+    return Message(text=views.summary_text(summary), blocks=views.summary_blocks(summary, page_url=url))
 
 
 @outbox_jobs.renderer(store.CHART)

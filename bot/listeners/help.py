@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from functools import cache
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.listeners import catalogue
+from bot.listeners import catalogue, digest
 from bot.listeners.commands import SlashCommand, first_word
 from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
 
 
-def handle_cadence_command(ack: Ack, command: dict) -> None:
-    """Lists every Cadence command with its description and usage."""
-    subcommand, _rest = first_word(command.get("text"))
+def handle_cadence_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
+    """Lists every Cadence command with its description and usage; admins set up the executive digest."""
+    subcommand, rest = first_word(command.get("text"))
+    if subcommand == "digest":
+        digest.handle_digest(ack, command, respond, context, rest)
+        return
     if subcommand in ("", "help"):
         ack(text="Cadence commands", blocks=every_command_help(), response_type="ephemeral")
         return
@@ -27,7 +30,8 @@ def every_command_help() -> list[dict]:
     return help_blocks([CADENCE, *catalogue.commands()])
 
 
-CADENCE = SlashCommand("/cadence", handle_cadence_command, ("/cadence help",))
+CADENCE = SlashCommand("/cadence", handle_cadence_command,
+                       ("/cadence help", "/cadence digest", "/cadence digest revoke [link]"))
 SLASH_COMMANDS = (CADENCE,)
 
 

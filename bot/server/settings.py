@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 from typing import Literal, NoReturn
@@ -69,6 +71,34 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("cadence_anonymity_secret", "retro_anonymity_secret"),
         description="a secret of at least 16 characters keying the hashes of anonymous retro authors and poll voters",
     )
+
+    cadence_public_url: str = Field(
+        default="http://localhost:3000",
+        description="the app's public base URL, e.g. https://cadence.example.com, for the report pages' links",
+    )
+    cadence_report_secret: str | None = Field(
+        default=None, min_length=16,
+        description="a secret of at least 16 characters signing report page links (default: derived from "
+                    "CADENCE_ANONYMITY_SECRET)",
+    )
+    report_link_days: int = Field(
+        default=30, ge=1, le=365, description="days a report page link stays valid, from 1 to 365"
+    )
+
+    @field_validator("cadence_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def report_key(self) -> bytes:
+        """The key signing report page links: its own secret, or one derived from the anonymity secret (a
+        different key for a different purpose, so one never verifies what the other signed)."""
+        if self.cadence_report_secret:
+            return self.cadence_report_secret.encode()
+        return hmac.new(self.cadence_anonymity_secret.encode(), b"cadence report links", hashlib.sha256).digest()
 
     @property
     def retro_anonymity_secret(self) -> str:

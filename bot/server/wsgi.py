@@ -11,6 +11,8 @@ from gunicorn.app.base import BaseApplication
 from slack_bolt import App
 
 from bot.jobs.scheduler import Scheduler
+from bot.reports.web import PREFIX as REPORTS_PREFIX
+from bot.reports.web import ReportPages
 from bot.server import metrics
 from bot.server.app import create_app
 from bot.server.edge import SlackEdge
@@ -28,18 +30,21 @@ SERVER_THREADS = 16
 
 class CadenceWSGI:
     """`POST /slack/events` for Slack (checked at the edge, see `bot.server.edge`), `GET /healthz` for the platform,
-    `GET /metrics` for Prometheus."""
+    `GET /metrics` for Prometheus, `GET /reports/<token>` for report pages (a signed link, not a Slack signature)."""
 
     def __init__(self, runtime: Runtime, app: App) -> None:
         self.runtime = runtime
         self.app = app
         self.slack = ObservedRequests(SlackEdge(runtime, app))
+        self.reports = ReportPages(runtime)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return self._health(start_response)
         if environ.get("PATH_INFO") == "/metrics":
             return self._metrics(start_response)
+        if str(environ.get("PATH_INFO", "")).startswith(REPORTS_PREFIX):
+            return self.reports(environ, start_response)
         return self.slack(environ, start_response)
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:

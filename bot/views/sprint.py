@@ -128,8 +128,9 @@ def status_blocks(summary: SprintSummary, *, days_left: int) -> list[Block]:
     return fit_message(blocks)
 
 
-def summary_blocks(summary: SprintSummary) -> list[Block]:
-    """The sprint report posted to the team channel (no per-person figures: those go to the facilitator)."""
+def summary_blocks(summary: SprintSummary, *, page_url: str | None = None) -> list[Block]:
+    """The sprint report posted to the team channel (no per-person figures: those go to the facilitator), with a
+    link to its read-only web page when there is one."""
     sprint = summary.sprint
     title = f"{sprint.name} · {'summary' if sprint.ended_at else 'so far'}"
     blocks = [header(title), section(_headline(summary)), section(_health(summary))]
@@ -165,6 +166,8 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
             + (f"\n{top}" if top else "")
         )
     )
+    if page_url:
+        blocks.append(context(f"<{page_url}|Report page> · read-only, for anyone with the link; it expires"))
     return fit_message(blocks)
 
 
