@@ -135,6 +135,18 @@ def parse_story_keys(text: str) -> list[str]:
     return keys
 
 
+EXPORT_FORMATS = ("md", "csv", "json")
+
+
+def parse_export(text: str) -> tuple[str, str | None]:
+    """`md|csv|json [sprint name]`: the format and the sprint (None: the running or the latest one)."""
+    words = text.translate(QUOTES).strip().split(maxsplit=1)
+    if not words or words[0].lower() not in EXPORT_FORMATS:
+        raise InvalidInput("say which format: `/sprint export md`, `csv` or `json`, optionally with a sprint's name.")
+    name = words[1].strip().strip('"').strip() if len(words) > 1 else ""
+    return words[0].lower(), name or None
+
+
 # -- the calendar ---------------------------------------------------------------------------------------------------
 def local_day(now: datetime, timezone: str) -> date:
     """The day it is at `now` on the sprint's calendar."""

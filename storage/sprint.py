@@ -432,3 +432,9 @@ def earlier_sprints(session: Session, *, sprint: Sprint, limit: int = 6) -> list
     for row in rows:
         by_sprint[row.sprint_id or 0].append(row)
     return [(s, by_sprint[s.id]) for s in earlier]
+
+
+def latest_sprint(session: Session, *, team_id: str, channel_id: str) -> Sprint | None:
+    """The channel's most recently started sprint, if any."""
+    return session.scalar(select(Sprint).where(Sprint.team_id == team_id, Sprint.channel_id == channel_id)
+                          .order_by(Sprint.started_at.desc(), Sprint.id.desc()).limit(1))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ceremonies import forecast as forecasting
 from ceremonies import sprint as domain
+from ceremonies.errors import NotFound
 from ceremonies.risks import RiskFigures
 from storage import blockers, calendar, poker, retro, risks, standup
 from storage import people as people_store
@@ -164,3 +165,20 @@ def report(session: Session, *, sprint_id: int, at: datetime) -> domain.SprintSu
     """A queued report's figures, as of when it was asked for (None when the sprint is gone)."""
     sprint = sprints.sprint_by_id(session, sprint_id=sprint_id)
     return summary(session, sprint=sprint, now=at) if sprint is not None else None
+
+
+def for_export(session: Session, *, team_id: str, channel_id: str, name: str | None, now: datetime
+               ) -> tuple[domain.SprintSummary, dict[str, str]]:
+    """`/sprint export`: the named sprint's figures (or the running one's, else the latest), with people's names."""
+    if name is not None:
+        sprint = sprints.sprint_named(session, team_id=team_id, channel_id=channel_id, name=name)
+    else:
+        sprint = sprints.running_sprint(session, team_id=team_id, channel_id=channel_id) or sprints.latest_sprint(
+            session, team_id=team_id, channel_id=channel_id)
+    if sprint is None:
+        raise NotFound("this channel has no sprint yet. Start one with `/sprint start`.")
+    figures = summary(session, sprint=sprint, now=now)
+    who = sorted({s.added_by for s in figures.stories} | {s.completed_by for s in figures.stories if s.completed_by})
+    names = {user_id: p.display_name for user_id, p in people_store.people(session, team_id=team_id,
+                                                                           user_ids=who).items()}
+    return figures, names

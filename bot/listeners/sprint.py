@@ -10,6 +10,7 @@ from bot import hooks
 from bot.listeners.commands import SlashCommand, first_word
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.people import profile
+from bot.views import reports
 from bot.views import sprint as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import sprint as domain
@@ -29,7 +30,7 @@ class Asked:
 
 
 def handle_sprint_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
-    """Runs the team channel's sprint: start, status, done, summary and end."""
+    """Runs the team channel's sprint: start, status, done, summary, end and export."""
     subcommand, rest = first_word(command.get("text"))
     if subcommand == "help":
         ack(text=command_usage_text(SPRINT), blocks=command_usage_blocks(SPRINT), response_type="ephemeral")
@@ -115,6 +116,19 @@ def end(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) 
     respond(text=views.ended_text(ended.name), response_type="ephemeral")
 
 
+def export(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
+    """The sprint's report as a file, in the person's DM (the renderers of `cadence report`)."""
+    kind, name = domain.parse_export(asked.rest)
+    with runtime.db.reading() as session:
+        summary, names = sprint_figures.for_export(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                                   name=name, now=runtime.now())
+    file = reports.export_file(summary, kind, lambda user_id: names.get(user_id, user_id))
+    slack = slack_of(context)
+    slack.upload(channel=slack.open_dm(user=asked.user_id), content=file.content, filename=file.filename,
+                 title=file.title, initial_comment=views.export_comment(summary, kind))
+    respond(text=views.exported_text(summary, kind), response_type="ephemeral")
+
+
 def handle_done_button(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     ack()
     key = body["actions"][0]["value"]
@@ -138,6 +152,7 @@ SUBCOMMANDS = {
     "remove": remove,
     "summary": summary_now,
     "end": end,
+    "export": export,
 }
 
 SPRINT = SlashCommand(
@@ -151,6 +166,7 @@ SPRINT = SlashCommand(
         "/sprint remove PAY-124",
         "/sprint summary",
         "/sprint end",
+        "/sprint export md|csv|json [sprint]",
         "/sprint help",
     ),
 )

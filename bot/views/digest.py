@@ -8,14 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
+    ConversationMultiSelectElement,
     InputBlock,
-    MultiConversationSelectElement,
-    MultiUserSelectElement,
     Option,
     PlainTextInputElement,
     PlainTextObject,
     StaticSelectElement,
     TimePickerElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -40,12 +40,12 @@ def settings_modal(current: domain.DigestSettings | None, *, timezone: str) -> d
         section("The digest rolls up every team channel's sprint health, progress, forecast, velocity, top risks, "
                 "old blockers and scope change in one message a week, with a link to a web page anyone can read."),
         InputBlock(block_id=B_CHANNELS, label=PlainTextObject(text="Channels"), optional=True,
-                   element=MultiConversationSelectElement(
+                   element=ConversationMultiSelectElement(
                        action_id=VALUE, placeholder=PlainTextObject(text="Pick channels"),
                        initial_conversations=list(current.channels) if current else None,
                        filter={"include": ["public", "private"], "exclude_bot_users": True})).to_dict(),
         InputBlock(block_id=B_PEOPLE, label=PlainTextObject(text="People (by DM)"), optional=True,
-                   element=MultiUserSelectElement(action_id=VALUE, placeholder=PlainTextObject(text="Pick people"),
+                   element=UserMultiSelectElement(action_id=VALUE, placeholder=PlainTextObject(text="Pick people"),
                                                   initial_users=list(current.people) if current else None)).to_dict(),
         InputBlock(block_id=B_WEEKDAY, label=PlainTextObject(text="Every"),
                    element=StaticSelectElement(action_id=VALUE, options=options,

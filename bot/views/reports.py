@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -207,3 +209,22 @@ def _h(delta: timedelta | None) -> str:
         return "—"
     hours = delta.total_seconds() / 3600
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    content: bytes
+    filename: str
+    title: str
+
+
+def export_file(summary: SprintSummary, kind: str, names: Callable[[str], str] = str) -> ExportFile:
+    """A sprint's report as the file `/sprint export` uploads: Markdown, CSV or JSON."""
+    stem = re.sub(r"[^a-z0-9]+", "-", summary.sprint.name.lower()).strip("-") or "sprint"
+    if kind == "md":
+        content = to_markdown(summary)
+    elif kind == "csv":
+        content = to_csv(summary, names)
+    else:
+        content = to_json(summary, names)
+    return ExportFile(content.encode(), f"{stem}-report.{kind}", f"{summary.sprint.name} report ({kind.upper()})")

@@ -99,6 +99,14 @@ def removed_text(key: str, story_points: float) -> str:
     return f"{escape(key)} removed from the sprint ({points(story_points)} points of scope change)."
 
 
+def export_comment(summary: SprintSummary, kind: str) -> str:
+    return f"The report of {escape(summary.sprint.name)} as {kind.upper()}, as of now."
+
+
+def exported_text(summary: SprintSummary, kind: str) -> str:
+    return f"The {kind.upper()} report of {escape(summary.sprint.name)} is in your DM with Cadence."
+
+
 def report_undelivered_text(name: str, channel_id: str, error: str) -> str:
     """To the facilitator when Slack would not take a sprint's summary in its channel."""
     return (f":warning: I could not post the summary of {escape(name)} in <#{channel_id}> ({error}). Invite me to the "
