@@ -7,6 +7,7 @@ import time
 
 from bot.server.runtime import Runtime
 from bot.slack.gateway import SlackFailure
+from bot.slack.people import profile
 from storage import digest as store
 from storage import sprint as sprints
 
@@ -52,3 +53,22 @@ def channel_labels(runtime: Runtime, team_id: str, channel_ids: list[str]) -> di
             _names[(team_id, channel_id)] = (label, now + CHANNEL_NAME_SECONDS)
         labels[channel_id] = label
     return labels
+
+
+def people_names(runtime: Runtime, team_id: str, user_ids: list[str]) -> dict[str, str]:
+    """People's display names for readers outside Slack (the profile cache, else users.info); their id otherwise."""
+    names: dict[str, str] = {}
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return names
+    try:
+        slack = runtime.gateway.for_team(team_id)
+    except SlackFailure:
+        return {user_id: user_id for user_id in wanted}
+    for user_id in wanted:
+        try:
+            person = profile(runtime, slack, team_id=team_id, user_id=user_id)
+        except SlackFailure:
+            person = None
+        names[user_id] = (person.name if person is not None and person.name else user_id)
+    return names

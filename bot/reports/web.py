@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import OperationalError
 
 from bot.reports import pages
-from bot.reports.links import channel_labels
+from bot.reports.links import channel_labels, people_names
 from bot.server.runtime import Runtime
 from storage import digest as store
-from storage import people, sprint_figures
 from storage import sprint as sprints
+from storage import sprint_figures
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -77,9 +77,9 @@ class ReportPages:
                 digest = store.digest(session, team_id=team_id, now=now,
                                       default_timezone=runtime.settings.default_timezone)
                 owners = [r.owner_id for t in digest.teams for r in t.risks]
-                names = self._people(session, team_id, owners)
                 channels = [t.channel_id for t in digest.teams]
-                render = lambda labels: pages.digest_page(digest, labels=labels, names=names, today=now.date())  # noqa: E731
+                render = lambda labels, names: pages.digest_page(  # noqa: E731
+                    digest, labels=labels, names=names, today=now.date())
             else:
                 sprint = sprints.sprint_by_id(session, sprint_id=link.sprint_id or 0)
                 if sprint is None or sprint.team_id != team_id:
@@ -87,15 +87,11 @@ class ReportPages:
                 summary = sprint_figures.summary(session, sprint=sprint, now=now)
                 history = sprints.velocity_history(session, team_id=team_id, channel_id=sprint.channel_id, limit=8)
                 owners = [r.owner_id for r in (summary.risks.open if summary.risks is not None else ())]
-                names = self._people(session, team_id, owners)
                 channels = [sprint.channel_id]
                 today = summary.sprint.ends_on if summary.sprint.ended_at else now.date()
-                render = lambda labels: pages.sprint_page(  # noqa: E731
+                render = lambda labels, names: pages.sprint_page(  # noqa: E731
                     summary, label=labels[channels[0]], names=names, history=history, today=today)
         log.info("report page served", extra={"team": team_id})
-        return "200 OK", render(channel_labels(self.runtime, team_id, channels))
-
-    @staticmethod
-    def _people(session: object, team_id: str, user_ids: list[str]) -> dict[str, str]:
-        found = people.people(session, team_id=team_id, user_ids=sorted(set(user_ids)))  # type: ignore[arg-type]
-        return {user_id: person.display_name for user_id, person in found.items()}
+        # Slack is asked (through the gateway, cached) only after the database session is closed.
+        return "200 OK", render(channel_labels(self.runtime, team_id, channels),
+                                people_names(self.runtime, team_id, owners))
