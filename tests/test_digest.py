@@ -49,6 +49,11 @@ def seed_sprint(cadence: Cadence, channel: str, name: str, stories: list[tuple[s
 
 @pytest.fixture
 def workspace(cadence: Cadence) -> Cadence:
+    return arrange(cadence)
+
+
+def arrange(cadence: Cadence) -> Cadence:
+    """Three team channels of T1 and an admin; the leadership channel and a VP to send the digest to."""
     fake = cadence.fake
     fake.add_user("UADMIN", "ada", is_admin=True)
     fake.add_user("U1", "tess")
@@ -83,7 +88,8 @@ def set_up_digest(cadence: Cadence, user: str = "UADMIN") -> None:
         views.B_TIMEZONE: {"value": "Europe/Berlin"},
     })
     reply = cadence.slack.view_submission(view, values, user=user)
-    assert reply.status == 200 and not reply.body, reply.text
+    assert reply.status == 200
+    assert not reply.body, reply.text
     cadence.settle()
 
 
@@ -191,8 +197,11 @@ def test_the_report_page_shows_every_team_escaped_with_its_chart(workspace: Cade
     workspace.tick(MONDAY)
     status, html = fetch(workspace, page_token(digests(workspace)[0]))
     assert status == 200
-    assert "#checkout" in html and "#search" in html and "#mobile" in html
-    assert "Mobile &lt;b&gt;2&lt;/b&gt;" in html and "<b>2</b>" not in html
+    assert "#checkout" in html
+    assert "#search" in html
+    assert "#mobile" in html
+    assert "Mobile &lt;b&gt;2&lt;/b&gt;" in html
+    assert "<b>2</b>" not in html
     assert "Payment SDK &lt;deprecated&gt; in Q1" in html
     assert "tess" in html  # the risk's owner by name, for readers outside Slack
     assert html.count('src="data:image/png;base64,') == 1
@@ -234,7 +243,8 @@ def test_a_sprint_summary_links_its_report_page(workspace: Cadence) -> None:
     [summary] = [m for m in workspace.fake.messages("C1") if "Checkout 7 · so far" in m.all_text]
     status, html = fetch(workspace, page_token(summary))
     assert status == 200
-    assert "Checkout 7" in html and "#checkout" in html
+    assert "Checkout 7" in html
+    assert "#checkout" in html
     assert "15 of 20 points" in html
     assert html.count('src="data:image/png;base64,') >= 1
 
