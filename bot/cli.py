@@ -236,6 +236,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(result.report, end="")
     if not args.quiet:
         print(f"\nwrote {result.report_path} and {result.chart_path} ({result.seconds:.1f} s)")
+        if result.digest_path is not None:
+            print(f"wrote {result.digest_path} (the executive digest's web page) and the sprint's page beside it")
     if result.violations:
         print(f"cadence: the fake Slack refused {len(result.violations)} messages or views:", file=sys.stderr)
         print("\n".join(result.violations), file=sys.stderr)

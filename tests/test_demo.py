@@ -40,6 +40,17 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert figure(r"- Action items: (\d+) created", report) == 3
     assert "votes)" in report  # the retro's top cards
 
+    # Committed done counts only committed stories: the 8-point refund flow is open, the added 2 points apart.
+    assert "| Committed done | 23 of 31 (5 of 6 stories) |" in report
+    assert "| Added mid-sprint | 2 (1 stories), 2 done (1 stories) |" in report
+    assert "## Forecast (as lena saw it mid-sprint, Tue 08 Dec 17:00 UTC)" in report
+    assert re.search(r"\d+% chance that the 21 open committed points are done by Fri 11 Dec", report)
+    assert any("the weekly digest is posted in #leadership" in line for line in lines)
+    assert result.digest_path is not None
+    digest_page = result.digest_path.read_text(encoding="utf-8")
+    assert "#checkout-team · Sprint 14" in digest_page
+    assert 'src="data:image/png;base64,' in digest_page
+
     assert result.report_path.read_text(encoding="utf-8") == report
     png = result.chart_path.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"

@@ -13,6 +13,7 @@ import random
 import re
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,14 +22,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.devtools.fakeslack import FakeSlack, Message
+from bot.devtools.fakeslack import FakeSlack, Message, text_of
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.devtools.signed import form
 from bot.views import blockers as blocker_views
 from bot.views import charts, reports
+from bot.views import digest as digest_views
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
 from bot.views import standup as standup_views
+from ceremonies.sprint import SprintSummary
 from storage import migrate, sprint_figures
 from storage import sprint as sprints
 from storage import standup as standup_store
@@ -42,6 +45,11 @@ LAST_DAY = date(2026, 12, 11)  # the Friday of the week after
 PLANNING_AT = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # the Friday before: 15:00 in Berlin, 09:00 in New York
 CHART_NAME = "burn-up.png"
 REPORT_NAME = "report.md"
+DIGEST_PAGE, SPRINT_PAGE = "digest.html", "sprint.html"
+LEADERSHIP = "C0LEADERS"  # where the weekly executive digest goes
+# The team's two earlier sprints (points finished each working day), imported so that the forecast has a history.
+HISTORY = (("Sprint 12", date(2026, 11, 2), (3, 0, 5, 2, 3, 0, 5, 3, 2, 0)),
+           ("Sprint 13", date(2026, 11, 16), (2, 3, 0, 5, 3, 3, 0, 2, 5)))
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,7 @@ class DemoResult:
     violations: list[str]
     seconds: float
     events: list[str] = field(default_factory=list)
+    digest_path: Path | None = None  # the executive digest's web page, next to the report
 
 
 def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], None] = print,
@@ -123,6 +132,7 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
                 sprint = _Sprint(cadence, random.Random(seed), say)
                 sprint.play()
                 report, chart = sprint.report()
+                pages = sprint.pages()
             finally:
                 cadence.stop()
         finally:
@@ -131,7 +141,10 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
     report_path, chart_path = out_dir / REPORT_NAME, out_dir / CHART_NAME
     report_path.write_text(report, encoding="utf-8")
     chart_path.write_bytes(chart)
-    return DemoResult(report, report_path, chart_path, violations, time.perf_counter() - started, sprint.events)
+    for name, html in pages.items():
+        (out_dir / name).write_text(html, encoding="utf-8")
+    return DemoResult(report, report_path, chart_path, violations, time.perf_counter() - started, sprint.events,
+                      digest_path=out_dir / DIGEST_PAGE if DIGEST_PAGE in pages else None)
 
 
 def _isolated_settings() -> dict[str, Any]:
@@ -172,6 +185,8 @@ class _Sprint:
         self.say = say
         self.events: list[str] = []
         self.blockers: dict[str, int] = {}  # a name in the script -> the blocker's number
+        self.mid_sprint: SprintSummary | None = None  # the figures when lena looked at the forecast
+        self.mid_sprint_at = datetime.min.replace(tzinfo=UTC)
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def tell(self, text: str) -> None:
@@ -235,8 +250,11 @@ class _Sprint:
         """The workspace: six people in Berlin and New York, the team channel, a stand-up and the blocker tracker."""
         for person in TEAM:
             offset = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=person.zone).utcoffset() or timedelta(0)
-            self.fake.add_user(person.user_id, person.name, tz=str(person.zone), tz_offset=int(offset.total_seconds()))
+            self.fake.add_user(person.user_id, person.name, tz=str(person.zone), tz_offset=int(offset.total_seconds()),
+                               is_admin=person is FACILITATOR)
         self.fake.add_channel(CHANNEL, "checkout-team")
+        self.fake.add_channel(LEADERSHIP, "leadership")
+        self.history()
         self.command(FACILITATOR, "/standup", "setup")
         self.submit(FACILITATOR, standup_views.SETUP_VIEW,
                     **{standup_views.B_PARTICIPANTS: {"selected_users": [p.user_id for p in TEAM]}})
@@ -248,6 +266,32 @@ class _Sprint:
                        blocker_views.TIMEZONE_BLOCK: {"value": "Europe/Berlin"}})
         self.tell("lena sets up the daily stand-up (09:30 local time, Mon–Fri) and the blocker tracker "
                   "(escalate to lena after 1 working day)")
+        self.command(FACILITATOR, "/cadence", "digest")
+        self.submit(FACILITATOR, digest_views.SETTINGS_VIEW, **{
+            digest_views.B_CHANNELS: {"type": "multi_conversations_select", "selected_conversations": [LEADERSHIP]},
+            digest_views.B_TIMEZONE: {"value": "Europe/Berlin"}})
+        self.tell("lena (a workspace admin) sends the weekly executive digest to #leadership, Mondays 09:00 Berlin")
+
+    def history(self) -> None:
+        """The team's two sprints before this one, as imported records: what the forecast samples."""
+        with self.cadence.db.transaction() as session:
+            for name, first, daily in HISTORY:
+                days = [d for d in (first + timedelta(days=i) for i in range(14)) if d.weekday() < 5][: len(daily)]
+                begin = local(first, 9, 0, BERLIN)
+                sprint = sprints.Sprint(team_id=self.fake.team_id, channel_id=CHANNEL, name=name, goal="",
+                                        timezone=str(BERLIN), starts_on=first, ends_on=days[-1], started_at=begin,
+                                        started_by=FACILITATOR.user_id, ended_at=local(days[-1], 18, 0, BERLIN),
+                                        ended_by=FACILITATOR.user_id)
+                session.add(sprint)
+                session.flush()
+                for number, (day, points) in enumerate(zip(days, daily, strict=True)):
+                    if points:
+                        session.add(sprints.SprintStory(
+                            team_id=self.fake.team_id, channel_id=CHANNEL, sprint_id=sprint.id,
+                            key=f"OLD-{sprint.id}{number:02d}", title="", points=float(points), source="import",
+                            committed=True, added_at=begin, added_by=FACILITATOR.user_id,
+                            completed_at=local(day, 16, 0, BERLIN), completed_by=FACILITATOR.user_id))
+        self.tell("the team's last two sprints (Sprint 12: 23 points, Sprint 13: 23 points) are on record")
 
     # -- planning poker -------------------------------------------------------------------------------------------
     def plan(self) -> None:
@@ -422,6 +466,10 @@ class _Sprint:
             plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
         if day == LAST_DAY:
             plan(local(day, 16, 0, BERLIN), self.retro)
+        if index == 6:
+            plan(local(day, 18, 0, BERLIN), self.forecast)
+        if index == 5:
+            plan(local(day, 9, 5, BERLIN), self._digest_posted)
 
     def _escalations(self) -> int:
         return len([m for m in self.fake.dms(LENA.user_id) if "has been open for" in m.all_text])
@@ -444,6 +492,24 @@ class _Sprint:
     def _done(self, key: str, person: Person) -> None:
         self.command(person, "/sprint", f"done {key}")
         self.tell(f"{person.name}: /sprint done {key}")
+
+    def _digest_posted(self) -> None:
+        posted = [m for m in self.fake.messages(LEADERSHIP, top_level=True) if "Weekly digest" in m.all_text]
+        if posted:
+            health = re.search(r"\*(red|amber|green)\*", posted[-1].all_text)
+            self.tell(f"the weekly digest is posted in #leadership (checkout-team: {health.group(1) if health else '?'}), "
+                      "with the velocity chart in its thread and a link to its web page")
+
+    def forecast(self) -> None:
+        """Mid-sprint, the facilitator looks at `/sprint`: the forecast of the committed work still open."""
+        self.command(FACILITATOR, "/sprint")
+        status = text_of(self.fake.responses()[-1])
+        line = next((ln for ln in status.splitlines() if "Forecast" in ln), "no forecast")
+        self.tell("lena checks /sprint mid-sprint — " + line.replace(":crystal_ball: ", "").replace("*", ""))
+        with self.cadence.db.reading() as session:
+            sprint = sprints.sprint_named(session, team_id=self.fake.team_id, channel_id=CHANNEL, name=SPRINT)
+            self.mid_sprint = sprint_figures.summary(session, sprint=sprint, now=self.cadence.clock())
+            self.mid_sprint_at = self.cadence.clock()
 
     # -- the retro ------------------------------------------------------------------------------------------------
     def retro(self) -> None:
@@ -511,7 +577,23 @@ class _Sprint:
         with self.cadence.db.transaction() as session:
             sprint = sprints.sprint_named(session, team_id=self.fake.team_id, channel_id=CHANNEL, name=SPRINT)
             summary = sprint_figures.summary(session, sprint=sprint, now=self.cadence.clock())
-        return reports.to_markdown(summary), charts.burn_up_png(summary)
+        markdown = reports.to_markdown(summary)
+        if self.mid_sprint is not None:
+            heading = f"Forecast (as lena saw it mid-sprint, {self.mid_sprint_at:%a %d %b %H:%M} UTC)"
+            markdown += "\n".join(reports.forecast_markdown(self.mid_sprint, heading=heading)) + "\n"
+        return markdown, charts.burn_up_png(summary)
+
+    def pages(self) -> dict[str, str]:
+        """The digest's web page (from the link in the #leadership digest) and the sprint's, as a browser gets them."""
+        found: dict[str, str] = {}
+        digest = [m for m in self.fake.messages(LEADERSHIP, top_level=True) if "Weekly digest" in m.all_text]
+        summary = [m for m in self.fake.messages(CHANNEL, top_level=True) if f"{SPRINT} · summary" in m.all_text]
+        for name, messages in ((DIGEST_PAGE, digest), (SPRINT_PAGE, summary)):
+            link = re.search(r"/reports/([A-Za-z0-9_.-]+)\|", messages[-1].all_text) if messages else None
+            if link is not None:
+                with urllib.request.urlopen(f"{self.cadence.url}/reports/{link.group(1)}", timeout=60) as page:
+                    found[name] = page.read().decode()
+        return found
 
 
 STAGING = "the staging database is read-only since last night's migration"

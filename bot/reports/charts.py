@@ -37,6 +37,7 @@ def velocity_trend_png(teams: Sequence[tuple[str, Sequence[float]]]) -> bytes:
     labels = [("latest" if i == longest - 1 else f"{longest - 1 - i} before") for i in range(longest)]
     axes.set_xticks(list(range(longest)), labels)
     axes.set_ylabel("points done per sprint")
+    axes.set_ylim(bottom=0)
     axes.set_title("Velocity trend across teams")
     axes.grid(alpha=0.3)
     if teams and longest:

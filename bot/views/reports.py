@@ -160,7 +160,7 @@ def to_markdown(summary: SprintSummary) -> str:
         f"| Scope change | {summary.scope_change_points:g} points ({_pct(summary.scope_change_share)}): "
         f"+{summary.added_points:g} added, −{summary.removed_points:g} removed |",
     ]
-    lines += _forecast_markdown(summary)
+    lines += forecast_markdown(summary)
     lines += [
         "", "## Stand-ups", "",
         f"Participation: {_pct(summary.participation_rate)}", "",
@@ -185,11 +185,12 @@ def to_markdown(summary: SprintSummary) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _forecast_markdown(summary: SprintSummary) -> list[str]:
+def forecast_markdown(summary: SprintSummary, *, heading: str = "Forecast") -> list[str]:
+    """The forecast's section of the Markdown report (nothing once the sprint is over)."""
     f = summary.forecast
     if f is None:
         return []
-    lines = ["", "## Forecast", ""]
+    lines = ["", f"## {heading}", ""]
     if not f.enough_history:
         return [*lines, f"No forecast: {f.reason}."]
     if f.remaining <= 0:
