@@ -262,3 +262,17 @@ def test_sprint_export_sends_the_file_to_the_persons_dm(workspace: Cadence) -> N
     workspace.command("/sprint", 'export md "Sprint 99"', user="U1", channel="C1")
     assert "there is no sprint called “Sprint 99”" in workspace.fake.responses()[-1]["text"]
     assert text_of(workspace.fake.responses()[-1])
+
+
+def test_revoking_one_link_by_its_address_leaves_the_others(workspace: Cadence) -> None:
+    set_up_digest(workspace)
+    workspace.tick(MONDAY)
+    token = page_token(digests(workspace)[0])
+    workspace.command("/sprint", "summary", user="U1", channel="C1")
+    [summary] = [m for m in workspace.fake.messages("C1") if "Checkout 7 · so far" in m.all_text]
+    workspace.command("/cadence", f"digest revoke {workspace.url}/reports/{token}", user="UADMIN", channel="C1")
+    assert workspace.fake.responses()[-1]["text"].startswith(":no_entry: 1 report link revoked")
+    assert fetch(workspace, token)[0] == 403
+    assert fetch(workspace, page_token(summary))[0] == 200
+    workspace.command("/cadence", "digest revoke not-a-link!", user="UADMIN", channel="C1")
+    assert "paste a report link" in workspace.fake.responses()[-1]["text"]
