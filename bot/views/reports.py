@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.views import risks as risk_views
 from ceremonies.sprint import SprintSummary
 
 
@@ -147,6 +148,7 @@ def to_markdown(summary: SprintSummary) -> str:
     ]
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
+    lines += risk_views.summary_markdown(summary.risks)
     return "\n".join(lines) + "\n"
 
 
