@@ -15,8 +15,10 @@ from bot.devtools.fakeslack import Message
 from bot.devtools.harness import Cadence
 from bot.devtools.signed import form
 from bot.listeners.home import publish_home
-from storage import blockers
+from bot.views import reports
+from storage import blockers, sprint_figures
 from storage import risks as store
+from storage import sprint as sprints
 from storage.risks import Risk
 
 TUESDAY_7AM = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # the clock fixture's start
@@ -237,3 +239,12 @@ def test_the_sprint_summary_has_a_risks_section(cadence: Cadence) -> None:
     text = summary.all_text
     assert "*Risks* · 2 open · 3 raised · 1 closed · 1 occurred · open score 4 → 29" in text
     assert text.index("#4 still open, highest · 25 (critical)") < text.index("#1 before the sprint · 4 (low)")
+    with cadence.db.reading() as session:
+        sprint = sprints.sprint_named(session, team_id="T1", channel_id="C1", name="Sprint 1")
+        report = sprint_figures.report(session, sprint_id=sprint.id, at=cadence.clock())
+    assert report is not None
+    markdown = reports.to_markdown(report)
+    assert "## Risks" in markdown
+    assert "- Open score: 4 at the start, 29 at the end (+25)" in markdown
+    assert "| 4 | still open, highest | 25 (L5×I5, critical) | U2 |" in markdown
+    assert reports.figures(report)["risks"]["open_score_at_end"] == 29

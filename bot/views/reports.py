@@ -69,6 +69,7 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
                 None if r.previous_completion_rate is None else r.previous_completion_rate * 100
             ),
         },
+        "risks": risk_views.summary_figures(summary.risks),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
         "stories": [
             {"key": st.key, "title": st.title, "points": st.points, "committed": st.committed,

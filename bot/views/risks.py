@@ -241,6 +241,19 @@ def summary_section(figures: RiskFigures | None) -> list[Block]:
     return [section("\n".join([head, *lines]))]
 
 
+def summary_figures(figures: RiskFigures | None) -> dict[str, Any] | None:
+    """The Risks section of the JSON and CSV reports."""
+    if figures is None:
+        return None
+    return {
+        "open": [{"id": r.id, "title": r.title, "likelihood": r.likelihood, "impact": r.impact, "score": r.score,
+                  "band": r.band.value, "owner": r.owner_id, "next_review_on": r.next_review_on.isoformat(),
+                  "stale": r.stale} for r in figures.open],
+        "raised": figures.raised, "closed": figures.closed, "occurred": figures.occurred, "stale": figures.stale,
+        "open_score_at_start": figures.score_at_start, "open_score_at_end": figures.score_at_end,
+    }
+
+
 def summary_markdown(figures: RiskFigures | None) -> list[str]:
     """The Risks section of the Markdown report."""
     if figures is None:
