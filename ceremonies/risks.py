@@ -272,6 +272,7 @@ class OpenRisk:
     next_review_on: date
     raised_at: datetime
     stale: bool
+    threatens: str = ""  # what it is linked to, in words ("blocker #4", "story PAY-7 Refund flow")
 
     @property
     def score(self) -> int:

@@ -5,7 +5,7 @@ data the sprint summary and the executive digest read (`top_open`, `sprint_secti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, select, update
@@ -195,15 +195,24 @@ def link_choices(session: Session, *, team_id: str, channel_id: str) -> tuple[li
     return found_blockers[-LINK_CHOICES:], stories[:LINK_CHOICES]
 
 
-def link_label(session: Session, risk: Risk) -> str | None:
-    """What the risk is linked to, in words (None when nothing)."""
+def register(session: Session, *, team_id: str, channel_id: str, now: datetime) -> list[domain.OpenRisk]:
+    """The channel's open risks by score as plain data, each with what it threatens in words (one query for the
+    linked stories)."""
+    found = open_risks(session, team_id=team_id, channel_id=channel_id)
+    story_ids = {r.linked_story_id for r in found if r.linked_story_id is not None}
+    stories = {} if not story_ids else {s.id: s for s in session.scalars(
+        select(sprints.SprintStory).where(sprints.SprintStory.team_id == team_id,
+                                          sprints.SprintStory.id.in_(story_ids)))}
+    return [replace(risk.open_risk(now), threatens=_threatens(risk, stories)) for risk in found]
+
+
+def _threatens(risk: Risk, stories: dict[int, sprints.SprintStory]) -> str:
     if risk.linked_blocker_id is not None:
         return f"blocker #{risk.linked_blocker_id}"
-    if risk.linked_story_id is not None:
-        story = session.get(sprints.SprintStory, risk.linked_story_id)
-        if story is not None and story.team_id == risk.team_id:
-            return "story " + (story.key or story.title)
-    return None
+    story = stories.get(risk.linked_story_id) if risk.linked_story_id is not None else None
+    if story is not None:
+        return "story " + " ".join(p for p in (story.key or "", story.title) if p)
+    return ""
 
 
 # -- changing (each records its event) --------------------------------------------------------------------------------

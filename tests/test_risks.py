@@ -248,3 +248,34 @@ def test_the_sprint_summary_has_a_risks_section(cadence: Cadence) -> None:
     assert "- Open score: 4 at the start, 29 at the end (+25)" in markdown
     assert "| 4 | still open, highest | 25 (L5×I5, critical) | U2 |" in markdown
     assert reports.figures(report)["risks"]["open_score_at_end"] == 29
+
+
+def test_a_risk_may_threaten_an_open_blocker_or_a_sprint_story(cadence: Cadence) -> None:
+    cadence.command("/blocker", "waiting on the staging database", user="U1")
+    with cadence.db.transaction() as session:
+        sprints.add_story(session, team_id="T1", channel_id="C1", key="PAY-7", title="Refund flow", points=5,
+                          by="U1", now=cadence.clock(), source="manual")
+    cadence.command("/sprint", 'start "Sprint 1" --until 2026-12-11', user="U1")
+    cadence.command("/risk", "add", user="U1")
+    [link] = [b for b in cadence.fake.last_view()["blocks"] if b["block_id"] == "risk.link"]
+    groups = {g["label"]["text"]: [o["value"] for o in g["options"]] for g in link["element"]["option_groups"]}
+    assert groups == {"Open blockers": ["blocker:1"], "Sprint stories": ["story:1"]}
+    add_risk(cadence, **{"risk.link": {"selected_option": {"value": "story:1", "text": {"type": "plain_text",
+                                                                                        "text": "PAY-7"}}}})
+    add_risk(cadence, title="another", **{"risk.link": {"selected_option": {
+        "value": "blocker:1", "text": {"type": "plain_text", "text": "#1"}}}})
+    first, second = risks(cadence)
+    assert (first.linked_story_id, second.linked_blocker_id) == (1, 1)
+    register = post_register(cadence)
+    assert "Threatens story PAY-7 Refund flow" in register.all_text
+    assert "Threatens blocker #1" in register.all_text
+    # A blocker resolved while the modal was open is refused inline, and nothing is stored.
+    cadence.command("/risk", "add", user="U1")
+    view = cadence.fake.last_view()
+    cadence.command("/blocker", "resolve 1", user="U1")
+    values = form(view, **{"risk.title": {"value": "too late"}, "risk.likelihood": {"value": "2"},
+                           "risk.impact": {"value": "2"}, "risk.link": {"selected_option": {
+                               "value": "blocker:1", "text": {"type": "plain_text", "text": "#1"}}}})
+    reply = cadence.slack.view_submission(view, values, user="U1")
+    assert "no longer open in this channel" in reply.json["errors"]["risk.link"]
+    assert len(risks(cadence)) == 2

@@ -27,10 +27,8 @@ JOBS = (remind_owners,)
 
 
 def _open_risks(runtime: Runtime, args: dict[str, Any]) -> list[OpenRisk]:
-    now = runtime.now()
     with runtime.db.reading() as session:
-        return [risk.open_risk(now) for risk in store.open_risks(session, team_id=args["team_id"],
-                                                                 channel_id=args["channel_id"])]
+        return store.register(session, team_id=args["team_id"], channel_id=args["channel_id"], now=runtime.now())
 
 
 @outbox_jobs.renderer(store.REGISTER)

@@ -93,6 +93,7 @@ def _open_add(ack: Ack, command: dict, context: BoltContext) -> None:
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
+    slack.ensure_member(channel=channel_id)  # the new risk is announced there: told now, before anything is typed
     timezone = _timezone(runtime, slack, team_id=team_id, user_id=user_id)
     today = domain.local_day(runtime.now(), timezone or runtime.settings.default_timezone)
     with runtime.db.reading() as session:

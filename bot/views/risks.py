@@ -114,6 +114,8 @@ def _risk_line(risk: OpenRisk) -> str:
     stale = " · :hourglass: *stale*: not reviewed for two review periods" if risk.stale else ""
     lines = [f"*#{risk.id} {title_text(risk.title)}*",
              f"{score_label(risk)} · owner <@{risk.owner_id}> · next review {day_label(risk.next_review_on)}{stale}"]
+    if risk.threatens:
+        lines.append(f"Threatens {title_text(risk.threatens, 200)}")
     if risk.mitigation:
         lines.append(f"Mitigation: {title_text(risk.mitigation, 500)}")
     return "\n".join(lines)
