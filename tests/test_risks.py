@@ -5,6 +5,7 @@ summary's Risks section."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,9 @@ from sqlalchemy import select
 from bot.devtools.fakeslack import Message
 from bot.devtools.harness import Cadence
 from bot.devtools.signed import form
+from bot.jobs.scheduler import Scheduler
 from bot.listeners.home import publish_home
+from bot.server.runtime import Runtime
 from bot.views import reports
 from storage import blockers, sprint_figures
 from storage import risks as store
@@ -279,3 +282,29 @@ def test_a_risk_may_threaten_an_open_blocker_or_a_sprint_story(cadence: Cadence)
     reply = cadence.slack.view_submission(view, values, user="U1")
     assert "no longer open in this channel" in reply.json["errors"]["risk.link"]
     assert len(risks(cadence)) == 2
+
+
+def test_two_schedulers_racing_remind_once(cadence: Cadence) -> None:
+    add_risk(cadence, review_on="2026-12-08")
+    due = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)
+    cadence.clock.set(due)
+    runtimes = [Runtime.from_settings(cadence.runtime.settings, clock=cadence.clock) for _ in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(runtime: Runtime) -> None:
+        scheduler = Scheduler(runtime)
+        barrier.wait()
+        scheduler.tick(due)
+        scheduler.outbox.drain()  # and each delivers what is due, as its delivery loop would
+
+    try:
+        threads = [threading.Thread(target=run, args=(r,)) for r in runtimes]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        for runtime in runtimes:
+            runtime.db.dispose()
+    cadence.settle()
+    assert len(reminders(cadence)) == 1
