@@ -203,7 +203,15 @@ def register(session: Session, *, team_id: str, channel_id: str, now: datetime) 
     stories = {} if not story_ids else {s.id: s for s in session.scalars(
         select(sprints.SprintStory).where(sprints.SprintStory.team_id == team_id,
                                           sprints.SprintStory.id.in_(story_ids)))}
-    return [replace(risk.open_risk(now), threatens=_threatens(risk, stories)) for risk in found]
+    previous: dict[int, int] = {}
+    if found:  # the score before each risk's last rescoring, oldest first so that the last one wins
+        for row in session.scalars(select(RiskEventRow).where(
+                RiskEventRow.team_id == team_id, RiskEventRow.risk_id.in_([r.id for r in found]),
+                RiskEventRow.change == Change.RESCORED.value).order_by(RiskEventRow.at, RiskEventRow.id)):
+            if row.old_likelihood is not None and row.old_impact is not None:
+                previous[row.risk_id] = domain.score(row.old_likelihood, row.old_impact)
+    return [replace(risk.open_risk(now), threatens=_threatens(risk, stories), previous_score=previous.get(risk.id))
+            for risk in found]
 
 
 def _threatens(risk: Risk, stories: dict[int, sprints.SprintStory]) -> str:

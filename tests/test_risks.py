@@ -97,6 +97,7 @@ def test_the_life_of_a_risk(cadence: Cadence) -> None:
     assert first.next_review_on == date(2026, 12, 15)
     raised = [m for m in cadence.fake.messages("C1") if "raised risk #1" in m.all_text]
     assert len(raised) == 1
+    assert "raised risk #1 in <#C1> and made you its owner" in cadence.fake.dms("U2")[0].all_text
     assert "<!channel>" not in "".join(m.all_text for m in cadence.fake.messages("C1"))  # user text is escaped
 
     register = post_register(cadence)
@@ -111,7 +112,8 @@ def test_the_life_of_a_risk(cadence: Cadence) -> None:
 
     click(cadence, register, "risk.rescore", first.id, user="U2")
     submit(cadence, {"risk.likelihood": {"value": "2"}, "risk.note": {"value": "vendor confirmed"}}, user="U2")
-    assert "*10* (L2×I5, high)" in cadence.fake.message("C1", register.ts).all_text  # the register is redrawn
+    # The register is redrawn, showing where the score went.
+    assert "*10* (L2×I5, high) :small_red_triangle_down: from 20" in cadence.fake.message("C1", register.ts).all_text
 
     click(cadence, register, "risk.mitigate", first.id, user="U2")
     submit(cadence, {"risk.mitigation": {"value": "a fallback provider is ready"}}, user="U2")
@@ -127,6 +129,19 @@ def test_the_life_of_a_risk(cadence: Cadence) -> None:
 
     click(cadence, register, "risk.close", first.id, user="U2")
     assert "Risk #1 closed" in responses(cadence)
+    history = cadence.command("/risk", "history 1", user="U3")
+    assert history.status == 200
+    told = cadence.fake.responses()[-1]
+    assert told["response_type"] == "ephemeral"
+    lines = [t for t in Message("", "", "", told["blocks"]).all_text.splitlines() if "<!date^" in t]
+    assert [line.split(" · ", 1)[1] for line in lines] == [
+        "<@U1> raised it · 20 (L4×I5)",
+        "<@U2> rescored it · 20 → 10 (L2×I5) · vendor confirmed",
+        "<@U2> updated the mitigation · 10 (L2×I5) · a fallback provider is ready",
+        "<@U2> closed it · 10 (L2×I5)",
+    ]
+    cadence.command("/risk", "history 99", user="U3")
+    assert "There is no risk #99 in this workspace" in cadence.fake.responses()[-1]["text"]
     first, second = risks(cadence)
     assert (first.status, first.closed_by, second.status, second.blocker_id) == ("closed", "U2", "occurred", 1)
     assert "No open risks" in cadence.fake.message("C1", register.ts).all_text

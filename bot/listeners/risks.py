@@ -70,6 +70,8 @@ def handle_risk_command(ack: Ack, command: dict, respond: Respond, context: Bolt
         _post_register(ack, command, respond, context)
     elif subcommand == "add" and not rest.strip():
         _open_add(ack, command, context)
+    elif subcommand == "history" and rest.strip():
+        _history(ack, command, respond, context, rest)
     else:
         problem = f"I don't know `{subcommand[:40]}`."
         ack(text=command_usage_text(RISK, problem), blocks=command_usage_blocks(RISK, problem),
@@ -105,10 +107,20 @@ def _open_add(ack: Ack, command: dict, context: BoltContext) -> None:
     slack.open_view(trigger_id=command["trigger_id"], view=view)
 
 
+def _history(ack: Ack, command: dict, respond: Respond, context: BoltContext, rest: str) -> None:
+    ack()
+    runtime = runtime_of(context)
+    risk_id = domain.parse_risk_id(rest)
+    with runtime.db.reading() as session:
+        risk = store.get_risk(session, team_id=command["team_id"], risk_id=risk_id)
+        events = store.history(session, team_id=command["team_id"], risk_id=risk_id)
+    respond(text=views.history_text(risk), blocks=views.history_blocks(risk, events), response_type="ephemeral")
+
+
 RISK = SlashCommand(
     "/risk",
     handle_risk_command,
-    ("/risk", "/risk add", "/risk help"),
+    ("/risk", "/risk add", "/risk history <number>", "/risk help"),
 )
 SLASH_COMMANDS = (RISK,)
 
@@ -133,6 +145,9 @@ def submit_add(ack: Ack, body: dict, context: BoltContext) -> None:
                                     owner_timezone=timezone or runtime.settings.default_timezone, by=user_id, now=now)
             outbox.add(session, team_id=team_id, key=f"risk.raised:{team_id}:{risk.id}", kind="risk.raised",
                        channel=form.channel_id, now=now, text=views.raised_text(risk.open_risk(now), by=user_id))
+            if draft.owner_id != user_id:  # the owner hears it is theirs to watch
+                outbox.add(session, team_id=team_id, key=f"risk.owner:{team_id}:{risk.id}", kind="risk.owner",
+                           channel=draft.owner_id, now=now, text=views.owner_text(risk.open_risk(now), by=user_id))
     except InvalidInput as problem:
         ack(response_action="errors", errors={views.LINK_BLOCK: str(problem)})
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -39,6 +39,7 @@ from bot.views.common import (
 )
 from ceremonies import risks as domain
 from ceremonies.risks import Band, OpenRisk, RiskFigures
+from storage.risks import Risk, RiskEventRow
 
 # Action, block and callback ids, defined once.
 RESCORE = "risk.rescore"
@@ -78,7 +79,11 @@ def day_label(day: date) -> str:
 
 
 def score_label(risk: OpenRisk) -> str:
-    return f"{BAND_ICON[risk.band]} *{risk.score}* (L{risk.likelihood}×I{risk.impact}, {risk.band.value})"
+    moved = ""
+    if risk.previous_score is not None and risk.previous_score != risk.score:
+        moved = f" {':small_red_triangle_down:' if risk.previous_score > risk.score else ':small_red_triangle:'} " \
+                f"from {risk.previous_score}"
+    return f"{BAND_ICON[risk.band]} *{risk.score}* (L{risk.likelihood}×I{risk.impact}, {risk.band.value}){moved}"
 
 
 # -- the register in the channel --------------------------------------------------------------------------------------
@@ -178,12 +183,55 @@ def heat_map_alt_text(risks: list[OpenRisk]) -> str:
                f"{cells}.", 1000)
 
 
+# -- a risk's history ---------------------------------------------------------------------------------------------
+
+CHANGE_WORDS = {"raised": "raised it", "rescored": "rescored it", "mitigated": "updated the mitigation",
+                "closed": "closed it", "occurred": "marked it occurred"}
+HISTORY_SHOWN = 40
+
+
+def slack_date(moment: datetime) -> str:
+    """A time every reader sees in their own timezone."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{moment:%a %d %b %H:%M} UTC>"
+
+
+def history_blocks(risk: Risk, events: list[RiskEventRow]) -> list[Block]:
+    """Every change of a risk, oldest first: who, when, old → new score, and the note."""
+    blocks = [section(f"*Risk #{risk.id} {title_text(risk.title)}* · {risk.status} · now {risk.score} "
+                      f"(L{risk.likelihood}×I{risk.impact}) · owner <@{risk.owner_id}>")]
+    lines = []
+    for event in events[-HISTORY_SHOWN:]:
+        new = domain.score(event.new_likelihood, event.new_impact)
+        scores = f"{new} (L{event.new_likelihood}×I{event.new_impact})"
+        if event.old_likelihood is not None and event.old_impact is not None:
+            old = domain.score(event.old_likelihood, event.old_impact)
+            if old != new:
+                scores = f"{old} → {scores}"
+        note = f" · {title_text(event.note, 200)}" if event.note else ""
+        lines.append(f"{slack_date(event.at)} · <@{event.by}> {CHANGE_WORDS.get(event.change, event.change)} · "
+                     f"{scores}{note}")
+    for start in range(0, len(lines), 20):
+        blocks.append(section("\n".join(lines[start:start + 20])))
+    return blocks
+
+
+def history_text(risk: Risk) -> str:
+    return fallback_text(f"History of risk #{risk.id}: {title_text(risk.title)}")
+
+
 # -- DMs, confirmations and the App Home ---------------------------------------------------------------------------
 
 
 def raised_text(risk: OpenRisk, *, by: str) -> str:
     return fallback_text(f":warning: <@{by}> raised risk #{risk.id}: {title_text(risk.title)} · score {risk.score} "
                          f"({risk.band.value}) · owner <@{risk.owner_id}> · first review {day_label(risk.next_review_on)}")
+
+
+def owner_text(risk: OpenRisk, *, by: str) -> str:
+    """To the owner of a new risk someone else raised."""
+    return fallback_text(f":warning: <@{by}> raised risk #{risk.id} in <#{risk.channel_id}> and made you its owner: "
+                         f"{title_text(risk.title)} · score {risk.score} ({risk.band.value}) · first review "
+                         f"{day_label(risk.next_review_on)}. You'll get a reminder that morning.")
 
 
 def reminder_blocks(risk: OpenRisk) -> list[Block]:
@@ -432,10 +480,9 @@ class ChangeForm:
 
 def parse_change(view: dict[str, Any]) -> ChangeForm:
     data = metadata(view)
-    raw_id = str(data.get("risk_id") or "0")
     channel, ts = str(data.get("message_channel") or ""), str(data.get("message_ts") or "")
     return ChangeForm(
-        risk_id=int(raw_id) if raw_id.isdigit() else 0, message=(channel, ts) if channel and ts else None,
+        risk_id=domain.button_risk_id(str(data.get("risk_id") or "")), message=(channel, ts) if channel and ts else None,
         likelihood=_value(view, LIKELIHOOD_BLOCK), impact=_value(view, IMPACT_BLOCK), note=_value(view, NOTE_BLOCK),
         mitigation=_value(view, MITIGATION_BLOCK), review_on=_state(view, REVIEW_BLOCK).get("selected_date"),
     )
@@ -447,8 +494,7 @@ def errors(problems: dict[str, str]) -> dict[str, str]:
 
 
 def risk_id_of(action: dict[str, Any]) -> int:
-    raw = str(action.get("value") or "")
-    return int(raw) if raw.isdigit() else 0
+    return domain.button_risk_id(str(action.get("value") or ""))
 
 
 def register_message(action: dict[str, Any], container: dict[str, Any]) -> tuple[str, str] | None:
