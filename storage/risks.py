@@ -369,8 +369,12 @@ REGISTER = "risk.register"
 HEAT_MAP = "risk.heatmap"
 
 
-def queue_register(session: Session, *, team_id: str, channel_id: str, request: str, now: datetime) -> str:
-    """Post the channel's register (drawn when it goes out) with its heat map in the thread, once per request."""
+def queue_register(session: Session, *, team_id: str, channel_id: str, request: str, now: datetime) -> str | None:
+    """`/risk`: post the channel's register (drawn when it goes out) with its heat map in the thread, once per
+    request; None (nothing posted) when the channel has no open risk."""
+    if session.scalar(select(Risk.id).where(Risk.team_id == team_id, Risk.channel_id == channel_id,
+                                            Risk.status == Status.OPEN.value).limit(1)) is None:
+        return None
     args = {"team_id": team_id, "channel_id": channel_id}
     key = f"{REGISTER}:{team_id}:{channel_id}:{request}"
     outbox.add(session, team_id=team_id, key=key, kind=REGISTER, channel=channel_id, now=now, render=REGISTER,

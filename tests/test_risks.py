@@ -323,3 +323,13 @@ def test_two_schedulers_racing_remind_once(cadence: Cadence) -> None:
             runtime.db.dispose()
     cadence.settle()
     assert len(reminders(cadence)) == 1
+
+
+def test_an_empty_register_is_told_only_to_who_asked(cadence: Cadence) -> None:
+    cadence.command("/risk", "", user="U3")
+    assert "No open risks in <#C1>. Raise one with `/risk add`." in cadence.fake.responses()[-1]["text"]
+    assert cadence.fake.messages("C1") == []
+    assert heat_maps(cadence) == []
+    reply = cadence.command("/risk", "frobnicate")
+    assert "I don't know `frobnicate`" in reply.text
+    assert "/risk history <number>" in reply.text

@@ -83,11 +83,9 @@ def _post_register(ack: Ack, command: dict, respond: Respond, context: BoltConte
     runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
     slack_of(context).ensure_member(channel=channel_id)  # told at once when the app cannot post there
     with runtime.db.transaction() as session:
-        found = store.open_risks(session, team_id=team_id, channel_id=channel_id)
-        if found:
-            store.queue_register(session, team_id=team_id, channel_id=channel_id,
-                                 request=str(command.get("trigger_id") or ""), now=runtime.now())
-    if not found:
+        posted = store.queue_register(session, team_id=team_id, channel_id=channel_id,
+                                      request=str(command.get("trigger_id") or ""), now=runtime.now())
+    if posted is None:
         respond(text=views.no_risks_text(channel_id), response_type="ephemeral")
 
 
