@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ceremonies.errors import InvalidInput, NotFound
+from ceremonies.numbers import button_ids, parse_id
 
 # Documented maximum lengths of what a risk stores.
 TITLE_LIMIT = 150
@@ -65,6 +66,16 @@ class RiskNotFound(NotFound):
 class RiskNotOpen(InvalidInput):
     def __init__(self, risk_id: int, status: str) -> None:
         super().__init__(f"Risk #{risk_id} is already {status}; nothing changed.")
+
+
+def parse_risk_id(raw: str) -> int:
+    """`3` or `#3` as a risk's number, as typed."""
+    return parse_id(raw, invalid="Which risk? `/risk` lists the open ones with their numbers.", missing=RiskNotFound)
+
+
+def button_risk_id(value: str) -> int:
+    """The risk a button (or a modal we opened) carries."""
+    return button_ids(value, 1)[0]
 
 
 def score(likelihood: int, impact: int) -> int:
@@ -272,6 +283,8 @@ class OpenRisk:
     next_review_on: date
     raised_at: datetime
     stale: bool
+    threatens: str = ""  # what it is linked to, in words ("blocker #4", "story PAY-7 Refund flow")
+    previous_score: int | None = None  # before its last rescoring, so that the register shows where it is going
 
     @property
     def score(self) -> int:

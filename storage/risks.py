@@ -5,7 +5,7 @@ data the sprint summary and the executive digest read (`top_open`, `sprint_secti
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, select, update
@@ -195,15 +195,32 @@ def link_choices(session: Session, *, team_id: str, channel_id: str) -> tuple[li
     return found_blockers[-LINK_CHOICES:], stories[:LINK_CHOICES]
 
 
-def link_label(session: Session, risk: Risk) -> str | None:
-    """What the risk is linked to, in words (None when nothing)."""
+def register(session: Session, *, team_id: str, channel_id: str, now: datetime) -> list[domain.OpenRisk]:
+    """The channel's open risks by score as plain data, each with what it threatens in words (one query for the
+    linked stories)."""
+    found = open_risks(session, team_id=team_id, channel_id=channel_id)
+    story_ids = {r.linked_story_id for r in found if r.linked_story_id is not None}
+    stories = {} if not story_ids else {s.id: s for s in session.scalars(
+        select(sprints.SprintStory).where(sprints.SprintStory.team_id == team_id,
+                                          sprints.SprintStory.id.in_(story_ids)))}
+    previous: dict[int, int] = {}
+    if found:  # the score before each risk's last rescoring, oldest first so that the last one wins
+        for row in session.scalars(select(RiskEventRow).where(
+                RiskEventRow.team_id == team_id, RiskEventRow.risk_id.in_([r.id for r in found]),
+                RiskEventRow.change == Change.RESCORED.value).order_by(RiskEventRow.at, RiskEventRow.id)):
+            if row.old_likelihood is not None and row.old_impact is not None:
+                previous[row.risk_id] = domain.score(row.old_likelihood, row.old_impact)
+    return [replace(risk.open_risk(now), threatens=_threatens(risk, stories), previous_score=previous.get(risk.id))
+            for risk in found]
+
+
+def _threatens(risk: Risk, stories: dict[int, sprints.SprintStory]) -> str:
     if risk.linked_blocker_id is not None:
         return f"blocker #{risk.linked_blocker_id}"
-    if risk.linked_story_id is not None:
-        story = session.get(sprints.SprintStory, risk.linked_story_id)
-        if story is not None and story.team_id == risk.team_id:
-            return "story " + (story.key or story.title)
-    return None
+    story = stories.get(risk.linked_story_id) if risk.linked_story_id is not None else None
+    if story is not None:
+        return "story " + " ".join(p for p in (story.key or "", story.title) if p)
+    return ""
 
 
 # -- changing (each records its event) --------------------------------------------------------------------------------
@@ -352,8 +369,12 @@ REGISTER = "risk.register"
 HEAT_MAP = "risk.heatmap"
 
 
-def queue_register(session: Session, *, team_id: str, channel_id: str, request: str, now: datetime) -> str:
-    """Post the channel's register (drawn when it goes out) with its heat map in the thread, once per request."""
+def queue_register(session: Session, *, team_id: str, channel_id: str, request: str, now: datetime) -> str | None:
+    """`/risk`: post the channel's register (drawn when it goes out) with its heat map in the thread, once per
+    request; None (nothing posted) when the channel has no open risk."""
+    if session.scalar(select(Risk.id).where(Risk.team_id == team_id, Risk.channel_id == channel_id,
+                                            Risk.status == Status.OPEN.value).limit(1)) is None:
+        return None
     args = {"team_id": team_id, "channel_id": channel_id}
     key = f"{REGISTER}:{team_id}:{channel_id}:{request}"
     outbox.add(session, team_id=team_id, key=key, kind=REGISTER, channel=channel_id, now=now, render=REGISTER,

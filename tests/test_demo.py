@@ -39,6 +39,8 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert figure(r"- Re-votes: (\d+)", report) >= 1
     assert figure(r"- Action items: (\d+) created", report) == 3
     assert "votes)" in report  # the retro's top cards
+    assert "- Open 1, raised 2, closed 1, occurred 0" in report  # a risk raised, rescored and closed; one stays open
+    assert any("rescores risk #1" in line for line in lines)
 
     # Committed done counts only committed stories: the 8-point refund flow is open, the added 2 points apart.
     assert "| Committed done | 23 of 31 (5 of 6 stories) |" in report

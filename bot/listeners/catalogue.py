@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, digest, home, poker, polls, retro, sprint, standup, workspaces
+from bot.listeners import blockers, digest, home, poker, polls, retro, risks, sprint, standup, workspaces
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, workspaces, home, digest)
+MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, digest)
 
 
 def commands() -> list[SlashCommand]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.views import risks as risk_views
 from ceremonies.sprint import SprintSummary
 
 
@@ -78,6 +79,7 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
             ),
         },
         "forecast": forecast_figures(summary),
+        "risks": risk_views.summary_figures(summary.risks),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
         "stories": [
             {"key": st.key, "title": st.title, "points": st.points, "committed": st.committed,
@@ -182,6 +184,7 @@ def to_markdown(summary: SprintSummary) -> str:
     ]
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
+    lines += risk_views.summary_markdown(summary.risks)
     return "\n".join(lines) + "\n"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
+from bot.views import risks as risk_views
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.forecast import Forecast
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
@@ -174,6 +175,7 @@ def summary_blocks(summary: SprintSummary, *, page_url: str | None = None) -> li
             + (f"\n{top}" if top else "")
         )
     )
+    blocks.extend(risk_views.summary_section(summary.risks))
     if page_url:
         blocks.append(context(f"<{page_url}|Report page> · read-only, for anyone with the link; it expires"))
     return fit_message(blocks)
