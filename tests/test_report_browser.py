@@ -88,7 +88,8 @@ def test_the_digest_and_a_sprint_page_render_in_a_browser(cadence: Cadence, brow
     assert "Risks" in page.inner_text("body")
     assert "Payment SDK <deprecated> in Q1" in page.inner_text("body")
     widths = images_loaded(page)
-    assert widths
+    assert len(widths) == 3  # the burn-up, the risk heat map, the velocity (no forecast: no earlier sprints)
+    assert all(alt for alt in page.eval_on_selector_all("img", "images => images.map(i => i.alt)"))
     assert all(w == 1000 for w in widths)
     assert errors == []
     page.close()

@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from bot.reports import charts
 from bot.views import charts as sprint_charts
+from bot.views import risks as risk_views
 from ceremonies.digest import Digest, TeamStatus
 from ceremonies.sprint import SprintSummary
 
@@ -90,9 +91,13 @@ def sprint_page(summary: SprintSummary, *, label: str, names: dict[str, str], hi
     velocity = Chart.of(sprint_charts.velocity_png(history, title=f"{label}: velocity"),
                         f"Committed and completed points of {label}'s last sprints: "
                         + ", ".join(f"{n} {c:g}/{d:g}" for n, c, d in history)) if history else None
+    open_risks = list(summary.risks.open) if summary.risks is not None else []
+    heat_map = Chart.of(sprint_charts.risk_heat_map_png(risk_views.heat_map_cells(open_risks),
+                                                        title=risk_views.heat_map_title(open_risks)),
+                        risk_views.heat_map_alt_text(open_risks)) if open_risks else None
     return _environment().get_template("sprint.html").render(
         s=summary, label=label, names=names, burn_up=burn_up, velocity=velocity,
-        forecast=forecast_chart(summary, today))
+        forecast=forecast_chart(summary, today), heat_map=heat_map)
 
 
 REFUSALS = {
