@@ -3,6 +3,8 @@ facilitator's Home shows it, and a team with one earlier sprint is told there is
 
 from __future__ import annotations
 
+import re
+import urllib.request
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -102,3 +104,18 @@ def test_one_earlier_sprint_is_not_enough_history(cadence: Cadence) -> None:
     assert ("Forecast*: not enough history: 1 earlier sprint of this team (the forecast needs 2); "
             "it says nothing rather than guess.") in text
     assert "chance" not in text
+
+
+def test_the_sprint_report_page_shows_the_forecast_and_its_distribution(team: Cadence) -> None:
+    plan(team, 8)
+    finish(team, 4)
+    team.command("/sprint", "summary", user="U1", channel="C1")
+    [summary] = [m for m in team.fake.messages("C1") if "Sprint 14 · so far" in m.all_text]
+    assert "Forecast*: 100% chance the 20 open committed points are done by Fri 11 Dec" in summary.all_text
+    token = re.search(r"/reports/([A-Za-z0-9_.-]+)\|", summary.all_text)
+    assert token is not None
+    with urllib.request.urlopen(f"{team.url}/reports/{token.group(1)}", timeout=30) as response:
+        html = response.read().decode()
+    assert "100% chance the 20 open committed\npoints are done by Fri 11 Dec 2026" in html
+    assert ('alt="Forecast distribution: 100% of 10,000 simulated runs finish the 20 open committed points by '
+            'Fri 11 Dec') in html
