@@ -68,7 +68,7 @@ def test_the_whole_day(cadence: Cadence) -> None:
     reply = set_up(cadence)
     assert reply.status == 200
     assert not reply.body, reply.text
-    assert "Stand-up saved" in cadence.fake.ephemerals("U1")[-1]["text"]
+    assert "Stand-up saved" in cadence.fake.responses("U1")[-1]["text"]  # through the command's response_url
 
     cadence.tick(utc(2026, 12, 1, 8, 29))  # 09:29 in Berlin
     assert cadence.fake.calls("chat.postMessage") == []

@@ -156,6 +156,7 @@ class FakeSlackState:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    response_to: list[str | None] = field(default_factory=list)  # whose interaction each response answered
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -209,6 +210,7 @@ class FakeSlack:
         self._flaky: dict[str, Flaky] = {}
         self._rate_limit: RateLimit | None = None
         self._response_targets: dict[str, tuple[str, str] | None] = {}
+        self._response_users: dict[str, str | None] = {}
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -330,11 +332,14 @@ class FakeSlack:
         with self._lock:
             self._rate_limit = RateLimit(per_second, burst, per_channel_per_second, per_channel_burst, methods, clock)
 
-    def response_url(self, target: tuple[str, str] | None = None) -> str:
-        """A response_url for an interaction; replace_original/delete_original act on the message at `target`."""
+    def response_url(self, target: tuple[str, str] | None = None, *, user: str | None = None) -> str:
+        """A response_url for `user`'s interaction; replace_original/delete_original act on the message at `target`.
+
+        It needs no membership: Slack shows what is sent through it to the person who acted, wherever they were."""
         token = f"r{next(self._ids)}"
         with self._lock:
             self._response_targets[token] = target
+            self._response_users[token] = user
             self._response_uses[token] = (self.clock(), 0)
         return f"{self.base_url}/respond/{token}"
 
@@ -368,9 +373,11 @@ class FakeSlack:
         with self._lock:
             return [e for e in self.state.ephemerals if user_id is None or e.get("user") == user_id]
 
-    def responses(self) -> list[dict[str, Any]]:
+    def responses(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """What the app answered through response_urls (of `user_id`'s interactions only, if given)."""
         with self._lock:
-            return list(self.state.responses)
+            return [body for body, to in zip(self.state.responses, self.state.response_to, strict=True)
+                    if user_id is None or to == user_id]
 
     def views(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -490,8 +497,11 @@ class FakeSlack:
         request.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(body)
+        try:
+            request.end_headers()
+            request.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller gave up waiting (a short time budget): Slack's answer goes nowhere
 
     def _respond_url(self, request: BaseHTTPRequestHandler, token: str, raw: bytes) -> None:
         body = json.loads(raw or b"{}")
@@ -508,6 +518,7 @@ class FakeSlack:
             problems = message_problems(body.get("text"), body.get("blocks"))
             self._record_problems("response_url", problems)
             self.state.responses.append(body)
+            self.state.response_to.append(self._response_users.get(token))
             target = self._response_targets.get(token)
             if target is not None and target in self.state.messages:
                 message = self.state.messages[target]

@@ -97,7 +97,7 @@ class SlackSender:
             "text": text,
             "api_app_id": "ACADENCE",
             "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(),
+            "response_url": self.fake.response_url(user=user),
             "trigger_id": self.fake.trigger_id(),
         }
         return self.form(fields, **kwargs)
@@ -142,7 +142,8 @@ class SlackSender:
                 if message is not None:
                     payload["message"] = {"ts": message_ts, "text": message.text, "blocks": message.blocks,
                                           "thread_ts": message.thread_ts}
-            payload["response_url"] = self.fake.response_url((channel, message_ts) if message_ts and channel else None)
+            payload["response_url"] = self.fake.response_url((channel, message_ts) if message_ts and channel else None,
+                                                             user=user)
         return self.interaction(payload, **kwargs)
 
     def click(self, message: Any, action_id: str, *, user: str = "U1", **kwargs: Any) -> Reply:
@@ -182,7 +183,7 @@ class SlackSender:
             "message": message,
             "message_ts": message["ts"],
             "trigger_id": self.fake.trigger_id(),
-            "response_url": self.fake.response_url(),
+            "response_url": self.fake.response_url(user=user),
             "token": "verification-token-unused",
         }
         return self.interaction(payload, **kwargs)

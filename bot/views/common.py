@@ -28,6 +28,8 @@ MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 ACTIONS_ELEMENT_LIMIT = 25
 ELLIPSIS = "…"
+# A modal's inline error when Slack did not answer the checks made before the ack within their budget.
+SLACK_SLOW = "Slack was too slow to answer just now; press the button again in a moment (nothing you typed is lost)."
 
 
 def cut(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:

@@ -114,16 +114,27 @@ def _reminder_label(delay: timedelta) -> str:
 
 # -- setup ----------------------------------------------------------------------------------------------------------
 
-def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[str, str]) -> dict[str, Any]:
-    """The `/standup setup` modal, filled with `config` (the current or the default one)."""
+SHOWN_PARTICIPANTS = 100  # a multi_users_select takes at most 100 initial_users
+
+
+def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[str, str],
+                response_url: str | None = None) -> dict[str, Any]:
+    """The `/standup setup` modal, filled with `config` (the current or the default one).
+
+    Slack pre-fills at most 100 participants: the others are named by count and kept on saving (the metadata lists
+    who was shown, so only someone removed from the field leaves). `response_url` is the command's, for the
+    confirmation after saving (it needs no membership in the channel)."""
+    shown = list(config.participants)[:SHOWN_PARTICIPANTS]
+    hidden = len(config.participants) - len(shown)
     blocks: list[Block] = [
         _input(B_REPORT_CHANNEL, "Report channel",
                {"type": "conversations_select", "initial_conversation": config.report_channel_id,
                 "filter": {"include": ["public", "private"], "exclude_bot_users": True}},
                hint="Where the daily report goes. Cadence must be a member (/invite @Cadence)."),
         _input(B_PARTICIPANTS, "Participants",
-               {"type": "multi_users_select", **({"initial_users": list(config.participants)[:100]}
-                                                 if config.participants else {})}, optional=True),
+               {"type": "multi_users_select", **({"initial_users": shown} if shown else {})}, optional=True,
+               hint=(f"Showing {len(shown)} of {len(config.participants)}: the other {hidden} stay on the stand-up "
+                     "(Slack shows at most 100 here)." if hidden else None)),
     ]
     if usergroups:
         options = [_option(name, gid) for gid, name in list(usergroups.items())[:100]]
@@ -169,7 +180,12 @@ def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[s
     blocks.append(_input(B_STYLE, "Report style", {
         "type": "radio_buttons", "options": style_options,
         "initial_option": style_options[0 if config.report_style is ReportStyle.THREAD else 1]}))
-    return _modal(SETUP_VIEW, "Stand-up setup", blocks, {"channel_id": channel_id}, "Save")
+    metadata: dict[str, Any] = {"channel_id": channel_id}
+    if hidden:
+        metadata["shown"] = shown
+    if response_url:
+        metadata["response_url"] = response_url
+    return _modal(SETUP_VIEW, "Stand-up setup", blocks, metadata, "Save")
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,15 @@ class SetupForm:
     window_end: time
     report_style: ReportStyle
     problems: dict[str, str]
+    shown: tuple[str, ...] | None = None  # the participants the modal pre-filled, when it could not show them all
+    response_url: str | None = None
+
+    def kept(self, stored: Iterable[str]) -> list[str]:
+        """The stored participants the modal could not show: they stay."""
+        if self.shown is None:
+            return []
+        shown = set(self.shown)
+        return [user for user in stored if user not in shown]
 
     def config(self, participants: Iterable[str]) -> StandupConfig:
         return StandupConfig(
@@ -243,6 +268,8 @@ def parse_setup(view: Mapping[str, Any]) -> SetupForm:
         window_end=clock(B_WINDOW_END, time(17, 0)),
         report_style=ReportStyle(_selected(values, B_STYLE) or ReportStyle.THREAD.value),
         problems=problems,
+        shown=tuple(str(u) for u in metadata["shown"]) if isinstance(metadata.get("shown"), list) else None,
+        response_url=str(metadata.get("response_url") or "") or None,
     )
 
 

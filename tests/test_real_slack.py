@@ -1,0 +1,180 @@
+"""Issue 14, what the strict fake Slack catches that a kind one would not: confirmations through the response_url,
+nothing slow before an ack or a views.open, dead tokens, uploads where the bot is not a member, lists cut by count,
+every message's text, and Socket Mode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from bot.devtools.fakeslack import FakeSlack, text_of
+from bot.devtools.harness import Cadence
+from bot.devtools.signed import form
+from bot.views import standup as standup_views
+from bot.views.common import SLACK_SLOW
+from tests.test_poker import vote
+
+IN, OUT = "CIN", "COUT"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """Strict: only the conversations declared here exist for the bot."""
+    server = FakeSlack().start()
+    for user in ("U1", "U2", "U3"):
+        server.add_user(user, user.lower())
+    server.add_channel(IN, "team")
+    server.add_channel(OUT, "general", is_member=False)
+    yield server
+    server.stop()
+    assert server.violations == []
+
+
+def rows(cadence: Cadence, table: str) -> int:
+    with cadence.db.reading() as session:
+        return int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+
+def said_to(cadence: Cadence, user: str) -> str:
+    """Everything `user` read privately: response_url answers, ephemerals and their DM."""
+    said = [text_of(r) + "\n" + r.get("text", "") for r in cadence.fake.responses(user)]
+    said += [e.get("text", "") for e in cadence.fake.ephemerals(user)]
+    said += [m.all_text for m in cadence.fake.dms(user)]
+    return "\n".join(said)
+
+
+# -- 1. confirmations through the response_url (issue items 1 and 5) -----------------------------------------------
+
+
+def test_a_vote_where_the_bot_is_no_longer_a_member_is_confirmed_and_the_story_redrawn(cadence: Cadence) -> None:
+    cadence.command("/poker", "PAY-1 Checkout", channel=OUT)  # the bot joins the public channel to post the story
+    story = next(m for m in cadence.fake.messages(OUT) if "PAY-1" in m.all_text)
+    cadence.fake.channels[OUT]["is_member"] = False  # and someone removed it since
+    vote(cadence, story, "5", user="U2")
+    assert [r["text"] for r in cadence.fake.responses("U2")] == ["Your vote on PAY-1 Checkout: 5"]
+    assert cadence.fake.calls("chat.postEphemeral") == []
+    assert "*Votes (1)*: <@U2>" in cadence.fake.message(OUT, story.ts).all_text  # redrawn at once
+    assert "Something went wrong" not in said_to(cadence, "U2")
+
+
+def test_the_standup_saved_confirmation_reaches_a_person_in_a_channel_the_bot_is_not_in(cadence: Cadence) -> None:
+    cadence.command("/standup", "setup", channel=OUT)
+    modal = cadence.fake.last_view()
+    cadence.fake.channels[OUT]["is_member"] = False
+    values = form(modal, participants={"selected_users": ["U1"]},
+                  report_channel={"selected_conversation": IN})
+    reply = cadence.slack.view_submission(modal, values)
+    cadence.settle()
+    assert reply.body in (b"", b"null")
+    assert "Stand-up saved" in cadence.fake.responses("U1")[-1]["text"]  # the command's response_url
+    assert cadence.fake.calls("chat.postEphemeral") == []
+    assert cadence.fake.dms("U1") == []
+
+
+def test_blocker_settings_are_confirmed_through_the_commands_response_url(cadence: Cadence) -> None:
+    cadence.command("/blocker", "settings", channel=IN)
+    modal = cadence.fake.last_view()
+    cadence.fake.channels[IN]["is_member"] = False
+    cadence.slack.view_submission(modal, form(modal))
+    cadence.settle()
+    assert "Blocker settings for <#CIN> saved" in said_to(cadence, "U1")
+    assert cadence.fake.calls("chat.postEphemeral") == []
+
+
+# -- 2. nothing slow before an ack or a views.open (issue item 4) ---------------------------------------------------
+
+
+def test_standup_setup_opens_its_modal_while_slack_takes_more_than_3_s_for_users_and_groups(cadence: Cadence) -> None:
+    cadence.command("/standup", "setup", channel=IN, user="U2")
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal, participants={"selected_users": ["U2"]}), user="U2")
+    cadence.settle()
+    cadence.fake.usergroups["S1"] = ["U1"]
+    cadence.fake.latency.update({"users.info": 3.2, "usergroups.list": 3.2})
+    opened = len(cadence.fake.views())
+    cadence.command("/standup", "setup", channel=IN, user="U1")  # not the owner: users.info says whether an admin
+    assert len(cadence.fake.views()) == opened + 1
+    assert [c.method for c in cadence.fake.calls() if c.method.startswith("views.")][-2:] == ["views.open",
+                                                                                              "views.update"]
+    assert "Only the stand-up's owner (<@U2>)" in text_of(cadence.fake.last_view())
+
+
+def test_blocker_settings_open_at_once_while_slack_takes_more_than_3_s_to_say_who_is_an_admin(
+        cadence: Cadence) -> None:
+    cadence.command("/standup", "setup", channel=IN, user="U2")  # U2 facilitates the team of CIN
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal, participants={"selected_users": ["U2"]}), user="U2")
+    cadence.settle()
+    cadence.fake.latency["users.info"] = 3.2
+    cadence.command("/blocker", "settings", channel=IN, user="U1")
+    methods = [c.method for c in cadence.fake.calls() if c.method.startswith("views.")]
+    assert methods[-2:] == ["views.open", "views.update"]
+    assert "Only the team's facilitator (<@U2>)" in text_of(cadence.fake.last_view())
+
+
+def test_a_modal_checked_with_slack_before_its_ack_never_sleeps_on_a_429(cadence: Cadence) -> None:
+    cadence.command("/retro", channel=OUT)
+    modal = cadence.fake.last_view()
+    cadence.fake.fail("conversations.info", status=429, retry_after=30)
+    reply = cadence.slack.view_submission(modal, form(modal))
+    cadence.settle()
+    assert reply.json["response_action"] == "errors"
+    assert SLACK_SLOW in str(reply.json["errors"])
+    assert len(cadence.fake.calls("conversations.info")) == 1  # Slack's first answer, no retry after 30 s
+    assert rows(cadence, "retro_boards") == 0
+    reply = cadence.slack.view_submission(modal, form(modal))  # pressed again once Slack answers
+    cadence.settle()
+    assert rows(cadence, "retro_boards") == 1
+
+
+def test_a_modal_whose_slack_check_runs_past_its_budget_says_so_and_saves_nothing(cadence: Cadence) -> None:
+    cadence.slack.shortcut("blocker.flag", message={"ts": "1796108000.000100", "text": "CI is red", "user": "U1"},
+                           channel=IN)
+    cadence.settle()
+    modal = cadence.fake.last_view()
+    cadence.fake.latency["users.info"] = 2.6  # past the 2 s the checks before an ack may take
+    reply = cadence.slack.view_submission(modal, form(modal, **{"blocker.owner": {"selected_user": "U3"}}))
+    cadence.settle()
+    assert reply.json["response_action"] == "errors"
+    assert SLACK_SLOW in str(reply.json["errors"])
+    assert rows(cadence, "blockers") == 0
+
+
+# -- 5. lists cut by count; the setup modal keeps who it cannot show (issue item 10) ---------------------------------
+
+
+def participants(cadence: Cadence) -> list[str]:
+    from storage import standup as store
+
+    with cadence.db.reading() as session:
+        standup = store.get_standup(session, team_id="T1", channel_id=IN)
+        assert standup is not None
+        return list(store.config_of(session, standup).participants)
+
+
+def test_the_setup_modal_keeps_every_participant_beyond_the_100_it_can_show(cadence: Cadence) -> None:
+    everyone = [f"U{n:03d}" for n in range(100, 250)]
+    cadence.command("/standup", "setup", channel=IN)
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal, participants={"selected_users": everyone}))
+    cadence.settle()
+    assert sorted(participants(cadence)) == everyone
+
+    cadence.command("/standup", "setup", channel=IN)  # opened again: Slack pre-fills at most 100
+    modal = cadence.fake.last_view()
+    field = next(b for b in modal["blocks"] if b.get("block_id") == standup_views.B_PARTICIPANTS)
+    assert len(field["element"]["initial_users"]) == 100
+    assert "Showing 100 of 150: the other 50 stay on the stand-up" in text_of(field)
+    reply = cadence.slack.view_submission(modal, form(modal))  # saved as it opened
+    cadence.settle()
+    assert reply.body in (b"", b"null")
+    assert sorted(participants(cadence)) == everyone
+
+    shown = field["element"]["initial_users"]
+    cadence.command("/standup", "setup", channel=IN)
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal, participants={"selected_users": shown[1:]}))  # one removed
+    cadence.settle()
+    assert sorted(participants(cadence)) == sorted(set(everyone) - {shown[0]})
