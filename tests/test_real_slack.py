@@ -10,13 +10,17 @@ import pytest
 from sqlalchemy import text
 
 from bot.devtools.fakeslack import FakeSlack, text_of
-from bot.devtools.harness import Cadence
+from bot.devtools.harness import Cadence, FrozenClock
 from bot.devtools.signed import form
 from bot.views import standup as standup_views
 from bot.views.common import SLACK_SLOW
+from tests.platform import install, start_multi
+from tests.tenancy import utc
 from tests.test_poker import vote
 
 IN, OUT = "CIN", "COUT"
+TOKEN_A = "xoxb-1111-aaaaaaaaaaaaaaaaaaaaaaaa"
+TOKEN_B = "xoxb-2222-bbbbbbbbbbbbbbbbbbbbbbbb"
 
 
 @pytest.fixture
@@ -178,3 +182,56 @@ def test_the_setup_modal_keeps_every_participant_beyond_the_100_it_can_show(cade
     cadence.slack.view_submission(modal, form(modal, participants={"selected_users": shown[1:]}))  # one removed
     cadence.settle()
     assert sorted(participants(cadence)) == sorted(set(everyone) - {shown[0]})
+
+
+# -- 3. a dead token without an app_uninstalled event (issue item 7) ------------------------------------------------
+
+
+@pytest.fixture
+def multi(fake: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Cadence]:
+    app = start_multi(fake, db_url, clock)
+    yield app
+    app.stop()
+
+
+def standup_in(cadence: Cadence, team: str) -> None:
+    cadence.command("/standup", "setup", channel=IN, team=team)
+    modal = cadence.fake.last_view()
+    reply = cadence.slack.view_submission(modal, form(modal, participants={"selected_users": ["U1", "U2"]}),
+                                          team=team)
+    cadence.settle()
+    assert reply.body in (b"", b"null"), reply.text
+
+
+def prompted(cadence: Cadence, token: str, since: int) -> set[str]:
+    return {str(c.args.get("channel")) for c in cadence.fake.calls("chat.postMessage")[since:]
+            if c.token == token and "Time for the" in str(c.args.get("text"))}
+
+
+@pytest.mark.parametrize("how", ["token_revoked", "invalid_auth", "account_inactive"])
+def test_a_token_slack_refuses_uninstalls_at_the_next_tick_and_a_reinstall_resumes_the_schedule(
+        multi: Cadence, how: str) -> None:
+    install(multi, "TA", TOKEN_A)
+    install(multi, "TB", TOKEN_B)
+    standup_in(multi, "TA")
+    standup_in(multi, "TB")
+    multi.fake.revoke(TOKEN_A, how)  # no app_uninstalled event comes
+
+    multi.tick(utc(2026, 12, 1, 8, 30))  # 09:30 in Berlin: the prompts are due
+    assert not multi.runtime.is_active("TA")
+    assert multi.runtime.is_active("TB")
+    refused = len([c for c in multi.fake.calls() if c.token == TOKEN_A])
+
+    since = len(multi.fake.calls("chat.postMessage"))
+    for day in (2, 3):
+        multi.tick(utc(2026, 12, day, 8, 30))
+        multi.tick(utc(2026, 12, day, 12, 0))
+    assert len([c for c in multi.fake.calls() if c.token == TOKEN_A]) == refused  # no call with the dead token
+    assert prompted(multi, TOKEN_B, since) == {"U1", "U2"}
+
+    install(multi, "TA", "xoxb-1111-again")
+    since = len(multi.fake.calls("chat.postMessage"))
+    multi.tick(utc(2026, 12, 4, 8, 30))
+    # Nobody was taken for gone (account_inactive is the app's bot user, not a participant): both are prompted.
+    assert prompted(multi, "xoxb-1111-again", since) == {"U1", "U2"}
+    assert not [m for m in multi.fake.calls("chat.postMessage") if "no longer" in str(m.args.get("text"))]

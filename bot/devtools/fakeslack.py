@@ -203,6 +203,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.tokens: dict[str, str] = {}  # token -> team id; any xoxb- token is accepted for `team_id` by default
+        self.revoked: dict[str, str] = {}  # token -> the error every call with it answers (see `revoke`)
         self.oauth_grants: dict[str, dict[str, Any]] = {}
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -301,6 +302,12 @@ class FakeSlack:
         with self._lock:
             self._triggers[trigger] = (time.monotonic(), False)
         return trigger
+
+    def revoke(self, token: str, error: str = "token_revoked") -> None:
+        """From now on every call with `token` answers `error` (token_revoked, invalid_auth, account_inactive), as when
+        an admin removed the app or deactivated its bot user and the app_uninstalled event never arrived."""
+        with self._lock:
+            self.revoked[token] = error
 
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
              times: int = 1, after_doing: bool = False) -> None:
@@ -453,6 +460,9 @@ class FakeSlack:
             return
         if method not in ("oauth.v2.access",) and not self._authorized(token):
             self._send_json(request, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        if dead := self.revoked.get(token or ""):
+            self._send_json(request, 200, {"ok": False, "error": dead})
             return
         needed = METHOD_SCOPES.get(method, ())
         if needed and not self.scopes & set(needed):
