@@ -235,3 +235,72 @@ def test_a_token_slack_refuses_uninstalls_at_the_next_tick_and_a_reinstall_resum
     # Nobody was taken for gone (account_inactive is the app's bot user, not a participant): both are prompted.
     assert prompted(multi, "xoxb-1111-again", since) == {"U1", "U2"}
     assert not [m for m in multi.fake.calls("chat.postMessage") if "no longer" in str(m.args.get("text"))]
+
+
+# -- 4. files where the bot is not a member (issue item 3) ----------------------------------------------------------
+
+
+def shared(cadence: Cadence, channel: str) -> list[dict[str, object]]:
+    """Files shared in `channel` (an upload whose completion Slack refused was never shared)."""
+    return [u for u in cadence.fake.state.uploads.values() if u.get("channel") == channel]
+
+
+def retro_in(cadence: Cadence, channel: str) -> None:
+    cadence.command("/retro", channel=channel)
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal))
+    cadence.settle()
+    assert rows(cadence, "retro_boards") == 1
+
+
+def test_retro_export_joins_a_public_channel_it_was_removed_from_before_sharing(cadence: Cadence) -> None:
+    retro_in(cadence, OUT)
+    cadence.fake.channels[OUT]["is_member"] = False
+    cadence.command("/retro", "export", channel=OUT)
+    assert [c.args["channel"] for c in cadence.fake.calls("conversations.join")][-1] == OUT
+    [export] = shared(cadence, OUT)
+    assert export["content"].startswith(b"# ")  # type: ignore[union-attr]
+    assert "Something went wrong" not in said_to(cadence, "U1")
+
+
+def test_retro_export_in_a_private_channel_it_was_removed_from_says_invite_in_one_line(cadence: Cadence) -> None:
+    cadence.fake.add_channel("GSECRET", "secret", private=True)
+    retro_in(cadence, "GSECRET")
+    cadence.fake.channels["GSECRET"]["is_member"] = False
+    cadence.command("/retro", "export", channel="GSECRET")
+    assert shared(cadence, "GSECRET") == []
+    [told] = [r["text"] for r in cadence.fake.responses("U1")]
+    assert "/invite @Cadence" in told
+    assert "\n" not in told
+
+
+def sprint_until_friday(cadence: Cadence, channel: str) -> None:
+    cadence.clock.set(utc(2026, 11, 30, 8, 0))
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-04', user="U1", channel=channel)
+    assert rows(cadence, "sprints") == 1
+
+
+def participation_dms(cadence: Cadence) -> list[str]:
+    return [m.all_text for m in cadence.fake.dms("U1") if "stand-up participation per person" in m.all_text]
+
+
+def test_the_sprint_chart_joins_a_public_channel_it_was_removed_from_and_carries_alt_text(cadence: Cadence) -> None:
+    sprint_until_friday(cadence, OUT)
+    cadence.fake.channels[OUT]["is_member"] = False  # the summary still goes (chat:write.public), the chart can't
+    cadence.tick(utc(2026, 12, 4, 23, 0))  # midnight after the last day in Berlin
+    [summary] = [m for m in cadence.fake.messages(OUT) if "Sprint 14 · summary" in m.all_text]
+    [chart] = shared(cadence, OUT)
+    assert chart["thread_ts"] == summary.ts
+    assert str(chart["alt_txt"]).startswith("Burn-up of Sprint 14: ")  # what a screen reader says
+    assert cadence.fake.conversation(OUT)["is_member"]  # type: ignore[index]
+    assert len(participation_dms(cadence)) == 1
+
+
+def test_a_sprint_chart_slack_refuses_never_stops_the_facilitators_participation_dm(cadence: Cadence) -> None:
+    cadence.fake.add_channel("GSECRET", "secret", private=True)
+    sprint_until_friday(cadence, "GSECRET")
+    cadence.fake.fail("files.completeUploadExternal", error="channel_not_found", times=50)
+    cadence.tick(utc(2026, 12, 4, 23, 0))
+    assert [m for m in cadence.fake.messages("GSECRET") if "Sprint 14 · summary" in m.all_text]
+    assert shared(cadence, "GSECRET") == []
+    assert len(participation_dms(cadence)) == 1

@@ -796,7 +796,8 @@ class FakeSlack:
 
     def _api_files_getUploadURLExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         file_id = f"F{next(self._ids):06d}"
-        self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0)}
+        self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0),
+                                       "alt_txt": args.get("alt_txt")}
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _api_files_completeUploadExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:

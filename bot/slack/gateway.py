@@ -174,6 +174,8 @@ class Slack:
                 raise SlackFailure(method, Answer(Verdict.RETRY_LATER, "timeout"), team_id=self.team_id,
                                    channel=args.get("channel"))
             self._client.timeout = left  # type: ignore[assignment]  # this handle's own client: no one else's call
+        if method == "files.upload_v2":
+            function = lambda **upload: share_file(self._client, **upload)  # noqa: E731
         try:
             response = self._client.api_call(method, json=args) if function is None else function(**args)
         except Exception as error:
@@ -232,7 +234,8 @@ class Slack:
 
     def upload(self, *, channel: str, content: bytes, filename: str, title: str, alt_text: str | None = None,
                thread_ts: str | None = None, initial_comment: str | None = None) -> dict[str, Any]:
-        """Share a file in a conversation (files.getUploadURLExternal + files.completeUploadExternal)."""
+        """Share a file in a conversation (files.getUploadURLExternal + files.completeUploadExternal); the bot joins
+        a public channel it is not in first (`share_file`). `alt_text` is what a screen reader says of an image."""
         return self.call("files.upload_v2", channel=channel, content=content, filename=filename, title=title,
                          **_some(alt_txt=alt_text, thread_ts=thread_ts, initial_comment=initial_comment))
 
@@ -306,6 +309,23 @@ class Slack:
             if metadata.get("event_type") == OUTBOX_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
                 return message
         return None
+
+
+def share_file(client: WebClient, **args: Any) -> Any:
+    """files.upload_v2 through `client`; where Slack answers `not_in_channel` (a public channel the bot is not in:
+    a file can only be shared where it is a member) it joins (channels:join) and shares again. A private channel it
+    is not in stays refused (channel_not_found): a person has to `/invite @Cadence` there."""
+    try:
+        return client.files_upload_v2(**args)
+    except SlackApiError as error:
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        if data.get("error") != "not_in_channel" or not args.get("channel"):
+            raise
+        try:
+            client.conversations_join(channel=args["channel"])
+        except SlackApiError:
+            raise error from None
+    return client.files_upload_v2(**args)
 
 
 RESPONSE_URL_TIMEOUT_SECONDS = 5
