@@ -4,7 +4,12 @@ every message's text, and Socket Mode."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
@@ -12,12 +17,15 @@ from sqlalchemy import text
 from bot.devtools.fakeslack import FakeSlack, text_of
 from bot.devtools.harness import Cadence, FrozenClock
 from bot.devtools.signed import form
+from bot.devtools.socketmode import SocketModeSender
 from bot.views import standup as standup_views
 from bot.views.common import SLACK_SLOW
 from tests.platform import install, start_multi
 from tests.tenancy import utc
 from tests.test_poker import vote
 
+ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
 IN, OUT = "CIN", "COUT"
 TOKEN_A = "xoxb-1111-aaaaaaaaaaaaaaaaaaaaaaaa"
 TOKEN_B = "xoxb-2222-bbbbbbbbbbbbbbbbbbbbbbbb"
@@ -304,3 +312,48 @@ def test_a_sprint_chart_slack_refuses_never_stops_the_facilitators_participation
     assert [m for m in cadence.fake.messages("GSECRET") if "Sprint 14 · summary" in m.all_text]
     assert shared(cadence, "GSECRET") == []
     assert len(participation_dms(cadence)) == 1
+
+
+# -- 6. Socket Mode end to end ---------------------------------------------------------------------------------------
+
+
+def eventually(found: Callable[[], T | None], process: subprocess.Popen[str], what: str, limit: float = 30.0) -> T:
+    """What `found` returns once the served process did it (bounded); its output if it died or never did."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if (result := found()) is not None:
+            return result
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)  # waiting for another process to act, not for time to pass
+    process.terminate()
+    output = process.communicate(timeout=30)[0]
+    raise AssertionError(f"cadence serve never {what}:\n{output[-3000:]}")
+
+
+def test_cadence_serve_over_socket_mode_answers_a_command_and_a_button(fake: FakeSlack, db_url: str,
+                                                                       tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "SLACK_BOT_TOKEN": "xoxb-socket",
+           "SLACK_APP_TOKEN": "xapp-1-A1-socket", "CADENCE_ANONYMITY_SECRET": "socket-test-anonymity-secret",
+           "SLACK_API_URL": fake.api_url, "DATABASE_URL": db_url}
+    process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        eventually(lambda: fake.socket_mode().connections or None, process, "connected")
+        [opened] = fake.calls("apps.connections.open")
+        assert opened.token == "xapp-1-A1-socket"  # the app-level token, never the bot's
+        slack = SocketModeSender(fake)
+
+        reply = slack.command("/poll", '"Lunch?" "Pizza" "Sushi"', channel=IN)  # acknowledged over the socket
+        assert reply.status == 200
+        poll = eventually(lambda: next((m for m in fake.messages(IN) if "Lunch?" in m.all_text), None), process,
+                          "posted the poll")
+        assert poll.text  # says what it is to a screen reader
+        pizza = next(b["accessory"] for b in poll.blocks if (b.get("accessory") or {}).get("text", {}).get("text")
+                     == "Pizza")
+        slack.block_action(pizza["action_id"], pizza["value"], channel=IN, message_ts=poll.ts, user="U2")
+        eventually(lambda: fake.responses("U2") or None, process, "confirmed the vote")
+        eventually(lambda: "<@U2>" in fake.message(IN, poll.ts).all_text or None, process, "redrew the poll")
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -13,10 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from bot.devtools.blockkit import message_problems, view_problems
+
+if TYPE_CHECKING:
+    from bot.devtools.socketmode import SocketModeServer
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 BOT_USER_ID = "UCADENCE"
@@ -217,6 +220,7 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: SocketModeServer | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
@@ -242,7 +246,18 @@ class FakeSlack:
         self._thread.start()
         return self
 
+    def socket_mode(self) -> SocketModeServer:
+        """The Socket Mode endpoint `apps.connections.open` hands out (started on first use)."""
+        from bot.devtools.socketmode import SocketModeServer
+
+        with self._lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer()
+            return self._socket_mode
+
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -458,7 +473,12 @@ class FakeSlack:
         if handler is None:
             self._send_json(request, 200, {"ok": False, "error": "unknown_method"})
             return
-        if method not in ("oauth.v2.access",) and not self._authorized(token):
+        if method == "apps.connections.open" or (token or "").startswith("xapp-"):
+            # An app-level token opens Socket Mode connections and does nothing else; a bot token cannot open one.
+            if method != "apps.connections.open" or not (token or "").startswith("xapp-"):
+                self._send_json(request, 200, {"ok": False, "error": "not_allowed_token_type"})
+                return
+        elif method not in ("oauth.v2.access",) and not self._authorized(token):
             self._send_json(request, 200, {"ok": False, "error": "invalid_auth"})
             return
         if dead := self.revoked.get(token or ""):
@@ -814,6 +834,9 @@ class FakeSlack:
                           initial_comment=args.get("initial_comment"))
             shared.append({"id": item["id"], "title": item.get("title"), "name": upload.get("filename")})
         return {"ok": True, "files": shared}
+
+    def _api_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_mode().url}
 
     def _api_oauth_v2_access(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if args.get("grant_type") == "refresh_token":
