@@ -4,6 +4,7 @@ every message's text, and Socket Mode."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -18,11 +19,16 @@ from bot.devtools.fakeslack import FakeSlack, text_of
 from bot.devtools.harness import Cadence, FrozenClock
 from bot.devtools.signed import form
 from bot.devtools.socketmode import SocketModeSender
+from bot.views import polls as poll_views
+from bot.views import retro as retro_views
 from bot.views import standup as standup_views
-from bot.views.common import SLACK_SLOW
+from bot.views.common import SLACK_SLOW, fit_list
+from ceremonies.polls import OptionTally, Tally
+from storage.polls import PollState
 from tests.platform import install, start_multi
 from tests.tenancy import utc
 from tests.test_poker import vote
+from tests.test_retro_steps import add_card, advance, start_retro
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
@@ -357,3 +363,76 @@ def test_cadence_serve_over_socket_mode_answers_a_command_and_a_button(fake: Fak
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+MENTION = re.compile(r"<@U\d+>")
+
+
+def test_a_list_is_cut_by_count_with_how_many_more_never_inside_an_item() -> None:
+    people = [f"<@U{n:08d}>" for n in range(300)]
+    line = fit_list(people, prefix="*Votes (300)*: ", limit=200)
+    assert len(line) <= 200
+    shown = line.removeprefix("*Votes (300)*: ").split(", ")
+    assert shown[-1] == f"+{300 - len(shown[:-1])} more"
+    assert shown[:-1] == people[: len(shown) - 1]  # whole mentions, in order
+    assert fit_list(people[:3], limit=200) == "<@U00000000>, <@U00000001>, <@U00000002>"
+    assert fit_list(people, limit=200, max_items=2) == "<@U00000000>, <@U00000001>, +298 more"
+
+
+def test_a_300_voter_poll_names_whole_voters_and_how_many_more() -> None:
+    voters = tuple(f"U{n:08d}" for n in range(300))
+    state = PollState(poll_id=1, team_id="T1", channel_id=IN, creator_id="U1", question="Lunch?", multi=False,
+                      anonymous=False, closes_at=None, closed=False, message_ts="1.1", option_ids=(1, 2),
+                      tally=Tally(options=(OptionTally("Pizza", 300, voters), OptionTally("Sushi", 0)), voters=300))
+    text, blocks = poll_views.poll_message(state)
+    pizza = next(b["text"]["text"] for b in blocks if "Pizza" in (b.get("text") or {}).get("text", ""))
+    assert len(pizza) <= 3000
+    names = pizza.split("\n")[-1]
+    assert re.fullmatch(r"(<@U\d{8}>, )+\+\d+ more", names)
+    assert int(names.rsplit("+", 1)[1].split()[0]) == 300 - len(MENTION.findall(names))
+    assert "Lunch?" in text
+
+
+def test_retro_actions_keeps_its_own_and_n_more_however_long_the_items() -> None:
+    items = [retro_views.ActionLine("&" * 200, f"U{n:08d}", None) for n in range(25)]  # & escapes to &amp;
+    blocks = retro_views.actions_list_blocks(items, channel_id=IN)
+    listed = blocks[-1]["text"]["text"]
+    assert len(listed) <= 3000
+    lines = listed.split("\n")
+    assert lines[-1] == f"…and {25 - len(lines[:-1])} more."
+    assert all(line.endswith(">") for line in lines[:-1])  # every shown item whole, its owner's mention too
+
+
+PLACEHOLDERS = {"the cards", "vote on the cards", "the votes", "message", "cadence", "new message", "update"}
+RAW = ("<!channel", "<!here", "<!everyone", "<http", "<b>")
+TRAP = "<!channel> <!here> <http://evil.example|click> & <b>"
+
+
+def test_every_message_says_what_it_is_in_its_text(cadence: Cadence) -> None:
+    cadence.command("/standup", "setup", channel=IN)
+    modal = cadence.fake.last_view()
+    cadence.slack.view_submission(modal, form(modal, participants={"selected_users": ["U1", "U2"]}))
+    cadence.settle()
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    cadence.command("/poker", f"PAY-1 {TRAP} login", channel=IN)
+    story = next(m for m in cadence.fake.messages(IN) if "PAY-1" in m.all_text)
+    vote(cadence, story, "5", user="U2")
+    cadence.command("/poll", f'"{TRAP} lunch?" "pizza" "sushi"', channel=IN)
+    cadence.command("/blocker", f"{TRAP} the deploy is stuck", channel=IN)
+    cadence.command("/sprint", f'start "{TRAP} sprint" --until 2026-12-04', channel=IN)
+    start_retro(cadence, channel=IN, anonymous=False, title=f"{TRAP} retro")
+    add_card(cadence, "U2", 0, f"{TRAP} deploys", channel=IN)
+    advance(cadence, "U1", channel=IN)  # the cards are revealed in the board's thread
+    cadence.tick(utc(2026, 12, 4, 23, 0))  # the sprint ends: summary, chart, the facilitator's DM
+    cadence.settle()
+
+    sent = [(c.method, c.args) for c in cadence.fake.calls()
+            if c.method in ("chat.postMessage", "chat.update", "chat.postEphemeral")]
+    sent += [("response_url", r) for r in cadence.fake.responses() if not r.get("delete_original")]
+    assert len(sent) >= 15
+    for method, args in sent:
+        said = str(args.get("text") or "").strip()
+        assert len(said) >= 8, f"{method} with text {said!r}: {text_of(args)[:200]}"
+        assert said.lower().rstrip(".") not in PLACEHOLDERS, f"{method} says only {said!r}"
+        assert not [token for token in RAW if token in said], f"{method} sent raw user text: {said!r}"
+    assert any("Retro" in str(args.get("text")) and "the cards" in str(args.get("text")) for _m, args in sent)

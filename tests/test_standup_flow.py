@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.fakeslack import text_of
 from bot.devtools.harness import Cadence
 from bot.devtools.signed import form as form_values
 from bot.views import standup as views
@@ -246,7 +247,7 @@ def test_status_pause_resume_delete_now(cadence: Cadence) -> None:
     team(cadence)
     set_up(cadence)
     assert cadence.command("/standup", "", channel="C1").text == ""  # acknowledged before reading the database
-    status = cadence.fake.responses()[-1]["text"]
+    status = text_of(cadence.fake.responses()[-1])  # what the person reads, in its blocks
     assert "Mon–Fri at 09:30" in status
     assert "<@U3>" in status
     cadence.command("/standup", "pause", channel="C1")

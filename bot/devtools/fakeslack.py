@@ -159,7 +159,8 @@ class FakeSlackState:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
-    response_to: list[str | None] = field(default_factory=list)  # whose interaction each response answered
+    # Whose interaction each response answered, by id() of the body in `responses` (tests may clear that list).
+    response_to: dict[int, str | None] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -398,8 +399,8 @@ class FakeSlack:
     def responses(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """What the app answered through response_urls (of `user_id`'s interactions only, if given)."""
         with self._lock:
-            return [body for body, to in zip(self.state.responses, self.state.response_to, strict=True)
-                    if user_id is None or to == user_id]
+            return [body for body in self.state.responses
+                    if user_id is None or self.state.response_to.get(id(body)) == user_id]
 
     def views(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -548,7 +549,7 @@ class FakeSlack:
             problems = message_problems(body.get("text"), body.get("blocks"))
             self._record_problems("response_url", problems)
             self.state.responses.append(body)
-            self.state.response_to.append(self._response_users.get(token))
+            self.state.response_to[id(body)] = self._response_users.get(token)
             target = self._response_targets.get(token)
             if target is not None and target in self.state.messages:
                 message = self.state.messages[target]

@@ -17,6 +17,8 @@ from bot.views.common import (
     cut,
     divider,
     escape,
+    fallback_text,
+    fit_list,
     fit_message,
     section,
 )
@@ -430,8 +432,10 @@ def answer_report(answer: AnswerView, *, day: date, standalone: bool) -> tuple[s
     return text, fit_message(blocks)
 
 
-def _mentions(user_ids: Iterable[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids)
+def _mentions(user_ids: Iterable[str], *, limit: int = 600, prefix: str = "") -> str:
+    """`prefix` and the people as mentions, cut by count ("+N more") to `limit` characters; "" for nobody."""
+    mentions = [f"<@{u}>" for u in user_ids]
+    return fit_list(mentions, prefix=prefix, limit=limit) if mentions else ""
 
 
 def parent_message(*, day: date, answered: int, expected: int, closed: bool, missing: Iterable[str] = (),
@@ -441,13 +445,13 @@ def parent_message(*, day: date, answered: int, expected: int, closed: bool, mis
     blocks = [section(f"*{text}*")]
     details = []
     if closed and (missing := list(missing)):
-        details.append(f"Did not answer: {_mentions(missing)}")
+        details.append(_mentions(missing, prefix="Did not answer: "))
     if skipped := list(skipped):
-        details.append(f"Skipped: {_mentions(skipped)}")
+        details.append(_mentions(skipped, prefix="Skipped: "))
     if away := list(away):
-        details.append(f"Away: {_mentions(away)}")
-    if details:
-        blocks.append(context(cut(" · ".join(details), 1900)))
+        details.append(_mentions(away, prefix="Away: "))
+    if details:  # three lists of at most 600 characters each: the context's 2,000 hold them whole
+        blocks.append(context(" · ".join(details)))
     blocks.append(context("Answers are in the thread." if not closed else "The answer window is closed; late "
                           "answers are still added."))
     return text, blocks
@@ -463,15 +467,20 @@ def status_blocks(config: StandupConfig, *, paused: bool, day: date | None, answ
         f"{days_label(config.days)} at {_hhmm(config.local_time)} ({tz}); on time until {_hhmm(config.window_end)}; "
         f"reminder: {_reminder_label(config.reminder_delay).lower()}; report in <#{config.report_channel_id}> "
         f"({'one thread a day' if config.report_style is ReportStyle.THREAD else 'one message per answer'}).",
-        f"Participants: {_mentions(config.participants) or 'nobody'}",
+        _mentions(config.participants, prefix="Participants: ", limit=1500) or "Participants: nobody",
         "Questions: " + " · ".join(f"{escape(q.text)}{' (blocker)' if q.is_blocker else ''}" for q in config.questions),
     ]
+    blocks = [section(line) for line in lines]
+    if day is not None:  # each list cut by count to share one section's room
+        lists = [f"*{day_label(day)}*", _mentions(answered, prefix="answered ", limit=650) or "answered —",
+                 _mentions(pending, prefix="pending ", limit=650) or "pending —"]
+        lists += [_mentions(away, prefix="away ", limit=650)] if away else []
+        lists += [_mentions(skipped, prefix="skipped ", limit=650)] if skipped else []
+        blocks.append(section(lists[0] + ": " + "; ".join(lists[1:])))
+    summary = f"Stand-up of <#{config.channel_id}>" + (" (paused)" if paused else "")
     if day is not None:
-        lines.append(f"*{day_label(day)}*: answered {_mentions(answered) or '—'}; pending {_mentions(pending) or '—'}"
-                     + (f"; away {_mentions(away)}" if away else "") + (f"; skipped {_mentions(skipped)}"
-                                                                          if skipped else ""))
-    text = "\n".join(lines)
-    return cut(text, 3000), [section(text)]
+        summary += f" · {day_label(day)}: {len(answered)} answered, {len(pending)} pending"
+    return fallback_text(summary), blocks
 
 
 def delete_confirmation(standup_id: int, channel_id: str) -> tuple[str, list[Block]]:
