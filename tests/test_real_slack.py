@@ -17,8 +17,7 @@ from sqlalchemy import text
 
 from bot.devtools.fakeslack import FakeSlack, text_of
 from bot.devtools.harness import Cadence, FrozenClock
-from bot.devtools.signed import form
-from bot.devtools.socketmode import SocketModeSender
+from bot.devtools.signed import SocketModeSender, form
 from bot.views import polls as poll_views
 from bot.views import retro as retro_views
 from bot.views import standup as standup_views

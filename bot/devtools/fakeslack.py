@@ -13,13 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from bot.devtools.blockkit import message_problems, view_problems
-
-if TYPE_CHECKING:
-    from bot.devtools.socketmode import SocketModeServer
+from bot.devtools.socketmode import SocketModeServer
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 BOT_USER_ID = "UCADENCE"
@@ -249,8 +247,6 @@ class FakeSlack:
 
     def socket_mode(self) -> SocketModeServer:
         """The Socket Mode endpoint `apps.connections.open` hands out (started on first use)."""
-        from bot.devtools.socketmode import SocketModeServer
-
         with self._lock:
             if self._socket_mode is None:
                 self._socket_mode = SocketModeServer()

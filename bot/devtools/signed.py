@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from bot.devtools.fakeslack import FakeSlack
 
@@ -233,3 +233,24 @@ def form(view: dict[str, Any], **changes: dict[str, Any]) -> dict[str, dict[str,
         element = block["element"]
         values[block["block_id"]] = {element["action_id"]: {**_state(element), **changes.get(block["block_id"], {})}}
     return values
+
+
+class SocketModeSender(SlackSender):
+    """Delivers what `SlackSender` builds (slash commands, clicks, modal submissions, shortcuts, events) as Socket
+    Mode envelopes over the fake's WebSocket, unsigned, as Slack does; a Reply carries the acknowledgement's payload."""
+
+    def __init__(self, fake: FakeSlack, *, team_id: str = "T1") -> None:
+        super().__init__("http://socket-mode.invalid", "", fake, team_id=team_id)
+
+    def post(self, body: bytes, content_type: str, **_kwargs: Any) -> Reply:
+        if content_type == "application/json":
+            payload, kind = json.loads(body), "events_api"
+        else:
+            fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+            if "payload" in fields:
+                payload, kind = json.loads(fields["payload"]), "interactive"
+            else:
+                payload, kind = fields, "slash_commands"
+        ack = self.fake.socket_mode().deliver(kind, payload)
+        answer = ack.get("payload")
+        return Reply(200, json.dumps(answer).encode() if answer else b"")

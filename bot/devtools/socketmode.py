@@ -1,5 +1,5 @@
 """Slack's Socket Mode for the fake Slack: a small WebSocket server (RFC 6455, standard library only) speaking Slack's
-envelopes, and a sender that delivers slash commands and interactions through it instead of signed HTTP.
+envelopes (bot.devtools.signed.SocketModeSender delivers slash commands and interactions through it).
 
 `apps.connections.open` on the fake (with an app-level `xapp-` token) answers this server's URL. On connecting, the
 app gets `{"type": "hello", ...}`; then each delivery is an envelope `{"envelope_id", "type": "slash_commands" |
@@ -18,12 +18,7 @@ import socket
 import struct
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
-
-from bot.devtools.signed import Reply, SlackSender
-
-if TYPE_CHECKING:
-    from bot.devtools.fakeslack import FakeSlack
+from typing import Any
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455's key for Sec-WebSocket-Accept
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
@@ -202,26 +197,3 @@ def _close(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     sock.close()
-
-
-class SocketModeSender(SlackSender):
-    """Delivers what `SlackSender` builds (slash commands, clicks, modal submissions, shortcuts, events) as Socket
-    Mode envelopes over the fake's WebSocket, unsigned, as Slack does; a Reply carries the acknowledgement's payload."""
-
-    def __init__(self, fake: FakeSlack, *, team_id: str = "T1") -> None:
-        super().__init__("http://socket-mode.invalid", "", fake, team_id=team_id)
-
-    def post(self, body: bytes, content_type: str, **_kwargs: Any) -> Reply:
-        if content_type == "application/json":
-            payload, kind = json.loads(body), "events_api"
-        else:
-            from urllib.parse import parse_qs
-
-            fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
-            if "payload" in fields:
-                payload, kind = json.loads(fields["payload"]), "interactive"
-            else:
-                payload, kind = fields, "slash_commands"
-        ack = self.fake.socket_mode().deliver(kind, payload)
-        answer = ack.get("payload")
-        return Reply(200, json.dumps(answer).encode() if answer else b"")
