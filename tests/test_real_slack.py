@@ -435,3 +435,19 @@ def test_every_message_says_what_it_is_in_its_text(cadence: Cadence) -> None:
         assert said.lower().rstrip(".") not in PLACEHOLDERS, f"{method} says only {said!r}"
         assert not [token for token in RAW if token in said], f"{method} sent raw user text: {said!r}"
     assert any("Retro" in str(args.get("text")) and "the cards" in str(args.get("text")) for _m, args in sent)
+
+
+# -- 9. the manifest asks for what is used (issue item 9) -----------------------------------------------------------
+
+
+def test_the_messages_tab_is_read_only_and_no_reply_event_is_asked_for() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is True
+    assert not [e for e in manifest["settings"]["event_subscriptions"]["bot_events"] if e.startswith("message")]
+    # im:write is asked for because the outbox opens the app's DM with a person (conversations.open) to look for a
+    # DM it may already have sent; no other write scope on DMs.
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert "mpim:write" not in scopes
+    assert "open_dm(" in (ROOT / "bot" / "jobs" / "outbox.py").read_text(encoding="utf-8")
