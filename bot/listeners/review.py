@@ -47,7 +47,7 @@ def _close(runtime: Runtime, respond: Respond, context: BoltContext, command: di
         review = store.open_review(session, team_id=team_id, channel_id=channel_id)
     facilitators = {review.facilitator_id} if review is not None else set()
     roles.require_admin(runtime, slack_of(context), team_id=team_id, user_id=user_id,
-                        action="close the sprint review", facilitator_ids=facilitators, owner_label="its facilitator")
+                        action="close the sprint review", facilitator_ids=facilitators)
     with runtime.db.transaction() as session:
         name = cases.close_channel_review(session, team_id=team_id, channel_id=channel_id, by=user_id,
                                           now=runtime.now())

@@ -234,7 +234,7 @@ def header_blocks(review: Review, result: ReviewOutcome, stakeholder_ids: list[s
         blocks.append(section(_listed("Finished", finished)))
     if unfinished:
         blocks.append(section(_listed("Not finished", unfinished)))
-    blocks.append(context("The review closed: its outcome is in the closing message below." if review.closed_at
+    blocks.append(context("Closed: the closing message below lists what came of each story." if review.closed_at
                           else "One message per story follows: *Accepted*, *Needs changes* (with a note) or "
                                "*Question* on each. `/review close` ends the review."))
     return fit_message(blocks)
