@@ -87,10 +87,13 @@ def buttons(message: Message) -> list[str]:
 
 def test_a_review_from_start_to_close_with_every_outcome(team: Cadence) -> None:
     reply = start_review(team)
-    assert reply.status == 200 and not reply.body
+    assert reply.status == 200
+    assert not reply.body
     [header] = [m for m in team.fake.messages("C1", top_level=True) if "Sprint 14 · sprint review" in m.all_text]
-    assert "*Finished (2)*" in header.all_text and "*Not finished (1)*" in header.all_text
-    assert f"<@{STAKEHOLDER}>, <@{SPONSOR}>" in header.all_text and "<#C2>" in header.all_text
+    assert "*Finished (2)*" in header.all_text
+    assert "*Not finished (1)*" in header.all_text
+    assert f"<@{STAKEHOLDER}>, <@{SPONSOR}>" in header.all_text
+    assert "<#C2>" in header.all_text
     # Presenters: who marked the story done, else the facilitator; the unfinished story is marked so.
     assert f"Presented by <@{DEV}>" in story(team, "PAY-1").all_text
     assert f"Presented by <@{FACILITATOR}>" in story(team, "PAY-2").all_text
@@ -99,9 +102,11 @@ def test_a_review_from_start_to_close_with_every_outcome(team: Cadence) -> None:
     link = f"https://test.slack.com/archives/C1/p{header.ts.replace('.', '')}"
     for user in (STAKEHOLDER, SPONSOR):
         [dm] = team.fake.dms(user)
-        assert link in dm.text and "Sprint 14" in dm.text
+        assert link in dm.text
+        assert "Sprint 14" in dm.text
     [invitation] = team.fake.messages("C2")
-    assert "Stakeholders are invited" in invitation.text and link in invitation.text
+    assert "Stakeholders are invited" in invitation.text
+    assert link in invitation.text
 
     react(team, "PAY-1", views.ACCEPT, STAKEHOLDER)
     react(team, "PAY-1", views.ACCEPT, SPONSOR)
@@ -110,13 +115,17 @@ def test_a_review_from_start_to_close_with_every_outcome(team: Cadence) -> None:
     react(team, "PAY-1", views.ASK, STAKEHOLDER, "Does it work on mobile?")
 
     pay1, pay2 = story(team, "PAY-1"), story(team, "PAY-2")
-    assert "*Accepted*" in pay1.all_text and f"accepted by <@{STAKEHOLDER}>, <@{SPONSOR}>" in pay1.all_text
+    assert "*Accepted*" in pay1.all_text
+    assert f"accepted by <@{STAKEHOLDER}>, <@{SPONSOR}>" in pay1.all_text
     assert "1 question (1 open)" in pay1.all_text
-    assert "*Needs changes*" in pay2.all_text and f"changes asked by <@{SPONSOR}>" in pay2.all_text
-    assert "Show the card's last four digits" in pay2.all_text and views.FOLLOW_UP in buttons(pay2)
+    assert "*Needs changes*" in pay2.all_text
+    assert f"changes asked by <@{SPONSOR}>" in pay2.all_text
+    assert "Show the card's last four digits" in pay2.all_text
+    assert views.FOLLOW_UP in buttons(pay2)
     # The question: in the story's thread, and in its presenter's DM.
     [question] = team.fake.messages("C1", thread_ts=pay1.ts)
-    assert "Does it work on mobile?" in question.all_text and f"asks <@{DEV}>" in question.all_text
+    assert "Does it work on mobile?" in question.all_text
+    assert f"asks <@{DEV}>" in question.all_text
     assert any("Does it work on mobile?" in m.text for m in team.fake.dms(DEV))
 
     # The note becomes a story of the next sprint, once however often it is clicked.
@@ -130,7 +139,8 @@ def test_a_review_from_start_to_close_with_every_outcome(team: Cadence) -> None:
     team.command("/review", "close", user=FACILITATOR)
     [closing] = [m for m in team.fake.messages("C1", top_level=True) if "Sprint 14 · review closed" in m.all_text]
     assert "1 accepted · 1 need changes · 1 undecided" in closing.all_text
-    assert "*Undecided (1)*" in closing.all_text and "PAY-3 Refund flow &lt;!channel&gt;" in closing.all_text
+    assert "*Undecided (1)*" in closing.all_text
+    assert "PAY-3 Refund flow &lt;!channel&gt;" in closing.all_text
     assert "*Questions still open (1)*" in closing.all_text
     assert f"Took part: <@{STAKEHOLDER}>, <@{SPONSOR}>" in closing.all_text
     for key in ("PAY-1", "PAY-2", "PAY-3"):
@@ -142,10 +152,12 @@ def test_a_review_from_start_to_close_with_every_outcome(team: Cadence) -> None:
     team.command("/sprint", 'start "Sprint 15" --until 2026-12-25', user=FACILITATOR)
     with team.db.reading() as session:
         sprint = sprints.running_sprint(session, team_id="T1", channel_id="C1")
-        assert sprint is not None and sprint.name == "Sprint 15"
+        assert sprint is not None
+        assert sprint.name == "Sprint 15"
         [follow_up] = sprints.stories(session, team_id="T1", sprint_id=sprint.id)
     assert follow_up.title == "Follow-up to PAY-2: Show the card's last four digits"
-    assert follow_up.committed and follow_up.source == "review"
+    assert follow_up.committed
+    assert follow_up.source == "review"
 
 
 def test_the_review_is_in_the_sprint_summary_and_the_report(team: Cadence) -> None:
@@ -172,18 +184,22 @@ def test_redraws_show_each_persons_latest_verdict(team: Cadence) -> None:
     assert "*Needs changes*" in story(team, "PAY-3").all_text
     react(team, "PAY-3", views.ACCEPT, STAKEHOLDER)  # talked through: the stakeholder accepts after all
     pay3 = story(team, "PAY-3")
-    assert "*Accepted*" in pay3.all_text and f"accepted by <@{STAKEHOLDER}>" in pay3.all_text
-    assert "changes asked by" not in pay3.all_text and "partial orders" not in pay3.all_text
+    assert "*Accepted*" in pay3.all_text
+    assert f"accepted by <@{STAKEHOLDER}>" in pay3.all_text
+    assert "changes asked by" not in pay3.all_text
+    assert "partial orders" not in pay3.all_text
     react(team, "PAY-3", views.ACCEPT, STAKEHOLDER)  # a double click changes nothing
     with team.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(store.ReviewVerdict)) == 1
-    assert "&lt;!channel&gt;" in pay3.all_text and "<!channel>" not in pay3.all_text
+    assert "&lt;!channel&gt;" in pay3.all_text
+    assert "<!channel>" not in pay3.all_text
 
 
 def test_needs_changes_without_a_note_is_refused_inline(team: Cadence) -> None:
     start_review(team)
     reply = react(team, "PAY-1", views.NEEDS_CHANGES, STAKEHOLDER, "   ")
-    assert reply is not None and reply.json["response_action"] == "errors"
+    assert reply is not None
+    assert reply.json["response_action"] == "errors"
     assert "Say what needs to change" in reply.json["errors"][views.TEXT_BLOCK]
     with team.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(store.ReviewVerdict)) == 0
@@ -218,11 +234,13 @@ def test_the_review_closes_by_itself_once_and_lists_the_undecided(team: Cadence)
     team.tick(LAST_DAY + timedelta(hours=4))
     team.tick(LAST_DAY + timedelta(hours=5))
     [closing] = [m for m in team.fake.messages("C1") if "Sprint 14 · review closed" in m.all_text]
-    assert "*Undecided (2)*" in closing.all_text and "PAY-2" in closing.all_text
+    assert "*Undecided (2)*" in closing.all_text
+    assert "PAY-2" in closing.all_text
     assert "PAY-3 Refund flow &lt;!channel&gt; — <@U1> · not finished" in closing.all_text
     reply = team.slack.block_action(views.ACCEPT, str(_story_id(team, "PAY-2")), user=SPONSOR, channel="C1")
     team.settle()
-    assert reply.status == 200 and "This review is closed." in told(team)
+    assert reply.status == 200
+    assert "This review is closed." in told(team)
 
 
 def _story_id(cadence: Cadence, key: str) -> int:
@@ -238,9 +256,11 @@ def test_questions_and_notes_wait_on_the_home_of_who_must_act(team: Cadence) -> 
     team.slack.event({"type": "app_home_opened", "user": FACILITATOR, "tab": "home"})
     team.settle()
     dev_home = "\n".join(str(b) for b in (team.fake.home(DEV) or {}).get("blocks", []))
-    assert "Which browsers?" in dev_home and "Follow-up to triage" not in dev_home
+    assert "Which browsers?" in dev_home
+    assert "Follow-up to triage" not in dev_home
     facilitator_home = "\n".join(str(b) for b in (team.fake.home(FACILITATOR) or {}).get("blocks", []))
-    assert "Follow-up to triage" in facilitator_home and "Declined cards need a clearer message" in facilitator_home
+    assert "Follow-up to triage" in facilitator_home
+    assert "Declined cards need a clearer message" in facilitator_home
     # Answered: it leaves the presenter's Home.
     [question] = team.fake.messages("C1", thread_ts=story(team, "PAY-1").ts)
     team.slack.click(question, views.ANSWERED, user=DEV)
@@ -255,7 +275,8 @@ def test_the_review_is_exported_and_purged_with_the_workspace(team: Cadence) -> 
     react(team, "PAY-2", views.NEEDS_CHANGES, SPONSOR, "Clearer errors")
     with team.db.transaction() as session:
         exported = workspace_data.export(session, team_id="T1")
-        assert len(exported["reviews"]) == 1 and len(exported["review_stories"]) == 3
+        assert len(exported["reviews"]) == 1
+        assert len(exported["review_stories"]) == 3
         assert len(exported["review_stakeholders"]) == 2
         assert exported["review_verdicts"][0]["note"] == "Clearer errors"
         assert exported["review_questions"][0]["text"] == "Which browsers?"
