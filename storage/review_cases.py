@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -154,6 +154,29 @@ def header_posted(session: Session, *, team_id: str, review_id: int, channel: st
                    channel=review.stakeholder_channel_id, render=INVITE, args={**args, "to": "channel"}, now=now)
 
 
+def not_posted_key(review_id: int) -> str:
+    return f"review.not_posted:{review_id}"
+
+
+def forget_unposted(session: Session, *, team_id: str, review_id: int) -> store.Review | None:
+    """Remove a review whose header Slack refused for good (nobody can see it, and it would block the sprint's
+    review), with every message queued for it; the removed review, so that its facilitator can be told.
+
+    Its queued rows go too: SQLite gives a deleted review's ids to the next one, whose keys must not be taken.
+    """
+    review = session.scalar(select(store.Review).where(store.Review.team_id == team_id, store.Review.id == review_id))
+    if review is None:
+        return None
+    story_ids = [s.id for s in store.stories(session, team_id=team_id, review_id=review_id)]
+    outbox.forget(session, team_id=team_id, keys=[header_key(review_id), not_posted_key(review_id),
+                                                   *(story_key(i) for i in story_ids)],
+                  prefixes=[f"{INVITE}:{review_id}:"])
+    session.expunge(review)
+    session.execute(delete(store.Review).where(store.Review.team_id == team_id, store.Review.id == review_id)
+                    .execution_options(synchronize_session=False))
+    return review
+
+
 def story_posted(session: Session, *, team_id: str, story_id: int, ts: str) -> None:
     store.get_story(session, team_id=team_id, story_id=story_id).message_ts = ts
 
@@ -177,14 +200,28 @@ def check_reacting(session: Session, *, team_id: str, story_id: int) -> store.Re
     return _open_story(session, team_id=team_id, story_id=story_id)[0]
 
 
+@dataclass(frozen=True)
+class Reacted:
+    """A reaction recorded: the story, and whose Home now shows something new (a question, a note to triage)."""
+
+    key: str | None
+    title: str
+    presenter_id: str
+    facilitator_id: str
+
+
+def _reacted(story: store.ReviewStory, review: store.Review) -> Reacted:
+    return Reacted(story.key, story.title, story.presenter_id, review.facilitator_id)
+
+
 def _upsert(session: Session):  # type: ignore[no-untyped-def]
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def record_verdict(session: Session, *, team_id: str, story_id: int, user_id: str, verdict: domain.Verdict,
-                   note: str = "", now: datetime) -> store.ReviewStory:
+                   note: str = "", now: datetime) -> Reacted:
     """A person's verdict on a story (replacing their earlier one; a needs-changes note is required); redraws it."""
-    story, _review = _open_story(session, team_id=team_id, story_id=story_id)
+    story, review = _open_story(session, team_id=team_id, story_id=story_id)
     if verdict is domain.Verdict.NEEDS_CHANGES:
         note = domain.clean_note(note)
     values: dict[str, object] = {"verdict": verdict.value, "decided_at": now}
@@ -196,10 +233,10 @@ def record_verdict(session: Session, *, team_id: str, story_id: int, user_id: st
         .on_conflict_do_update(index_elements=["review_story_id", "user_id"], set_=values)
     )
     redraw_story(session, team_id=team_id, story_id=story_id, now=now)
-    return story
+    return _reacted(story, review)
 
 
-def ask(session: Session, *, team_id: str, story_id: int, user_id: str, text: str, now: datetime) -> store.ReviewStory:
+def ask(session: Session, *, team_id: str, story_id: int, user_id: str, text: str, now: datetime) -> Reacted:
     """A question on a story: shown in the story's thread, DM'd to its presenter, counted on the story."""
     story, review = _open_story(session, team_id=team_id, story_id=story_id)
     question = store.ReviewQuestion(team_id=team_id, review_story_id=story_id, asker_id=user_id,
@@ -213,7 +250,7 @@ def ask(session: Session, *, team_id: str, story_id: int, user_id: str, text: st
         outbox.add(session, team_id=team_id, key=f"{ASKED}:{question.id}", kind=ASKED, channel=story.presenter_id,
                    render=ASKED, args=args, now=now)
     redraw_story(session, team_id=team_id, story_id=story_id, now=now)
-    return story
+    return _reacted(story, review)
 
 
 def answered(session: Session, *, team_id: str, question_id: int, user_id: str, now: datetime) -> store.ReviewStory:

@@ -282,3 +282,56 @@ def test_the_review_is_exported_and_purged_with_the_workspace(team: Cadence) -> 
         assert exported["review_questions"][0]["text"] == "Which browsers?"
         deleted = workspace_data.purge(session, team_id="T1")
     assert {"reviews", "review_stories", "review_verdicts", "review_questions", "review_stakeholders"} <= set(deleted)
+
+
+def test_a_header_the_channel_refuses_takes_the_review_back_and_tells_the_facilitator(team: Cadence) -> None:
+    team.command("/review", "", user=FACILITATOR)
+    view = team.fake.last_view()
+    team.fake.add_channel("C1", is_member=False, private=True)  # someone removed Cadence while the modal was open
+    reply = team.slack.view_submission(view, form(view, **{views.STAKEHOLDERS_BLOCK: {"selected_users": [SPONSOR]}}),
+                                       user=FACILITATOR)
+    team.settle()
+    assert reply.status == 200
+    [told_dm] = [m for m in team.fake.dms(FACILITATOR) if "could not post the sprint review" in m.text]
+    assert "channel_not_found" in told_dm.text
+    assert "`/review` again" in told_dm.text
+    assert team.fake.dms(SPONSOR) == []
+    with team.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(store.Review)) == 0
+        assert session.scalar(select(func.count()).select_from(store.ReviewStory)) == 0
+    team.fake.add_channel("C1", "checkout-team")  # invited again: the review can start afresh
+    start_review(team)
+    assert story(team, "PAY-1").channel == "C1"
+
+
+def test_many_stories_are_a_message_each_and_the_header_cuts_them_by_count(team: Cadence) -> None:
+    with team.db.transaction() as session:
+        for number in range(4, 34):
+            sprints.add_story(session, team_id="T1", channel_id="C1", key=f"PAY-{number}", title=f"Story {number}",
+                              points=1.0, by=FACILITATOR, now=team.clock(), source="manual")
+    start_review(team)
+    presenters = [b for b in team.fake.last_view()["blocks"]
+                  if b.get("block_id", "").startswith(views.PRESENTER_BLOCK)]
+    assert len(presenters) == 33
+    [header] = [m for m in team.fake.messages("C1", top_level=True) if "Sprint 14 · sprint review" in m.all_text]
+    assert "*Not finished (31)*" in header.all_text
+    assert "+19 more" in header.all_text
+    assert "PAY-33" not in header.all_text
+    posted = [m for m in team.fake.messages("C1", top_level=True) if "Presented by" in m.all_text]
+    assert len(posted) == 33
+    assert "*PAY-33 Story 33*" in posted[-1].all_text
+
+
+def test_notes_and_questions_are_escaped_everywhere(team: Cadence) -> None:
+    start_review(team, **{views.NOTE_BLOCK: {"value": "<!here> demo <https://evil.example|click>"}})
+    react(team, "PAY-1", views.NEEDS_CHANGES, STAKEHOLDER, "<!channel> please <@U4> fix")
+    react(team, "PAY-1", views.ASK, STAKEHOLDER, "<!subteam^S1> why?")
+    texts = [m.all_text for m in team.fake.messages("C1")]
+    texts += [m.text for user in (DEV, SPONSOR) for m in team.fake.dms(user)]
+    texts += [m.text for m in team.fake.messages("C2")]
+    joined = "\n".join(texts)
+    assert "&lt;!channel&gt; please" in joined
+    assert "&lt;!subteam^S1&gt; why?" in joined
+    assert "&lt;!here&gt; demo" in joined
+    for raw in ("<!channel>", "<!here>", "<!subteam^S1>", "<https://evil.example|click>"):
+        assert raw not in joined

@@ -14,11 +14,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.jobs import outbox as outbox_jobs
-from bot.jobs.outbox import Delivered, Message
+from bot.jobs.outbox import Delivered, Message, Undelivered
 from bot.server.runtime import Runtime
 from bot.slack.gateway import SlackFailure
 from bot.views import review as views
 from ceremonies.errors import NotFound
+from storage import outbox
 from storage import review as store
 from storage import review_cases as cases
 
@@ -118,6 +119,18 @@ def story_posted(session: Session, sent: Delivered) -> None:
         cases.story_posted(session, team_id=sent.team_id, story_id=int(sent.payload["story_id"]), ts=sent.ts)
     except NotFound:
         return
+
+
+@outbox_jobs.on_failed(cases.HEADER)
+def header_refused(session: Session, failed: Undelivered) -> None:
+    """A header Slack refused for good (Cadence was removed from the channel, it was archived): the review is taken
+    back, so that `/review` can start it again, and its facilitator is told why."""
+    review = cases.forget_unposted(session, team_id=failed.team_id, review_id=int(failed.payload["review_id"]))
+    if review is None:
+        return
+    outbox.add(session, team_id=failed.team_id, key=cases.not_posted_key(review.id), kind="review.not_posted",
+               channel=review.facilitator_id, now=failed.now,
+               text=views.not_posted_text(review, error=failed.answer.error or "refused"))
 
 
 def close_due_reviews(runtime: Runtime, now: datetime) -> None:

@@ -70,14 +70,12 @@ def submit_start(ack: Ack, body: dict, context: BoltContext) -> None:
                       presenters=form.presenters, note=form.note, window=form.window)
     try:
         with runtime.db.transaction() as session:
-            started = cases.start(session, team_id=team_id, channel_id=form.channel_id, plan=plan, by=user_id,
+            cases.start(session, team_id=team_id, channel_id=form.channel_id, plan=plan, by=user_id,
                                   now=runtime.now())
     except CadenceError as problem:
         ack(response_action="errors", errors={views.NOTE_BLOCK: str(problem)})
         return
-    ack()
-    slack_of(context).ephemeral(channel=form.channel_id, user=user_id,
-                                text=views.started_text(started.sprint_name, started.stories))
+    ack()  # the header and the stories appear in the channel as the outbox delivers them
 
 
 def _button_id(body: dict) -> int:
@@ -89,11 +87,10 @@ def accept(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None
     ack()
     runtime, user_id = runtime_of(context), body["user"]["id"]
     with runtime.db.transaction() as session:
-        story = cases.record_verdict(session, team_id=context.team_id or "", story_id=_button_id(body),
-                                     user_id=user_id, verdict=domain.Verdict.ACCEPTED, now=runtime.now())
-        key, title = story.key, story.title
-    respond(text=views.verdict_recorded_text(key, title, domain.Verdict.ACCEPTED), response_type="ephemeral",
-            replace_original=False)
+        reacted = cases.record_verdict(session, team_id=context.team_id or "", story_id=_button_id(body),
+                                       user_id=user_id, verdict=domain.Verdict.ACCEPTED, now=runtime.now())
+    respond(text=views.verdict_recorded_text(reacted.key, reacted.title, domain.Verdict.ACCEPTED),
+            response_type="ephemeral", replace_original=False)
 
 
 def open_text_modal(ack: Ack, body: dict, context: BoltContext) -> None:
@@ -117,18 +114,17 @@ def submit_text(ack: Ack, body: dict, context: BoltContext) -> None:
         story_id = button_ids(raw_id, 1)[0]
         with runtime.db.transaction() as session:
             if question:
-                story = cases.ask(session, team_id=team_id, story_id=story_id, user_id=user_id, text=text,
-                                  now=runtime.now())
+                reacted = cases.ask(session, team_id=team_id, story_id=story_id, user_id=user_id, text=text,
+                                    now=runtime.now())
             else:
-                story = cases.record_verdict(session, team_id=team_id, story_id=story_id, user_id=user_id,
-                                             verdict=domain.Verdict.NEEDS_CHANGES, note=text, now=runtime.now())
-            presenter_id = story.presenter_id
+                reacted = cases.record_verdict(session, team_id=team_id, story_id=story_id, user_id=user_id,
+                                               verdict=domain.Verdict.NEEDS_CHANGES, note=text, now=runtime.now())
     except CadenceError as problem:
         ack(response_action="errors", errors=views.text_errors(str(problem)))
         return
     ack()
-    if question:
-        refresh_home(runtime, team_id=team_id, user_id=presenter_id)
+    # What waits on a Home changed: a question for the presenter, a note to triage for the facilitator.
+    refresh_home(runtime, team_id=team_id, user_id=reacted.presenter_id if question else reacted.facilitator_id)
 
 
 def mark_answered(ack: Ack, body: dict, context: BoltContext) -> None:

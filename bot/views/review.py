@@ -369,9 +369,10 @@ def follow_up_text(title: str, *, created: bool) -> str:
             "`/sprint start` commits it with the others.")
 
 
-def started_text(name: str, stories: int) -> str:
-    return (f":clipboard: The review of {escape(name)} is on its way to the channel: a header and {stories} "
-            f"stor{'y' if stories == 1 else 'ies'}. Stakeholders get their invitation once it is posted.")
+def not_posted_text(review: Review, *, error: str) -> str:
+    """To the facilitator when Slack would not take the review's header in the team channel."""
+    return (f":warning: I could not post the sprint review of {escape(review.sprint_name)} in <#{review.channel_id}> "
+            f"({escape(error)}). Invite me with `/invite @Cadence` there, then `/review` again.")
 
 
 def closed_text(name: str) -> str:
