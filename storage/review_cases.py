@@ -340,9 +340,20 @@ def close(session: Session, *, team_id: str, review_id: int, by: str | None, now
     return True
 
 
+NO_OPEN_REVIEW = "No review is open in this channel."
+
+
+def open_review_facilitator(session: Session, *, team_id: str, channel_id: str) -> str:
+    """Who facilitates the channel's open review (who may close it, with workspace admins)."""
+    review = store.open_review(session, team_id=team_id, channel_id=channel_id)
+    if review is None:
+        raise NotFound(NO_OPEN_REVIEW)
+    return review.facilitator_id
+
+
 def close_channel_review(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> str:
     """`/review close`: close the channel's open review; the sprint's name."""
     review = store.open_review(session, team_id=team_id, channel_id=channel_id)
     if review is None or not close(session, team_id=team_id, review_id=review.id, by=by, now=now):
-        raise NotFound("No review is open in this channel.")
+        raise NotFound(NO_OPEN_REVIEW)
     return review.sprint_name

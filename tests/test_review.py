@@ -335,3 +335,15 @@ def test_notes_and_questions_are_escaped_everywhere(team: Cadence) -> None:
     assert "&lt;!here&gt; demo" in joined
     for raw in ("<!channel>", "<!here>", "<!subteam^S1>", "<https://evil.example|click>"):
         assert raw not in joined
+
+
+def test_one_review_per_sprint(team: Cadence) -> None:
+    start_review(team)
+    team.command("/review", "", user=FACILITATOR)
+    assert "The review of “Sprint 14” is open" in told(team).splitlines()[-1]
+    team.command("/review", "close", user=FACILITATOR)
+    team.command("/review", "", user=FACILITATOR)
+    assert "“Sprint 14” has been reviewed already" in told(team).splitlines()[-1]
+    team.command("/review", "close", user=FACILITATOR)
+    assert "No review is open in this channel." in told(team).splitlines()[-1]
+    assert len(team.fake.views()) == 1

@@ -44,10 +44,9 @@ def _start(runtime: Runtime, respond: Respond, context: BoltContext, command: di
 def _close(runtime: Runtime, respond: Respond, context: BoltContext, command: dict) -> None:
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     with runtime.db.reading() as session:
-        review = store.open_review(session, team_id=team_id, channel_id=channel_id)
-    facilitators = {review.facilitator_id} if review is not None else set()
+        facilitator_id = cases.open_review_facilitator(session, team_id=team_id, channel_id=channel_id)
     roles.require_admin(runtime, slack_of(context), team_id=team_id, user_id=user_id,
-                        action="close the sprint review", facilitator_ids=facilitators)
+                        action="close the sprint review", facilitator_ids={facilitator_id})
     with runtime.db.transaction() as session:
         name = cases.close_channel_review(session, team_id=team_id, channel_id=channel_id, by=user_id,
                                           now=runtime.now())
