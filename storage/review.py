@@ -294,6 +294,6 @@ def _label(story: ReviewStory) -> str:
     return " ".join(part for part in (story.key, story.title) if part) or "(untitled)"
 
 
-def sprint_for_review(session: Session, *, team_id: str, channel_id: str) -> sprints.Sprint | None:
-    """The sprint a `/review` in this channel is about (see storage.sprint.latest_sprint)."""
-    return sprints.latest_sprint(session, team_id=team_id, channel_id=channel_id)
+def sprints_to_review(session: Session, *, team_id: str, channel_id: str) -> list[sprints.Sprint]:
+    """The sprints a `/review` in this channel may be about (see storage.sprint.sprints_to_review)."""
+    return sprints.sprints_to_review(session, team_id=team_id, channel_id=channel_id)

@@ -69,12 +69,7 @@ class Target:
 
 def target(session: Session, *, team_id: str, channel_id: str, now: datetime) -> Target:
     """The channel's sprint to review now, or the one clear reason why there is none."""
-    sprint = store.sprint_for_review(session, team_id=team_id, channel_id=channel_id)
-    if sprint is None:
-        raise NotFound("No sprint is running or just ended in this channel, so there is nothing to review. "
-                       "Start one with `/sprint start`.")
-    domain.check_reviewable(name=sprint.name, ends_on=sprint.ends_on, timezone=sprint.timezone,
-                            ended_at=sprint.ended_at, now=now)
+    sprint = _sprint_to_review(session, team_id=team_id, channel_id=channel_id, now=now)
     existing = store.review_of_sprint(session, sprint_id=sprint.id)
     if existing is not None and existing.closed_at is None:
         raise InvalidInput(f"The review of “{sprint.name}” is open: react on its stories in the channel, or close "
@@ -90,6 +85,24 @@ def target(session: Session, *, team_id: str, channel_id: str, now: datetime) ->
                                  domain.default_presenter(owner_id=s.completed_by, facilitator_id=sprint.started_by))
                        for s in rows)
     return Target(sprint.id, sprint.name, channel_id, sprint.started_by, candidates)
+
+
+def _sprint_to_review(session: Session, *, team_id: str, channel_id: str, now: datetime) -> sprints.Sprint:
+    """The running sprint near its end or, when it is not (the next one started already), the one that just ended."""
+    found = store.sprints_to_review(session, team_id=team_id, channel_id=channel_id)
+    if not found:
+        raise NotFound("No sprint is running or just ended in this channel, so there is nothing to review. "
+                       "Start one with `/sprint start`.")
+    problems = []
+    for sprint in found:
+        try:
+            domain.check_reviewable(name=sprint.name, ends_on=sprint.ends_on, timezone=sprint.timezone,
+                                    ended_at=sprint.ended_at, now=now)
+        except InvalidInput as problem:
+            problems.append(problem)
+            continue
+        return sprint
+    raise problems[0]
 
 
 @dataclass(frozen=True)

@@ -411,15 +411,14 @@ def facilitator_of(session: Session, *, team_id: str, channel_id: str) -> str | 
 
 
 # -- for the sprint review (storage/review.py) ------------------------------------------------------------------------
-def latest_sprint(session: Session, *, team_id: str, channel_id: str) -> Sprint | None:
-    """The channel's running sprint, else the one that ended last: the sprint a review is about."""
+def sprints_to_review(session: Session, *, team_id: str, channel_id: str) -> list[Sprint]:
+    """The sprints a review in this channel may be about: the running one, then the one that ended last."""
     running = running_sprint(session, team_id=team_id, channel_id=channel_id)
-    if running is not None:
-        return running
-    return session.scalar(
+    ended = session.scalar(
         select(Sprint).where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.ended_at.is_not(None))
         .order_by(Sprint.ended_at.desc(), Sprint.id.desc()).limit(1)
     )
+    return [s for s in (running, ended) if s is not None]
 
 
 def add_next_story(session: Session, *, team_id: str, channel_id: str, title: str, by: str, now: datetime,

@@ -347,3 +347,14 @@ def test_one_review_per_sprint(team: Cadence) -> None:
     team.command("/review", "close", user=FACILITATOR)
     assert "No review is open in this channel." in told(team).splitlines()[-1]
     assert len(team.fake.views()) == 1
+
+
+def test_the_sprint_that_just_ended_is_reviewed_when_the_next_one_started_already(team: Cadence) -> None:
+    team.command("/sprint", "end", user=FACILITATOR)
+    team.clock.set(LAST_DAY + timedelta(days=3))  # Monday: Sprint 15 starts before the review
+    team.command("/sprint", 'start "Sprint 15" --until 2026-12-25', user=FACILITATOR)
+    start_review(team)
+    headers = [m for m in team.fake.messages("C1", top_level=True) if "· sprint review" in m.all_text]
+    assert len(headers) == 1
+    assert "Sprint 14 · sprint review" in headers[0].all_text
+    assert "PAY-1" in headers[0].all_text
