@@ -358,3 +358,16 @@ def test_the_sprint_that_just_ended_is_reviewed_when_the_next_one_started_alread
     assert len(headers) == 1
     assert "Sprint 14 · sprint review" in headers[0].all_text
     assert "PAY-1" in headers[0].all_text
+
+
+@pytest.mark.parametrize(("action_id", "value"), [
+    (views.ACCEPT, "2147483648"), (views.NEEDS_CHANGES, "99999999999999999999"), (views.ASK, "x"),
+    (views.ANSWERED, "2147483648"), (views.FOLLOW_UP, "1:2"), (views.ACCEPT, "2147483647"),
+])
+def test_a_review_button_no_row_can_have_is_out_of_date(team: Cadence, action_id: str, value: str) -> None:
+    reply = team.slack.block_action(action_id, value, user=STAKEHOLDER, channel="C1", message_ts="1796108400.000001")
+    team.settle()
+    assert reply.status == 200
+    said = told(team)
+    assert "Something went wrong" not in said
+    assert "out of date" in said or "no longer here" in said
