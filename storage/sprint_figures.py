@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from ceremonies import sprint as domain
 from storage import blockers, calendar, poker, retro, standup
 from storage import people as people_store
+from storage import review as reviews
 from storage import sprint as sprints
 
 
@@ -29,7 +30,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     info = sprint.info()
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
-    return domain.summarize(
+    figures = domain.summarize(
         sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
@@ -41,6 +42,13 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         today=today,
         holidays=holidays,
     )
+    return with_review(session, figures, sprint_id=sprint.id)
+
+
+def with_review(session: Session, figures: domain.SprintSummary, *, sprint_id: int) -> domain.SprintSummary:
+    """The summary with its sprint review's outcome (accepted, needs changes, follow-ups, who took part), if held."""
+    outcome = reviews.outcome_of_sprint(session, sprint_id=sprint_id)
+    return replace(figures, review=outcome) if outcome is not None else figures
 
 
 def participation(
