@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
 from ceremonies.review import ReviewOutcome
+from ceremonies.risks import RiskFigures
 
 SPRINT_NAME_LENGTH = 80
 SPRINT_GOAL_LENGTH = 300
@@ -349,6 +350,7 @@ class SprintSummary:
     burn_up: tuple[BurnUpPoint, ...]
     stories: tuple[Story, ...] = field(default=())
     review: ReviewOutcome | None = None  # the sprint review's outcome, when the sprint had one
+    risks: RiskFigures | None = None  # the risk register over the sprint (storage.sprint_figures adds it)
 
 
 def working_days(start: date, end: date, holidays: set[date] | frozenset[date] = frozenset()) -> list[date]:

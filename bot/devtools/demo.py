@@ -426,6 +426,7 @@ class _Sprint:
         if day == LAST_DAY:
             plan(local(day, 14, 0, BERLIN), self.review)
             plan(local(day, 16, 0, BERLIN), self.retro)
+        self._risk_register(index, day, plan)
 
     def _escalations(self) -> int:
         return len([m for m in self.fake.dms(LENA.user_id) if "has been open for" in m.all_text])
@@ -448,6 +449,50 @@ class _Sprint:
     def _done(self, key: str, person: Person) -> None:
         self.command(person, "/sprint", f"done {key}")
         self.tell(f"{person.name}: /sprint done {key}")
+
+    # -- the risk register ----------------------------------------------------------------------------------------
+    def _risk_register(self, index: int, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """A risk raised on the first day, rescored when the sandbox key arrives, closed once card payments work;
+        another stays open into the report."""
+        if index == 0:
+            plan(local(day, 14, 0, BERLIN), lambda: self._raise_risk(
+                LENA, "The payment provider's sandbox may not be ready in time", "4", "4", MARCUS, day + timedelta(7)))
+            plan(local(day, 14, 5, BERLIN), lambda: self._raise_risk(
+                LENA, "Refunds need the finance team's sign-off", "3", "3", PRIYA, day + timedelta(14)))
+        if index == 3:
+            plan(local(day, 10, 0, NEW_YORK), lambda: self._rescore_risk(1, MARCUS, likelihood="2"))
+        if index == 7:
+            plan(local(day, 16, 0, BERLIN), lambda: self._close_risk(1, LENA))
+
+    def _raise_risk(self, person: Person, title: str, likelihood: str, impact: str, owner: Person,
+                    review_on: date) -> None:
+        self.command(person, "/risk", "add")
+        self.submit(person, "risk.add_modal", **{
+            "risk.title": {"value": title}, "risk.likelihood": {"value": likelihood},
+            "risk.impact": {"value": impact}, "risk.owner": {"selected_user": owner.user_id},
+            "risk.review": {"selected_date": review_on.isoformat()}})
+        self.tell(f"{person.name} raises a risk (likelihood {likelihood} × impact {impact}, owner {owner.name}): "
+                  f"{title}")
+
+    def _risk_action(self, number: int, action_id: str, person: Person) -> None:
+        """Post the register (its heat map in the thread) and click a button of risk `number` on it."""
+        self.command(person, "/risk")
+        register = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Risk register" in m.all_text][-1]
+        reply = self.cadence.slack.block_action(action_id, str(number), user=person.user_id, channel=CHANNEL,
+                                                message_ts=register.ts, block_id=f"risk.register:{number}")
+        if reply.status != 200:
+            raise RuntimeError(f"a click on {action_id} answered HTTP {reply.status}")
+        self.cadence.settle()
+
+    def _rescore_risk(self, number: int, person: Person, *, likelihood: str) -> None:
+        self._risk_action(number, "risk.rescore", person)
+        self.submit(person, "risk.rescore_modal", **{"risk.likelihood": {"value": likelihood},
+                                                     "risk.note": {"value": "the sandbox key arrived"}})
+        self.tell(f"{person.name} rescores risk #{number} from the register: likelihood now {likelihood}")
+
+    def _close_risk(self, number: int, person: Person) -> None:
+        self._risk_action(number, "risk.close", person)
+        self.tell(f"{person.name} closes risk #{number}: card payments work against the sandbox")
 
     # -- the retro ------------------------------------------------------------------------------------------------
     def retro(self) -> None:

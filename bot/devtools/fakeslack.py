@@ -812,6 +812,8 @@ class FakeSlack:
         return {"ok": True, "view": {**view, "id": f"VH{user}"}}
 
     def _api_files_getUploadURLExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if len(str(args.get("alt_txt") or "")) > 1000:  # Slack: "longer than the limit of 1000 character"
+            return {"ok": False, "error": "alt_txt_too_large"}
         file_id = f"F{next(self._ids):06d}"
         self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0),
                                        "alt_txt": args.get("alt_txt")}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, home, poker, polls, retro, review, sprint, standup, workspaces
+from bot.listeners import blockers, home, poker, polls, retro, review, risks, sprint, standup, workspaces
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, workspaces, home, review)
+MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review)
 
 
 def commands() -> list[SlashCommand]:

@@ -57,7 +57,8 @@ VALUE = "value"
 
 LIST_TEXT_LIMIT = 300
 PROMPT_BLOCKER_LIMIT = 8
-SOURCE_NAMES = {Source.STANDUP: "stand-up answer", Source.COMMAND: "/blocker", Source.MESSAGE: "message"}
+SOURCE_NAMES = {Source.STANDUP: "stand-up answer", Source.COMMAND: "/blocker", Source.MESSAGE: "message",
+                Source.RISK: "risk that occurred"}
 
 def blocker_text(text: str, limit: int = 2900) -> str:
     """User text safe for mrkdwn, keeping the @mentions people typed."""

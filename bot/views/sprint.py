@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.views import risks as risk_views
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
 
@@ -160,6 +161,7 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
         )
     )
     blocks.extend(_review(summary))
+    blocks.extend(risk_views.summary_section(summary.risks))
     return fit_message(blocks)
 
 
