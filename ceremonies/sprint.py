@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
 from ceremonies.forecast import Forecast
+from ceremonies.review import ReviewOutcome
 from ceremonies.risks import RiskFigures
 
 SPRINT_NAME_LENGTH = 80
@@ -389,6 +390,7 @@ class SprintSummary:
     added_done_points: float = 0.0
     added_done_stories: int = 0
     forecast: Forecast | None = None  # while the sprint runs; None once it is over
+    review: ReviewOutcome | None = None  # the sprint review's outcome, when the sprint had one
     risks: RiskFigures | None = None  # the risk register over the sprint (storage.sprint_figures adds it)
 
 

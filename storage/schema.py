@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from storage import blockers, dedup, digest, models, outbox, poker, polls, retro, risks, sprint, standup
+from storage import blockers, dedup, digest, models, outbox, poker, polls, retro, review, risks, sprint, standup
 from storage.installations import slack_metadata
 from storage.models import Base
 
@@ -18,6 +18,7 @@ metadata = Base.metadata
 ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
 
 __all__ = [
-    "ALL_METADATA", "blockers", "dedup", "digest", "metadata", "models", "outbox", "poker", "polls", "retro", "risks", "slack_metadata",
+    "ALL_METADATA", "blockers", "dedup", "digest", "metadata", "models", "outbox", "poker", "polls", "retro", "review",
+    "risks", "slack_metadata",
     "sprint", "standup",
 ]

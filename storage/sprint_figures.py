@@ -14,6 +14,7 @@ from ceremonies.errors import NotFound
 from ceremonies.risks import RiskFigures
 from storage import blockers, calendar, poker, retro, risks, standup
 from storage import people as people_store
+from storage import review as reviews
 from storage import sprint as sprints
 
 
@@ -33,7 +34,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
     running = info.ended_at is None and today <= sprint.ends_on
-    summary = domain.summarize(
+    figures = domain.summarize(
         sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
@@ -46,7 +47,14 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         holidays=holidays,
         forecast=sprint_forecast(session, sprint=sprint, stories=stories, today=today) if running else None,
     )
-    return replace(summary, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now))
+    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now))
+    return with_review(session, figures, sprint_id=sprint.id)
+
+
+def with_review(session: Session, figures: domain.SprintSummary, *, sprint_id: int) -> domain.SprintSummary:
+    """The summary with its sprint review's outcome (accepted, needs changes, follow-ups, who took part), if held."""
+    outcome = reviews.outcome_of_sprint(session, sprint_id=sprint_id)
+    return replace(figures, review=outcome) if outcome is not None else figures
 
 
 def risk_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime, now: datetime

@@ -30,6 +30,7 @@ from bot.views import charts, reports
 from bot.views import digest as digest_views
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
+from bot.views import review as review_views
 from bot.views import standup as standup_views
 from ceremonies.sprint import SprintSummary
 from storage import migrate, sprint_figures
@@ -67,6 +68,8 @@ LENA, JONAS, MIA = Person("U0LENA", "lena", BERLIN), Person("U0JONAS", "jonas", 
 AVA, MARCUS, PRIYA = (Person("U0AVA", "ava", NEW_YORK), Person("U0MARCUS", "marcus", NEW_YORK),
                       Person("U0PRIYA", "priya", NEW_YORK))
 TEAM = (LENA, JONAS, MIA, AVA, MARCUS, PRIYA)
+PRODUCT_OWNER = Person("U0NORA", "nora", BERLIN)  # a stakeholder at the sprint review, not in the stand-up
+STAKEHOLDERS = "C0STAKEHOLDERS"
 FACILITATOR = LENA
 
 # (key, title, the size the team has in mind): estimated in planning poker, they become the committed stories.
@@ -465,6 +468,7 @@ class _Sprint:
             key, person = DONE_PLAN[index]
             plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
         if day == LAST_DAY:
+            plan(local(day, 14, 0, BERLIN), self.review)
             plan(local(day, 16, 0, BERLIN), self.retro)
         if index == 6:
             plan(local(day, 18, 0, BERLIN), self.forecast)
@@ -615,6 +619,43 @@ class _Sprint:
     def _vote_buttons(self) -> list[tuple[Message, str]]:
         return [(m, (b.get("accessory") or {})["value"]) for m in self.fake.messages(CHANNEL, thread_ts=self._board().ts)
                 for b in m.blocks if (b.get("accessory") or {}).get("action_id") == retro_views.VOTE]
+
+    # -- the sprint review -----------------------------------------------------------------------------------------
+    def review(self) -> None:
+        """On the last day: the product owner reviews what was finished with the team, then lena closes it."""
+        self.fake.add_user(PRODUCT_OWNER.user_id, PRODUCT_OWNER.name, tz=str(BERLIN), tz_offset=3600)
+        self.fake.add_channel(STAKEHOLDERS, "checkout-stakeholders")
+        self.command(FACILITATOR, "/review")
+        self.submit(FACILITATOR, review_views.START_MODAL, **{
+            review_views.STAKEHOLDERS_BLOCK: {"selected_users": [PRODUCT_OWNER.user_id]},
+            review_views.CHANNEL_BLOCK: {"selected_conversation": STAKEHOLDERS},
+            review_views.NOTE_BLOCK: {"value": "Demo on the staging shop, 14:00 Berlin / 08:00 New York"}})
+        stories = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Presented by" in m.all_text]
+        self.tell(f"lena opens the sprint review: {len(stories)} stories, nora (product owner) is invited by DM")
+        for key in ("PAY-101", "PAY-103", "PAY-104", "PAY-110"):
+            self.cadence.clock.advance(timedelta(minutes=4))
+            self.click(self._review_story(key), review_views.ACCEPT, PRODUCT_OWNER)
+        self.click(self._review_story("PAY-101"), review_views.ACCEPT, AVA)
+        self.click(self._review_story("PAY-102"), review_views.NEEDS_CHANGES, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.NOTE_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Show which card was charged on the confirmation page"}})
+        self.tell("nora accepts four stories and asks for changes to PAY-102")
+        self.click(self._review_story("PAY-103"), review_views.ASK, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.QUESTION_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Can customers keep more than one delivery address?"}})
+        [question] = self.fake.messages(CHANNEL, thread_ts=self._review_story("PAY-103").ts)
+        self.cadence.clock.advance(timedelta(minutes=10))
+        self.click(question, review_views.ANSWERED, MIA)
+        self.tell("nora asks mia a question on PAY-103 in its thread; mia answers it")
+        self.click(self._review_story("PAY-102"), review_views.FOLLOW_UP, FACILITATOR)
+        self.tell("lena turns nora's note into a follow-up story for the next sprint")
+        self.at(local(LAST_DAY, 15, 30, BERLIN))
+        self.command(FACILITATOR, "/review", "close")
+        self.tell("lena closes the review: the closing message lists the undecided stories (not finished)")
+
+    def _review_story(self, key: str) -> Message:
+        return next(m for m in self.fake.messages(CHANNEL, top_level=True)
+                    if f"*{key} " in m.all_text and "Presented by" in m.all_text)
 
     # -- the report -----------------------------------------------------------------------------------------------
     def report(self) -> tuple[str, bytes]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, digest, home, poker, polls, retro, risks, sprint, standup, workspaces
+from bot.listeners import blockers, digest, home, poker, polls, retro, review, risks, sprint, standup, workspaces
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, digest)
+MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review,
+                                   digest)
 
 
 def commands() -> list[SlashCommand]:

@@ -175,10 +175,23 @@ def summary_blocks(summary: SprintSummary, *, page_url: str | None = None) -> li
             + (f"\n{top}" if top else "")
         )
     )
+    blocks.extend(_review(summary))
     blocks.extend(risk_views.summary_section(summary.risks))
     if page_url:
         blocks.append(context(f"<{page_url}|Report page> · read-only, for anyone with the link; it expires"))
     return fit_message(blocks)
+
+
+def _review(summary: SprintSummary) -> list[Block]:
+    """The sprint review's outcome, when the sprint had one."""
+    review = summary.review
+    if review is None:
+        return []
+    state = "" if review.closed else " (still open)"
+    line = (f"{review.accepted} accepted · {review.needs_changes} need changes · {review.undecided} undecided · "
+            f"{review.follow_ups} follow-up{'s' if review.follow_ups != 1 else ''} created · "
+            f"{review.questions_open} of {review.questions} questions open · {len(review.participants)} took part")
+    return [section(f"*Review*{state} · {line}")]
 
 
 def _headline(summary: SprintSummary) -> str:
