@@ -29,8 +29,16 @@ def sprint_page_url(runtime: Runtime, *, sprint_id: int, by: str) -> str | None:
 
 
 CHANNEL_NAME_SECONDS = 3600.0
-_names: dict[tuple[str, str], tuple[str, float]] = {}
 _lock = threading.Lock()
+
+
+def _cache(runtime: Runtime) -> dict[tuple[str, str], tuple[str, float]]:
+    # One cache a runtime (a process's app), not a module-wide one: two apps in one process never share names.
+    with _lock:
+        cache = runtime.__dict__.get("_report_channel_names")
+        if cache is None:
+            cache = runtime.__dict__["_report_channel_names"] = {}
+        return cache
 
 
 def channel_labels(runtime: Runtime, team_id: str, channel_ids: list[str]) -> dict[str, str]:
@@ -38,6 +46,7 @@ def channel_labels(runtime: Runtime, team_id: str, channel_ids: list[str]) -> di
     #<id> when Slack will not say."""
     labels: dict[str, str] = {}
     now = time.monotonic()
+    _names = _cache(runtime)
     for channel_id in channel_ids:
         with _lock:
             cached = _names.get((team_id, channel_id))
