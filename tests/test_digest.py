@@ -135,6 +135,7 @@ def test_the_weekly_digest_rolls_up_three_teams_once_a_week(workspace: Cadence) 
     assert "Top risks: *20* Payment SDK &lt;deprecated&gt; in Q1" in text
     assert "1 blocker older than 1 working day (oldest #1" in text
     assert "Progress 15/20 committed points" in text
+    assert "Velocity 15 so far" in text  # the running sprint is no finished velocity yet
     assert "+3 added" in text
     # The velocity chart, 1000 px wide with its alt text, in each digest's thread.
     uploads = [u for u in workspace.fake.state.uploads.values() if u.get("title") == "Velocity trend across teams"]

@@ -99,12 +99,16 @@ def revoked_text(count: int) -> str:
 
 
 def digest_text(digest: Digest) -> str:
-    return fallback_text(f"Weekly digest: {len(digest.teams)} teams, {digest.count('red')} red, "
+    teams = len(digest.teams)
+    return fallback_text(f"Weekly digest: {teams} team{'s' if teams != 1 else ''}, {digest.count('red')} red, "
                          f"{digest.count('amber')} amber, {digest.count('green')} green")
 
 
 def _velocity(team: TeamStatus) -> str:
     values = [points(v) for _name, v in team.velocities]
+    running = team.summary is not None and team.summary.sprint.ended_at is None
+    if values and running and team.velocities[-1][0] == team.summary.sprint.name:
+        values[-1] += " so far"  # the running sprint is not a finished velocity
     return " → ".join(values) if values else "no sprints yet"
 
 
