@@ -429,8 +429,9 @@ def record_answer(session: Session, *, team_id: str, round_id: int, user_id: str
 def _answers(session: Session, response_ids: Sequence[int]) -> dict[int, Answer]:
     if not response_ids:
         return {}
-    comments = dict(session.execute(select(HealthResponse.id, HealthResponse.comment)
-                                    .where(HealthResponse.id.in_(response_ids))).tuples())
+    comments: dict[int, str] = {
+        row.id: row.comment for row in session.execute(select(HealthResponse.id, HealthResponse.comment)
+                                                       .where(HealthResponse.id.in_(response_ids)))}
     items: dict[int, list[tuple[int, Rating, Trend | None]]] = defaultdict(list)
     for row in session.scalars(select(HealthRating).where(HealthRating.response_id.in_(response_ids))):
         items[row.response_id].append((row.position, Rating(row.rating), Trend(row.trend) if row.trend else None))
@@ -494,7 +495,7 @@ def close(session: Session, *, team_id: str, round_id: int, now: datetime) -> bo
                args=args, now=now)
     if domain.results_shown(round_.answer_count, round_.k):
         outbox.add(session, team_id=team_id, key=f"{CHART}:{round_id}", kind=CHART, channel=round_.channel_id,
-                   render=CHART, args=args, ref_key=results_key, action=outbox.UPLOAD, now=now)
+                   render=CHART, args=args, ref_key=results_key, now=now)
     return True
 
 

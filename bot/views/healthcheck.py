@@ -286,11 +286,12 @@ def thanks_modal(*, closes_at: datetime, first: bool) -> dict[str, Any]:
     text = ("Thanks! Your answer is in" if first else "Thanks! Your answer is changed") + (
         f", under a code only Cadence can check, never your name. You can change it until {when(closes_at)} "
         "from the DM or your App Home.")
-    return _modal(ANSWER_VIEW + ".done", "Team health check", [section(text)], {}, submit=None)
+    return _modal("healthcheck.thanks", "Team health check", [section(text)], {}, submit=None)
 
 
 def notice_modal(text: str) -> dict[str, Any]:
-    return _modal(ANSWER_VIEW + ".notice", "Team health check", [section(escape(text))], {}, submit=None)
+    """One of Cadence's own lines (a refusal, a closed round) in place of a form; never user text."""
+    return _modal("healthcheck.notice", "Team health check", [section(text)], {}, submit=None)
 
 
 # -- results -----------------------------------------------------------------------------------------------------------
@@ -395,8 +396,7 @@ def chart_png(result: RoundResult) -> bytes:
     height = max(3.0, 0.42 * len(names) + 1.6)
     figure = Figure(figsize=(CHART_WIDTH_INCHES, height), layout="constrained")
     axes = figure.subplots()
-    colours = LinearSegmentedColormap.from_list("health", CHART_COLOURS)
-    colours.set_bad(CHART_EMPTY)
+    colours = LinearSegmentedColormap.from_list("health", CHART_COLOURS).with_extremes(bad=CHART_EMPTY)
     image = axes.imshow(rows, cmap=colours, vmin=1, vmax=3, aspect="auto")
     for y, row in enumerate(rows):
         for x, value in enumerate(row):
