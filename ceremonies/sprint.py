@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
+from ceremonies.healthcheck import SprintSection
 
 SPRINT_NAME_LENGTH = 80
 SPRINT_GOAL_LENGTH = 300
@@ -347,6 +348,7 @@ class SprintSummary:
     health: HealthVerdict
     burn_up: tuple[BurnUpPoint, ...]
     stories: tuple[Story, ...] = field(default=())
+    team_health: SprintSection | None = None  # the team health check of the sprint's time (storage.sprint_figures)
 
 
 def working_days(start: date, end: date, holidays: set[date] | frozenset[date] = frozenset()) -> list[date]:

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
-from storage import blockers, calendar, poker, retro, standup
+from ceremonies.healthcheck import SprintSection
+from storage import blockers, calendar, healthcheck, poker, retro, standup
 from storage import people as people_store
 from storage import sprint as sprints
 
@@ -29,7 +30,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     info = sprint.info()
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
-    return domain.summarize(
+    figures = domain.summarize(
         sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
@@ -41,6 +42,14 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         today=today,
         holidays=holidays,
     )
+    return replace(figures, team_health=team_health(session, sprint=sprint, start=start_at, end=now))
+
+
+def team_health(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime
+                ) -> SprintSection | None:
+    """The team health check of the sprint's time: its latest round (results only from k answers)."""
+    return healthcheck.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start,
+                                      end=end)
 
 
 def participation(

@@ -382,6 +382,18 @@ def sprint_section_markdown(found: SprintSection | None) -> list[str]:
     return lines
 
 
+def sprint_section_figures(found: SprintSection | None) -> dict[str, Any] | None:
+    """The same section in the JSON and CSV report: counts, and the distributions only from k answers."""
+    if found is None:
+        return None
+    result = found.result
+    shown = result is not None and result.shown
+    return {"open": result is None, "answers": found.answers, "participants": found.participants, "shown": shown,
+            "dimensions": [{"name": d.name, "green": d.green, "amber": d.amber, "red": d.red,
+                            "trend": d.trend.value if d.trend else None}
+                           for d in (result.dimensions if result is not None and shown else ())]}
+
+
 # -- the chart ---------------------------------------------------------------------------------------------------------
 def _grid(result: RoundResult) -> tuple[list[str], list[str], list[list[float]]]:
     names = [d.name for d in result.dimensions]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.views import healthcheck as healthcheck_views
 from ceremonies.sprint import SprintSummary
 
 
@@ -68,6 +69,7 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
                 None if r.previous_completion_rate is None else r.previous_completion_rate * 100
             ),
         },
+        "team_health": healthcheck_views.sprint_section_figures(summary.team_health),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
         "stories": [
             {"key": st.key, "title": st.title, "points": st.points, "committed": st.committed,
@@ -147,6 +149,7 @@ def to_markdown(summary: SprintSummary) -> str:
     ]
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
+    lines += healthcheck_views.sprint_section_markdown(summary.team_health)
     return "\n".join(lines) + "\n"
 
 
