@@ -376,9 +376,12 @@ def sprint_section_markdown(found: SprintSection | None) -> list[str]:
     if not result.shown:
         return [*lines, withheld_text(result.answers, result.k)]
     lines += [f"{result.answers} of {result.participants} answered.", "",
-              "| Dimension | 🟢 | 🟡 | 🔴 | Trend |", "|---|---|---|---|---|"]
-    lines += [f"| {d.name} | {d.green} | {d.amber} | {d.red} | {TREND_ARROWS[d.trend] if d.trend else 'first'} |"
-              for d in result.dimensions]
+              "| Dimension | 🟢 | 🟡 | 🔴 | Against the last round | Said better / same / worse |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {d.name} | {d.green} | {d.amber} | {d.red} | {TREND_ARROWS[d.trend] if d.trend else 'first round'} "
+              f"| {d.better} / {d.same} / {d.worse} |" for d in result.dimensions]
+    if result.comments:
+        lines += ["", "Comments (alphabetical, without names):", ""] + [f"- {c}" for c in result.comments]
     return lines
 
 
