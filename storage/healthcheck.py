@@ -291,6 +291,22 @@ def open_round(session: Session, *, check: HealthCheck, by: str, now: datetime, 
     return round_
 
 
+@dataclass(frozen=True)
+class Opened:
+    round_id: int
+    participants: int
+    closes_at: datetime
+
+
+def open_now(session: Session, *, team_id: str, channel_id: str, by: str, now: datetime) -> Opened:
+    """`/healthcheck now`: open a round of the channel's health check at once (RoundAlreadyOpen while one runs)."""
+    check = require_check(session, team_id=team_id, channel_id=channel_id)
+    opened = open_round(session, check=check, by=by, now=now)
+    if opened is None:  # the same command twice within its second: the first one opened it
+        raise domain.RoundAlreadyOpen()
+    return Opened(opened.id, len(round_participants(session, team_id=team_id, round_id=opened.id)), opened.closes_at)
+
+
 def round_args(round_: HealthRound) -> dict[str, object]:
     return {"team_id": round_.team_id, "round_id": round_.id}
 
@@ -343,6 +359,12 @@ def get_round(session: Session, *, team_id: str, round_id: int) -> HealthRound:
     if found is None:
         raise domain.RoundNotFound()
     return found
+
+
+def facilitator_of_round(session: Session, *, team_id: str, round_id: int) -> str | None:
+    """Who set up the health check a round belongs to (told when its results could not be posted)."""
+    return session.scalar(select(HealthCheck.facilitator_id).join(HealthRound, HealthRound.check_id == HealthCheck.id)
+                          .where(HealthRound.team_id == team_id, HealthRound.id == round_id))
 
 
 def round_dimensions(session: Session, *, team_id: str, round_id: int) -> tuple[Dimension, ...]:

@@ -228,3 +228,18 @@ def test_only_the_facilitator_or_an_admin_changes_the_health_check_or_opens_a_ro
     assert "Only the team's facilitator" in cadence.fake.responses()[-1]["text"]
     cadence.command("/healthcheck", "", user="U3")
     assert "No round is open" in cadence.fake.responses()[-1]["text"]
+
+
+def test_results_slack_refuses_tell_whoever_set_the_check_up(cadence: Cadence) -> None:
+    cadence.clock.set(START)
+    set_up(cadence)
+    open_round(cadence)
+    for person in TEAM[1:]:
+        answer(cadence, person, ["green", "green", "green"])
+    cadence.fake.add_channel("C1", is_member=False, private=True)  # the app was removed from the channel meanwhile
+    cadence.tick(START + timedelta(days=1))
+    cadence.tick(START + timedelta(days=2))
+    assert results(cadence) == []
+    told = [m.text for m in cadence.fake.dms("U1") if "could not post the health check's results" in m.text]
+    assert len(told) == 1
+    assert "<#C1>" in told[0]

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.jobs import outbox as outbox_jobs
-from bot.jobs.outbox import Message
+from bot.jobs.outbox import Message, Undelivered
 from bot.server.runtime import Runtime
 from bot.views import healthcheck as views
 from ceremonies import healthcheck as domain
 from storage import healthcheck as store
+from storage import outbox
 
 
 def open_scheduled_rounds(runtime: Runtime, now: datetime) -> None:
@@ -108,3 +109,15 @@ def render_retro_opener(runtime: Runtime, args: dict[str, Any]) -> Message | Non
         return None
     text, blocks = views.retro_opener(result)
     return Message(text=text, blocks=blocks)
+
+
+@outbox_jobs.on_failed(store.RESULTS)
+def tell_facilitator(session: Any, failed: Undelivered) -> None:
+    """Results Slack would not take (the app left the channel, it was archived): whoever set the check up hears why."""
+    facilitator_id = store.facilitator_of_round(session, team_id=failed.team_id,
+                                                round_id=int(failed.payload["round_id"]))
+    if facilitator_id is None:
+        return
+    outbox.add(session, team_id=failed.team_id, key=f"healthcheck.undelivered:{failed.key}",
+               kind="healthcheck.undelivered", channel=facilitator_id, now=failed.now,
+               text=views.results_undelivered_text(failed.channel, failed.answer.error or "refused"))

@@ -43,11 +43,10 @@ def handle_healthcheck_command(ack: Ack, command: dict, context: BoltContext, re
         _require_facilitator(runtime, slack_of(context), team_id=team_id, channel_id=channel_id,
                              user_id=command["user_id"], action="open a health check round here")
         with runtime.db.transaction() as session:
-            check = store.require_check(session, team_id=team_id, channel_id=channel_id)
-            opened = store.open_round(session, check=check, by=command["user_id"], now=runtime.now())
-            text = views.opened_text(participants=len(store.round_participants(
-                session, team_id=team_id, round_id=opened.id)), closes_at=opened.closes_at) if opened else ""
-        respond(text=text or "A round was just opened.", response_type="ephemeral")
+            opened = store.open_now(session, team_id=team_id, channel_id=channel_id, by=command["user_id"],
+                                    now=runtime.now())
+        respond(text=views.opened_text(participants=opened.participants, closes_at=opened.closes_at),
+                response_type="ephemeral")
     else:
         ack(**_usage(f"I don't know `{subcommand[:50]}`."))
 

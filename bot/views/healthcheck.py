@@ -334,6 +334,12 @@ def results_message(result: RoundResult) -> tuple[str, list[Block]]:
     return fallback_text(f"{title}: {count}. {escape(summary)}"), fit_message(blocks)
 
 
+def results_undelivered_text(channel_id: str, error: str) -> str:
+    """To the facilitator when Slack would not take a round's results in the team channel."""
+    return (f":warning: I could not post the health check's results in <#{channel_id}> ({escape(error)}). Invite me "
+            "to the channel; the next round's results will go there, and the next retro opens with them.")
+
+
 def retro_opener(result: RoundResult) -> tuple[str, list[Block]]:
     """The latest health check, first in a new retro board's thread: where the team stands, worst first."""
     title = f"Where the team stands: health check of {result.opened_at:%a %d %b}"
