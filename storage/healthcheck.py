@@ -627,21 +627,20 @@ def export_rows(session: Session, *, team_id: str) -> list[dict[str, object]]:
     of closed rounds with at least k answers. No answer, hash or answer order is in it."""
     rows: list[dict[str, object]] = []
     for round_ in session.scalars(select(HealthRound).where(HealthRound.team_id == team_id).order_by(HealthRound.id)):
-        entry: dict[str, object] = {
+        participants = len(round_participants(session, team_id=team_id, round_id=round_.id))
+        names = [d.name for d in round_dimensions(session, team_id=team_id, round_id=round_.id)]
+        result = domain.aggregate(round_id=round_.id, channel_id=round_.channel_id, opened_at=round_.opened_at,
+                                  closed_at=round_.closed_at, participants=participants, k=round_.k, dimensions=names,
+                                  answers=round_answers(session, round_id=round_.id))
+        shown = round_.closed_at is not None and result.shown  # an open round shows nothing yet
+        rows.append({
             "round_id": round_.id, "channel_id": round_.channel_id, "opened_at": round_.opened_at,
             "closes_at": round_.closes_at, "closed_at": round_.closed_at, "k": round_.k,
-            "answers": round_.answer_count,
-            "participants": len(round_participants(session, team_id=team_id, round_id=round_.id)),
-            "shown": False, "dimensions": [], "comments": [],
-        }
-        if round_.closed_at is not None:
-            result = round_result(session, team_id=team_id, round_id=round_.id)
-            entry["shown"] = result.shown
-            entry["dimensions"] = [
-                {"name": d.name, "green": d.green, "amber": d.amber, "red": d.red, "better": d.better,
-                 "same": d.same, "worse": d.worse} for d in result.dimensions]
-            entry["comments"] = list(result.comments)
-        rows.append(entry)
+            "answers": round_.answer_count, "participants": participants, "shown": shown,
+            "dimensions": [{"name": d.name, "green": d.green, "amber": d.amber, "red": d.red, "better": d.better,
+                            "same": d.same, "worse": d.worse} for d in result.dimensions] if shown else [],
+            "comments": list(result.comments) if shown else [],
+        })
     return rows
 
 

@@ -59,6 +59,8 @@ TREND_LABELS = {Trend.BETTER: "Better", Trend.SAME: "The same", Trend.WORSE: "Wo
 TREND_ARROWS = {Trend.BETTER: "↑ better", Trend.SAME: "→ same", Trend.WORSE: "↓ worse"}
 DIMENSIONS_TEXT_LIMIT = 3000
 LINES_PER_SECTION = 10
+COMMENTS_PER_SECTION = 8  # 8 comments of at most 280 characters stay within a section's 3,000
+COMMENT_SHOWN = 280
 
 CHART_DPI = 100
 CHART_WIDTH_INCHES = 10  # 1000 px
@@ -312,8 +314,12 @@ def dimension_line(result: DimensionResult) -> str:
     return f"*{escape(result.name)}*  {distribution(result)}  ·  {against}  ·  _{said}_"
 
 
-def _lines_in_sections(lines: Sequence[str]) -> list[Block]:
-    return [section("\n".join(lines[i: i + LINES_PER_SECTION])) for i in range(0, len(lines), LINES_PER_SECTION)]
+def _lines_in_sections(lines: Sequence[str], per_section: int = LINES_PER_SECTION) -> list[Block]:
+    return [section("\n".join(lines[i: i + per_section])) for i in range(0, len(lines), per_section)]
+
+
+def _comment_sections(comments: Sequence[str]) -> list[Block]:
+    return _lines_in_sections([f"• {escape(cut(c, COMMENT_SHOWN))}" for c in comments], COMMENTS_PER_SECTION)
 
 
 def results_message(result: RoundResult) -> tuple[str, list[Block]]:
@@ -329,7 +335,7 @@ def results_message(result: RoundResult) -> tuple[str, list[Block]]:
     if result.comments:
         blocks.append(divider())
         blocks.append(section("*Comments* (alphabetical, without names)"))
-        blocks += _lines_in_sections([f"• {escape(cut(c, 280))}" for c in result.comments])
+        blocks += _comment_sections(result.comments)
     summary = ", ".join(f"{d.name} {distribution(d)}" for d in result.dimensions[:5])
     return fallback_text(f"{title}: {count}. {escape(summary)}"), fit_message(blocks)
 
@@ -351,7 +357,7 @@ def retro_opener(result: RoundResult) -> tuple[str, list[Block]]:
     blocks = [section(f"*{title}* · {result.answers} of {result.participants} answered · lowest first")]
     blocks += _lines_in_sections(lines)
     if result.comments:
-        blocks += _lines_in_sections([f"• {escape(cut(c, 280))}" for c in result.comments[:20]])
+        blocks += _comment_sections(result.comments[:24])
     return fallback_text(title), fit_message(blocks)
 
 
