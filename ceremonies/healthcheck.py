@@ -120,6 +120,11 @@ class RoundAlreadyOpen(CadenceError):
         super().__init__("A health check round is already open in this channel; it closes at the end of its window.")
 
 
+class NoOpenRound(CadenceError):
+    def __init__(self) -> None:
+        super().__init__("No health check round is open in this channel. `/healthcheck now` opens one.")
+
+
 class NotParticipant(CadenceError):
     def __init__(self) -> None:
         super().__init__("You are not among this health check's participants; its facilitator can add you.")

@@ -522,6 +522,14 @@ def close(session: Session, *, team_id: str, round_id: int, now: datetime) -> bo
     return True
 
 
+def close_now(session: Session, *, team_id: str, channel_id: str, now: datetime) -> int:
+    """Close the channel's open round before its window ends (its reminder, if not sent, is not sent); its answers."""
+    round_ = open_round_of(session, team_id=team_id, channel_id=channel_id, now=now)
+    if round_ is None or not close(session, team_id=team_id, round_id=round_.id, now=now):
+        raise domain.NoOpenRound()
+    return round_.answer_count
+
+
 # -- results -----------------------------------------------------------------------------------------------------------
 def _closed_rounds(session: Session, *, team_id: str, channel_id: str, until: datetime, limit: int
                    ) -> list[HealthRound]:

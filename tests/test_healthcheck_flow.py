@@ -243,3 +243,24 @@ def test_results_slack_refuses_tell_whoever_set_the_check_up(cadence: Cadence) -
     told = [m.text for m in cadence.fake.dms("U1") if "could not post the health check's results" in m.text]
     assert len(told) == 1
     assert "<#C1>" in told[0]
+
+
+def test_the_facilitator_closes_a_round_early_and_its_reminder_never_goes(cadence: Cadence) -> None:
+    cadence.clock.set(START)
+    set_up(cadence)
+    open_round(cadence)
+    for person in TEAM[1:]:
+        answer(cadence, person, ["amber", "amber", "amber"])
+    cadence.command("/healthcheck", "close", user="U2")
+    assert "Only the team's facilitator" in cadence.fake.responses()[-1]["text"]
+    cadence.clock.set(START + timedelta(hours=2))
+    cadence.command("/healthcheck", "close", user="U1")
+    assert "Round closed with 3 answers" in cadence.fake.responses()[-1]["text"]
+    [posted] = results(cadence)
+    assert "*Fun*  🟢 0 🟡 3 🔴 0" in posted.all_text
+    cadence.command("/healthcheck", "close", user="U1")
+    assert "No health check round is open" in cadence.fake.responses()[-1]["text"]
+    cadence.tick(START + timedelta(hours=12))
+    cadence.tick(START + timedelta(days=1))
+    assert reminders(cadence, "U1") == []
+    assert len(results(cadence)) == 1

@@ -29,7 +29,7 @@ def handle_healthcheck_command(ack: Ack, command: dict, context: BoltContext, re
     """Anonymous team health checks: green / amber / red per dimension, results once enough people answered."""
     subcommand, rest = first_word(command.get("text"))
     runtime, team_id, channel_id = runtime_of(context), command["team_id"], command["channel_id"]
-    if subcommand == "help" or (subcommand in ("setup", "now") and rest):
+    if subcommand == "help" or (subcommand in ("setup", "now", "close") and rest):
         ack(**_usage(None if subcommand == "help" else f"`/healthcheck {subcommand}` takes nothing after it."))
     elif subcommand == "":
         ack()
@@ -47,8 +47,22 @@ def handle_healthcheck_command(ack: Ack, command: dict, context: BoltContext, re
                                     now=runtime.now())
         respond(text=views.opened_text(participants=opened.participants, closes_at=opened.closes_at),
                 response_type="ephemeral")
+    elif subcommand == "close":
+        ack()
+        _close_early(runtime, slack_of(context), respond, team_id=team_id, channel_id=channel_id,
+                     user_id=command["user_id"])
     else:
         ack(**_usage(f"I don't know `{subcommand[:50]}`."))
+
+
+def _close_early(runtime: Runtime, slack: Slack, respond: Respond, *, team_id: str, channel_id: str,
+                 user_id: str) -> None:
+    """`/healthcheck close`: end the open round now; its results (or only the count, below k) go to the channel."""
+    _require_facilitator(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=user_id,
+                         action="close this channel's health check round")
+    with runtime.db.transaction() as session:
+        answers = store.close_now(session, team_id=team_id, channel_id=channel_id, now=runtime.now())
+    respond(text=views.closed_early_text(answers), response_type="ephemeral")
 
 
 def _usage(problem: str | None) -> dict[str, Any]:
@@ -183,7 +197,7 @@ def home_teams(runtime: Runtime, context: hooks.HomeContext) -> set[str]:
 HEALTHCHECK = SlashCommand(
     "/healthcheck",
     handle_healthcheck_command,
-    ("/healthcheck", "/healthcheck setup", "/healthcheck now", "/healthcheck help"),
+    ("/healthcheck", "/healthcheck setup", "/healthcheck now", "/healthcheck close", "/healthcheck help"),
 )
 SLASH_COMMANDS = (HEALTHCHECK,)
 

@@ -214,6 +214,11 @@ def opened_text(*, participants: int, closes_at: datetime) -> str:
             f"the results come to this channel then.")
 
 
+def closed_early_text(answers: int) -> str:
+    return (f"Round closed with {answers} answer{'s' if answers != 1 else ''}; what may be shown goes to the "
+            "channel now.")
+
+
 # -- invitation, reminder, answer ----------------------------------------------------------------------------------
 def invite_message(*, channel_id: str, closes_at: datetime, round_id: int, dimensions: int, reminder: bool = False
                    ) -> tuple[str, list[Block]]:
