@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +34,7 @@ RESULTS = "healthcheck.results"  # the closed round's message in the team channe
 CHART = "healthcheck.chart"  # the dimensions × rounds grid, in the results' thread
 RETRO = "healthcheck.retro"  # the latest round, in the next retro board's thread
 SCHEDULED = ""  # opened_by of a round the schedule opened
+RETRO_LOOKBACK = timedelta(days=31)  # an older round says little about the sprint a retro looks back on
 # Answer rows: exported only as each round's aggregates (export_rows), never row by row.
 PRIVATE_TABLES = ("health_responses", "health_ratings")
 
@@ -604,7 +605,7 @@ def queue_retro_opener(session: Session, *, team_id: str, channel_id: str, board
     starts from it; False when there is none."""
     latest = session.scalar(select(HealthRound).where(
         HealthRound.team_id == team_id, HealthRound.channel_id == channel_id, HealthRound.closed_at.is_not(None),
-        HealthRound.retro_shown_at.is_(None)).order_by(HealthRound.closed_at.desc(), HealthRound.id.desc()).limit(1))
+        HealthRound.closed_at >= now - RETRO_LOOKBACK, HealthRound.retro_shown_at.is_(None)).order_by(HealthRound.closed_at.desc(), HealthRound.id.desc()).limit(1))
     if latest is None:
         return False
     session.execute(update(HealthRound).where(HealthRound.team_id == team_id, HealthRound.channel_id == channel_id,
