@@ -264,3 +264,19 @@ def test_the_facilitator_closes_a_round_early_and_its_reminder_never_goes(cadenc
     cadence.tick(START + timedelta(days=1))
     assert reminders(cadence, "U1") == []
     assert len(results(cadence)) == 1
+
+
+def test_typed_dimension_names_and_comments_ping_nobody(cadence: Cadence) -> None:
+    cadence.clock.set(START)
+    set_up(cadence, dimensions="Speed <!channel> | a | b\nFun\nTeam <@U2|dana>")
+    open_round(cadence)
+    for person in TEAM[1:]:
+        answer(cadence, person, ["green", "green", "green"], comment=f"<!here> from {person} <https://x.example|link>")
+    cadence.tick(START + timedelta(days=1))
+    [posted] = results(cadence)
+    shown = json.dumps({"text": posted.text, "blocks": posted.blocks}, ensure_ascii=False)
+    assert "<!channel>" not in shown
+    assert "<!here>" not in shown
+    assert "<https://" not in shown
+    assert "<@U2" not in shown
+    assert "Speed &lt;!channel&gt;" in shown
