@@ -2,8 +2,8 @@
 
 Both are generic: they cover every table of `storage.schema.metadata` that has a `team_id` column (and slack_sdk's
 installation tables), so a ceremony's tables are included as soon as its models are in the schema. The one exception:
-anonymous health-check answers are exported only as each round's aggregates (`storage.healthcheck.export_rows`). This module
-imports the complete schema, so no ceremony's storage module may import it.
+anonymous health-check answers are exported only as each round's aggregates (`storage.healthcheck.export_rows`).
+This module imports the complete schema, so no ceremony's storage module may import it.
 """
 
 from __future__ import annotations
