@@ -21,6 +21,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("healthcheck", "benchmarks.healthcheck"),
     ("retro", "benchmarks.retro"),  # prints its own lines above the table
     ("platform", "benchmarks.platform"),  # prints its own lines above the table
+    ("risks", "benchmarks.risks"),
 )
 
 

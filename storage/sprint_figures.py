@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
 from ceremonies.healthcheck import SprintSection
-from storage import blockers, calendar, healthcheck, poker, retro, standup
+from ceremonies.risks import RiskFigures
+from storage import blockers, calendar, healthcheck, poker, retro, risks, standup
 from storage import people as people_store
+from storage import review as reviews
 from storage import sprint as sprints
 
 
@@ -42,7 +44,22 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         today=today,
         holidays=holidays,
     )
-    return replace(figures, team_health=team_health(session, sprint=sprint, start=start_at, end=now))
+    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now),
+                      team_health=team_health(session, sprint=sprint, start=start_at, end=now))
+    return with_review(session, figures, sprint_id=sprint.id)
+
+
+def with_review(session: Session, figures: domain.SprintSummary, *, sprint_id: int) -> domain.SprintSummary:
+    """The summary with its sprint review's outcome (accepted, needs changes, follow-ups, who took part), if held."""
+    outcome = reviews.outcome_of_sprint(session, sprint_id=sprint_id)
+    return replace(figures, review=outcome) if outcome is not None else figures
+
+
+def risk_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime, now: datetime
+                 ) -> RiskFigures:
+    """The channel's risk register over the sprint: open risks by score, raised / closed / occurred, score trend."""
+    return risks.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start, end=end,
+                                now=now)
 
 
 def team_health(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime

@@ -42,6 +42,10 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert "## Team health check\n\n5 of 6 answered." in report  # the round before the retro
     assert "| Teamwork |" in report
     assert any("health check: half time, 1 reminder" in line for line in lines)
+    assert "- Accepted 4, needs changes 1, undecided 2" in report  # the sprint review on the last day
+    assert figure(r"- Follow-ups created for the next sprint: (\d+)", report) == 1
+    assert "- Open 1, raised 2, closed 1, occurred 0" in report  # a risk raised, rescored and closed; one stays open
+    assert any("rescores risk #1" in line for line in lines)
 
     assert result.report_path.read_text(encoding="utf-8") == report
     png = result.chart_path.read_bytes()
