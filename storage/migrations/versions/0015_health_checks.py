@@ -1,7 +1,7 @@
 """Team health checks: a channel's set-up, its rounds, and anonymous answers.
 
 Revision ID: 0015
-Revises: 0016
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0016"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
