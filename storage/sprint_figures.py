@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from ceremonies import forecast as forecasting
 from ceremonies import sprint as domain
 from ceremonies.errors import NotFound
+from ceremonies.healthcheck import SprintSection
 from ceremonies.risks import RiskFigures
-from storage import blockers, calendar, poker, retro, risks, standup
+from storage import blockers, calendar, healthcheck, poker, retro, risks, standup
 from storage import people as people_store
 from storage import review as reviews
 from storage import sprint as sprints
@@ -47,7 +48,8 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         holidays=holidays,
         forecast=sprint_forecast(session, sprint=sprint, stories=stories, today=today) if running else None,
     )
-    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now))
+    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now),
+                      team_health=team_health(session, sprint=sprint, start=start_at, end=now))
     return with_review(session, figures, sprint_id=sprint.id)
 
 
@@ -81,6 +83,13 @@ def sprint_forecast(session: Session, *, sprint: sprints.Sprint, stories: list[d
     return forecasting.forecast(past=past, remaining_points=sum(s.points for s in open_committed),
                                 remaining_stories=len(open_committed), today=today, last_day=sprint.ends_on,
                                 holidays=off, seed=sprint.id)
+
+
+def team_health(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime
+                ) -> SprintSection | None:
+    """The team health check of the sprint's time: its latest round (results only from k answers)."""
+    return healthcheck.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start,
+                                      end=end)
 
 
 def participation(

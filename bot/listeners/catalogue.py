@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, digest, home, poker, polls, retro, review, risks, sprint, standup, workspaces
+from bot.listeners import (
+    blockers,
+    digest,
+    healthcheck,
+    home,
+    poker,
+    polls,
+    retro,
+    review,
+    risks,
+    sprint,
+    standup,
+    workspaces,
+)
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review,
-                                   digest)
+MODULES: tuple[ModuleType, ...] = (
+    standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review, healthcheck, digest,
+)
 
 
 def commands() -> list[SlashCommand]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
+from bot.views import healthcheck as healthcheck_views
 from bot.views import risks as risk_views
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.forecast import Forecast
@@ -166,6 +167,8 @@ def summary_blocks(summary: SprintSummary, *, page_url: str | None = None) -> li
             f"{percent(p.consensus_rate)} · {p.revotes} re-vote{'s' if p.revotes != 1 else ''}"
         )
     )
+    if (team_health := healthcheck_views.sprint_section_text(summary.team_health)) is not None:
+        blocks.append(section(team_health))
     r = summary.retro
     top = "\n".join(f"• {escape(text)} ({votes} vote{'s' if votes != 1 else ''})" for text, votes in r.top_cards[:5])
     blocks.append(
