@@ -1,0 +1,244 @@
+"""A fake GitHub REST API over HTTP, as strict as the parts Cadence uses: token auth ("Bearer" or "token"), 401 Bad
+credentials, 403 secondary rate limits with Retry-After, 404 Not Found, 422 Validation Failed, issue search, issues,
+labels and milestones, and webhooks signed with X-Hub-Signature-256.
+
+    github = FakeGitHub().start()
+    github.add_token("github_pat_1", "ada")
+    github.add_issue("acme/shop", "Pay by card")
+    github.fail("PATCH /repos/acme/shop/issues", status=403, retry_after=60)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.devtools.fakeservice import Failure, FakeService, Reply, Request, deliver, new_delivery_id, signature
+
+DOCS = "https://docs.github.com/rest"
+SECONDARY = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you "
+             "reach out to GitHub Support for help, please include the request ID.")
+
+
+@dataclass
+class Issue:
+    repo: str
+    number: int
+    title: str
+    state: str = "open"
+    labels: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    milestone: int | None = None
+    body: str = ""
+
+
+@dataclass
+class Repo:
+    full_name: str
+    issues: dict[int, Issue] = field(default_factory=dict)
+    milestones: dict[int, str] = field(default_factory=dict)
+    collaborators: set[str] = field(default_factory=set)
+    next_number: int = 1
+
+
+class FakeGitHub(FakeService):
+    name = "github"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: dict[str, str] = {}  # token -> login
+        self.read_only: set[str] = set()  # tokens without write access to issues
+        self.repos: dict[str, Repo] = {}
+
+    # -- arranging ------------------------------------------------------------------------------------------------
+    def add_token(self, token: str, login: str, *, read_only: bool = False) -> None:
+        with self._lock:
+            self.tokens[token] = login
+            if read_only:
+                self.read_only.add(token)
+
+    def repo(self, full_name: str) -> Repo:
+        with self._lock:
+            return self.repos.setdefault(full_name, Repo(full_name))
+
+    def add_issue(self, full_name: str, title: str, *, state: str = "open", milestone: int | None = None,
+                  labels: list[str] | None = None) -> Issue:
+        repo = self.repo(full_name)
+        with self._lock:
+            issue = Issue(full_name, repo.next_number, title, state, list(labels or []), milestone=milestone)
+            repo.issues[issue.number] = issue
+            repo.next_number += 1
+        return issue
+
+    def add_milestone(self, full_name: str, number: int, title: str) -> None:
+        with self._lock:
+            self.repo(full_name).milestones[number] = title
+
+    def close(self, full_name: str, number: int) -> None:
+        with self._lock:
+            self.repos[full_name].issues[number].state = "closed"
+
+    def issue(self, full_name: str, number: int) -> Issue:
+        with self._lock:
+            return self.repos[full_name].issues[number]
+
+    def webhook(self, url: str, *, secret: str | None, full_name: str, number: int, action: str = "closed",
+                delivery_id: str | None = None) -> tuple[int, str]:
+        """Deliver an `issues` webhook about an issue, signed with `secret` (unsigned when None)."""
+        with self._lock:
+            payload = {"action": action, "issue": self._issue_json(self.repos[full_name].issues[number]),
+                       "repository": {"full_name": full_name}}
+        body = json.dumps(payload).encode()
+        headers = {"X-GitHub-Event": "issues", "X-GitHub-Delivery": delivery_id or new_delivery_id()}
+        if secret is not None:
+            headers["X-Hub-Signature-256"] = signature(secret, body)
+        return deliver(url, body, headers)
+
+    # -- answering ------------------------------------------------------------------------------------------------
+    def failure_reply(self, failure: Failure) -> Reply:
+        headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+        if failure.status == 403 and failure.retry_after is not None:
+            return Reply(403, {"message": failure.message or SECONDARY, "documentation_url": DOCS}, headers)
+        if failure.status == 401:
+            return _error(401, failure.message or "Bad credentials")
+        return Reply(failure.status, {"message": failure.message or "Server Error", "documentation_url": DOCS},
+                     headers)
+
+    def answer(self, request: Request) -> Reply:
+        header = request.headers.get("authorization", "")
+        token = header.split(" ", 1)[1] if header.startswith(("Bearer ", "token ")) else ""
+        login = self.tokens.get(token)
+        if login is None:
+            return _error(401, "Bad credentials")
+        path, method = request.path, request.method
+        if method == "GET" and path == "/user":
+            return Reply(200, {"login": login, "id": 1000 + len(login), "type": "User"})
+        if method == "GET" and path == "/search/issues":
+            return self._search(request.query)
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
+        if match is None:
+            return _error(404, "Not Found")
+        repo = self.repos.get(match.group(1))
+        if repo is None:
+            return _error(404, "Not Found")
+        rest = match.group(2) or ""
+        writes = method in ("POST", "PATCH", "DELETE", "PUT")
+        if writes and token in self.read_only:
+            return _error(403, "Resource not accessible by personal access token")
+        return self._repo(request, repo, method, rest)
+
+    def _repo(self, request: Request, repo: Repo, method: str, rest: str) -> Reply:
+        body = request.body or {}
+        if rest == "/issues" and method == "GET":
+            issues = list(repo.issues.values())
+            if (milestone := request.query.get("milestone")) not in (None, "*"):
+                issues = [i for i in issues if str(i.milestone) == milestone]
+            state = request.query.get("state") or "open"
+            if state != "all":
+                issues = [i for i in issues if i.state == state]
+            return Reply(200, [self._issue_json(i) for i in issues])
+        if rest == "/issues" and method == "POST":
+            if not body.get("title"):
+                return _validation("Issue", "title", "missing_field")
+            unknown = [a for a in body.get("assignees") or [] if a not in repo.collaborators]
+            if unknown:
+                return _validation("Issue", "assignees", "invalid")
+            issue = self.add_issue(repo.full_name, str(body["title"]), labels=body.get("labels"))
+            issue.assignees = list(body.get("assignees") or [])
+            issue.body = str(body.get("body") or "")
+            return Reply(201, self._issue_json(issue))
+        if rest == "/milestones" and method == "GET":
+            return Reply(200, [{"number": n, "title": t, "state": "open"} for n, t in repo.milestones.items()])
+        if match := re.fullmatch(r"/milestones/(\d+)", rest):
+            title = repo.milestones.get(int(match.group(1)))
+            return Reply(200, {"number": int(match.group(1)), "title": title, "state": "open"}) if title \
+                else _error(404, "Not Found")
+        match = re.fullmatch(r"/issues/(\d+)(/labels(?:/(.+))?)?", rest)
+        if match is None:
+            return _error(404, "Not Found")
+        issue = repo.issues.get(int(match.group(1)))
+        if issue is None:
+            return _error(404, "Not Found")
+        if match.group(2) is None:
+            if method == "GET":
+                return Reply(200, self._issue_json(issue))
+            if method == "PATCH":
+                if "state" in body:
+                    if body["state"] not in ("open", "closed"):
+                        return _validation("Issue", "state", "invalid")
+                    issue.state = body["state"]
+                if "labels" in body:
+                    issue.labels = [str(label) for label in body["labels"]]
+                if "title" in body:
+                    issue.title = str(body["title"])
+                return Reply(200, self._issue_json(issue))
+        elif match.group(3) is None and method == "POST":
+            labels = body.get("labels") if isinstance(body, dict) else body
+            for label in labels or []:
+                if label not in issue.labels:
+                    issue.labels.append(str(label))
+            return Reply(200, [{"name": label} for label in issue.labels])
+        elif match.group(3) is not None and method == "DELETE":
+            from urllib.parse import unquote
+
+            name = unquote(match.group(3))
+            if name not in issue.labels:
+                return _error(404, "Label does not exist")
+            issue.labels.remove(name)
+            return Reply(200, [{"name": label} for label in issue.labels])
+        return _error(404, "Not Found")
+
+    def _search(self, query: dict[str, str]) -> Reply:
+        q = query.get("q") or ""
+        wanted_repo = None
+        state = None
+        words = []
+        for word in q.split():
+            qualifier, _, value = word.partition(":")
+            if not value:
+                words.append(word.lower())
+            elif qualifier == "repo":
+                wanted_repo = value
+            elif qualifier in ("is", "state") and value in ("open", "closed"):
+                state = value
+            elif qualifier in ("is", "type") and value in ("issue", "pr", "pull-request"):
+                continue
+            else:
+                return Reply(422, {"message": "Validation Failed", "errors": [
+                    {"message": f"The qualifier '{qualifier}' is not supported here.", "resource": "Search",
+                     "field": "q", "code": "invalid"}], "documentation_url": DOCS})
+        if wanted_repo is None or wanted_repo not in self.repos:
+            return Reply(422, {"message": "Validation Failed", "errors": [
+                {"message": "The listed users and repositories cannot be searched either because the resources do "
+                            "not exist or you do not have permission to view them.", "resource": "Search",
+                 "field": "q", "code": "invalid"}], "documentation_url": DOCS})
+        found = [i for i in self.repos[wanted_repo].issues.values()
+                 if (state is None or i.state == state) and all(w in i.title.lower() for w in words)]
+        per_page = min(int(query.get("per_page") or 30), 100)
+        page = int(query.get("page") or 1)
+        items = found[(page - 1) * per_page : page * per_page]
+        return Reply(200, {"total_count": len(found), "incomplete_results": False,
+                           "items": [self._issue_json(i) for i in items]})
+
+    def _issue_json(self, issue: Issue) -> dict[str, Any]:
+        url = f"https://github.com/{issue.repo}/issues/{issue.number}"
+        return {
+            "id": 5000 + issue.number, "number": issue.number, "title": issue.title, "state": issue.state,
+            "html_url": url, "url": f"{self.url}/repos/{issue.repo}/issues/{issue.number}",
+            "labels": [{"name": label} for label in issue.labels],
+            "assignees": [{"login": a} for a in issue.assignees],
+            "milestone": {"number": issue.milestone} if issue.milestone is not None else None,
+            "body": issue.body, "repository_url": f"{self.url}/repos/{issue.repo}",
+        }
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
+
+
+def _validation(resource: str, field_name: str, code: str) -> Reply:
+    return Reply(422, {"message": "Validation Failed",
+                       "errors": [{"resource": resource, "field": field_name, "code": code}],
+                       "documentation_url": DOCS})
