@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from storage import blockers, dedup, models, outbox, poker, polls, retro, sprint, standup
+from storage import blockers, dedup, models, outbox, poker, polls, retro, sprint, standup, trackers
 from storage.installations import slack_metadata
 from storage.models import Base
 
@@ -19,5 +19,5 @@ ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
 
 __all__ = [
     "ALL_METADATA", "blockers", "dedup", "metadata", "models", "outbox", "poker", "polls", "retro", "slack_metadata", "sprint",
-    "standup",
+    "standup", "trackers",
 ]
