@@ -264,8 +264,8 @@ class FakeJira(FakeService):
             board = int(match.group(1))
             sprints = [s for s in self.state.sprints.values() if s.board_id == board]
             if not sprints:
-                return _error(404, f"The requested board cannot be viewed because it either does not exist or you "
-                                   f"do not have permission to view it.")
+                return _error(404, "The requested board cannot be viewed because it either does not exist or you "
+                                   "do not have permission to view it.")
             return Reply(200, {"maxResults": 50, "startAt": 0, "isLast": True,
                                "values": [self._sprint_json(s) for s in sprints]})
         if match := re.fullmatch(r"sprint/(\d+)(/issue)?", rest):

@@ -17,6 +17,7 @@ from bot.jobs import polls as polls_jobs
 from bot.jobs import retro as retro_jobs
 from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
+from bot.jobs import trackers as tracker_jobs
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.server import metrics
@@ -39,6 +40,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     workspace_jobs,
     poker_jobs,
     polls_jobs,
+    tracker_jobs,
     outbox_jobs,
 )
 

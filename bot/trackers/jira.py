@@ -100,7 +100,7 @@ class JiraTracker:
         found: list[domain.TrackerIssue] = []
         start = 0
         while True:
-            page = self._call(lambda: self.jira.get_sprint_issues(link.sprint_id, start, 50)) or {}
+            page = self._call(lambda start=start: self.jira.get_sprint_issues(link.sprint_id, start, 50)) or {}
             raw = page.get("issues") or []
             found.extend(self._issue(i, field) for i in raw)
             start += len(raw)

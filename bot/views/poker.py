@@ -230,8 +230,9 @@ def _earlier_rounds(state: StoryState) -> list[Block]:
     return blocks
 
 
-def story_message(state: StoryState) -> tuple[str, list[Block]]:
-    """A story's message: the voters (never their cards) while voting; every vote and the statistics after reveal."""
+def story_message(state: StoryState, *, tracker_line: Block | None = None) -> tuple[str, list[Block]]:
+    """A story's message: the voters (never their cards) while voting; every vote and the statistics after reveal
+    (and, for a story from Jira or GitHub, where its estimate went)."""
     blocks: list[Block] = [section(_story_heading(state))]
     blocks.extend(_earlier_rounds(state))
     value = story_value(state.story_id, state.round)
@@ -268,6 +269,8 @@ def story_message(state: StoryState) -> tuple[str, list[Block]]:
     else:
         blocks.append(section(":fast_forward: Skipped without an estimate."))
         text = f"{escape(state.label)}: skipped"
+    if tracker_line is not None:
+        blocks.append(tracker_line)
     return fallback_text(text), fit_message(blocks)
 
 
@@ -408,5 +411,6 @@ def home_blocks(stories: list[tuple[AwaitingVote, str | None]], *, total: int) -
 
 
 def usage_lines() -> tuple[str, ...]:
-    return ("/poker", "/poker PAY-1 Title, PAY-2 Title", "/poker end", "/poker help")
+    return ("/poker", "/poker PAY-1 Title, PAY-2 Title", "/poker jira <JQL>", "/poker github <owner/repo> [words]",
+            "/poker end", "/poker help")
 
