@@ -243,6 +243,7 @@ class FakeJira(FakeService):
     def _search(self, query: dict[str, str]) -> Reply:
         jql = query.get("jql") or ""
         try:
+            _matches(Issue("X-1", ""), jql)  # a bad query is refused even when no issue would be looked at
             matching = [i for i in self.state.issues.values() if _matches(i, jql)]
         except ValueError as problem:
             return Reply(400, {"errorMessages": [str(problem)], "errors": {}})

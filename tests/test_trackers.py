@@ -1,0 +1,234 @@
+"""Jira and GitHub over HTTP: connecting, poker sessions from a tracker search with estimates written back, sprints
+that follow the tracker, webhooks, action items as issues — against the fake Slack, fake Jira and fake GitHub, on
+SQLite and Postgres."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.devtools.fakegithub import FakeGitHub
+from bot.devtools.fakejira import STORY_POINTS_FIELD, FakeJira
+from bot.devtools.fakeslack import FakeSlack, Message
+from bot.devtools.harness import Cadence, FrozenClock, start_cadence
+from bot.slack.crypto import generate_key
+from storage import export
+from storage import sprint as sprints
+from storage import trackers as store
+from tests.test_poker import click, current, parent_and_stories, vote
+
+JIRA_EMAIL = "ada@example.com"
+JIRA_TOKEN = "ATATT3xFfGF0-jira-api-token-1"
+GITHUB_TOKEN = "github_pat_11ABCDEFG0123456789_secret"
+ADMIN, MEMBER = "U1", "U2"
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    server = FakeJira().start()
+    server.add_account(JIRA_EMAIL, JIRA_TOKEN, display_name="Ada Lovelace")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    server = FakeGitHub().start()
+    server.add_token(GITHUB_TOKEN, "ada")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cadence(fake: FakeSlack, db_url: str, clock: FrozenClock, github: FakeGitHub) -> Iterator[Cadence]:
+    fake.add_user(ADMIN, "ada", is_admin=True)
+    fake.add_user(MEMBER, "bob")
+    app = start_cadence(fake, db_url, clock, cadence_encryption_key=generate_key(), github_api_url=github.url)
+    yield app
+    app.stop()
+
+
+# -- helpers -----------------------------------------------------------------------------------------------------------
+def values(**fields: str) -> dict[str, dict[str, Any]]:
+    return {f"trackers.{name}": {f"trackers.{name}": {"type": "plain_text_input", "value": value}}
+            for name, value in fields.items()}
+
+
+def connect_jira(cadence: Cadence, jira: FakeJira, *, token: str = JIRA_TOKEN, user: str = ADMIN,
+                 project: str = "PROJ") -> dict[str, Any]:
+    cadence.command("/cadence", "connect jira", user=user)
+    modal = cadence.fake.last_view()
+    reply = cadence.slack.view_submission(modal, values(site_url=jira.url, email=JIRA_EMAIL, token=token,
+                                                        project=project), user=user)
+    assert reply.status == 200
+    cadence.settle()
+    return reply.json if reply.body else {}
+
+
+def connect_github(cadence: Cadence, *, token: str = GITHUB_TOKEN, project: str = "acme/shop") -> dict[str, Any]:
+    cadence.command("/cadence", "connect github", user=ADMIN)
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), values(token=token, project=project), user=ADMIN)
+    assert reply.status == 200
+    cadence.settle()
+    return reply.json if reply.body else {}
+
+
+def texts(view: dict[str, Any]) -> str:
+    return json.dumps(view)
+
+
+def accept(cadence: Cadence, story: Message, card: str, *, voters: tuple[str, ...] = ("U2", "U3")) -> None:
+    for voter in voters:
+        vote(cadence, current(cadence, story), card, user=voter)
+    click(cadence, current(cadence, story), "poker.reveal", user=ADMIN)
+    click(cadence, current(cadence, story), "poker.accept", user=ADMIN)
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), {"poker.estimate": {"poker.estimate": {
+        "type": "static_select", "selected_option": {"value": card}}}}, user=ADMIN)
+    assert reply.status == 200
+    cadence.settle()
+
+
+# -- connecting --------------------------------------------------------------------------------------------------------
+def test_connecting_jira_checks_the_token_once_and_stores_it_encrypted(cadence: Cadence, jira: FakeJira) -> None:
+    answer = connect_jira(cadence, jira)
+    assert answer.get("response_action") == "update", (answer, cadence.fake.responses(), cadence.fake.views())
+    shown = texts(answer["view"])
+    assert "Connected to Jira as *Ada Lovelace*" in shown
+    assert f"/trackers/jira?team=T1" in shown
+    assert len(jira.calls_to("GET /rest/api/3/myself")) == 1
+    with cadence.db.reading() as session:
+        row = store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA)
+        assert row is not None
+        assert (row.site_url, row.account, row.project) == (jira.url, "Ada Lovelace", "PROJ")
+        assert JIRA_TOKEN not in row.secret and JIRA_EMAIL not in row.secret
+
+
+def test_a_wrong_token_is_refused_in_the_modal_in_jiras_words(cadence: Cadence, jira: FakeJira) -> None:
+    answer = connect_jira(cadence, jira, token="not-the-token")
+    assert answer == {"response_action": "errors", "errors": {
+        "trackers.token": "Jira: Client must be authenticated to access this resource."}}
+    with cadence.db.reading() as session:
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA) is None
+
+
+def test_a_wrong_site_is_refused_on_the_site_field(cadence: Cadence, jira: FakeJira) -> None:
+    cadence.command("/cadence", "connect jira", user=ADMIN)
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), values(
+        site_url="http://127.0.0.1:9", email=JIRA_EMAIL, token=JIRA_TOKEN, project=""), user=ADMIN)
+    assert reply.json["errors"] == {"trackers.site_url": "Jira cannot be reached at http://127.0.0.1:9."}
+
+
+def test_a_github_token_github_refuses_is_refused_in_the_modal(cadence: Cadence, github: FakeGitHub) -> None:
+    answer = connect_github(cadence, token="github_pat_wrong")
+    assert answer == {"response_action": "errors", "errors": {"trackers.token": "GitHub: Bad credentials"}}
+    answer = connect_github(cadence)
+    assert "Connected to GitHub as *ada*" in texts(answer["view"])
+
+
+def test_only_an_admin_or_the_teams_facilitator_may_connect(cadence: Cadence, jira: FakeJira) -> None:
+    cadence.command("/cadence", "connect jira", user=MEMBER)
+    assert cadence.fake.responses()[-1]["text"] == (
+        ":warning: Only a workspace admin can connect or disconnect a tracker.")
+    cadence.command("/cadence", "disconnect jira", user=MEMBER)
+    assert "Only a workspace admin" in cadence.fake.responses()[-1]["text"]
+
+
+def test_disconnecting_deletes_the_token(cadence: Cadence, jira: FakeJira) -> None:
+    connect_jira(cadence, jira)
+    cadence.command("/cadence", "disconnect jira", user=ADMIN)
+    assert "Jira is disconnected" in cadence.fake.ephemerals(ADMIN)[-1]["text"]
+    with cadence.db.reading() as session:
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA) is None
+
+
+# -- estimating from the tracker ---------------------------------------------------------------------------------------
+def test_a_session_from_jql_takes_fifty_issues_and_names_the_rest(cadence: Cadence, jira: FakeJira) -> None:
+    for number in range(1, 56):
+        jira.add_issue(f"PROJ-{number}", f"Story {number}")
+    jira.add_issue("OTHER-1", "Not this one")
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "jira project = PROJ ORDER BY rank", user=ADMIN)
+    parent, thread = parent_and_stories(cadence)
+    assert "50 stories" in parent.all_text
+    first = thread[0]
+    assert "PROJ-1" in first.all_text and "Story 1" in first.all_text
+    assert f"{jira.url}/browse/PROJ-1" in first.all_text
+    more = [m for m in thread if "more Jira issues matched" in m.all_text]
+    assert len(more) == 1 and more[0].all_text.startswith(":information_source: 5 more")
+
+
+def test_an_accepted_estimate_is_written_to_the_story_points_field_found_by_name(
+        cadence: Cadence, jira: FakeJira) -> None:
+    jira.rename_points_field("Story Points")  # a company-managed project names it so
+    jira.add_issue("PROJ-1", "Pay by card")
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "jira project = PROJ", user=ADMIN)
+    story = parent_and_stories(cadence)[1][0]
+    accept(cadence, story, "8")
+    assert "Writing the estimate to PROJ-1" in current(cadence, story).all_text
+    cadence.tick()
+    assert jira.issue("PROJ-1").points == 8
+    assert jira.calls_to("PUT /rest/api/3/issue/PROJ-1")[-1].body == {"fields": {STORY_POINTS_FIELD: 8.0}}
+    assert "Estimate written to PROJ-1." in current(cadence, story).all_text
+
+
+def test_a_refused_write_is_retried_after_retry_after_and_shown_meanwhile(cadence: Cadence, jira: FakeJira) -> None:
+    jira.add_issue("PROJ-1", "Pay by card")
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "jira project = PROJ", user=ADMIN)
+    story = parent_and_stories(cadence)[1][0]
+    accept(cadence, story, "5")
+    jira.fail("PUT /rest/api/3/issue", status=429, retry_after=120)
+    cadence.tick()
+    assert "Not written to PROJ-1 yet: Jira: Rate limit exceeded. (trying again)" in current(cadence, story).all_text
+    assert jira.issue("PROJ-1").points is None
+    puts = len(jira.calls_to("PUT /rest/api/3/issue"))
+    cadence.tick(cadence.clock() + timedelta(seconds=60))  # Retry-After not over yet: Jira is left alone
+    assert len(jira.calls_to("PUT /rest/api/3/issue")) == puts
+    cadence.tick(cadence.clock() + timedelta(seconds=61))
+    assert jira.issue("PROJ-1").points == 5
+    assert "Estimate written to PROJ-1." in current(cadence, story).all_text
+
+
+def test_a_search_jira_refuses_is_told_to_the_facilitator_and_starts_nothing(cadence: Cadence, jira: FakeJira) -> None:
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "jira nonsense ~~ here", user=ADMIN)
+    assert cadence.fake.messages("C1") == []
+    assert cadence.fake.ephemerals(ADMIN)[-1]["text"] == (
+        ":warning: Jira did not give the issues: Jira: Error in the JQL Query: the clause 'nonsense ~~ here' is not "
+        "valid.")
+
+
+def test_poker_from_a_tracker_that_is_not_connected_says_how_to_connect(cadence: Cadence) -> None:
+    cadence.command("/poker", "github acme/shop", user=ADMIN)
+    assert "`/cadence connect github`" in cadence.fake.responses()[-1]["text"]
+
+
+def test_a_session_from_a_github_search_gets_estimate_labels(cadence: Cadence, github: FakeGitHub) -> None:
+    github.add_issue("acme/shop", "Checkout with Apple Pay")
+    github.add_issue("acme/shop", "Checkout coupon", labels=["estimate: 3"])
+    github.add_issue("acme/shop", "Unrelated")
+    github.add_issue("acme/shop", "Checkout done already", state="closed")
+    connect_github(cadence)
+    cadence.command("/poker", "github acme/shop checkout", user=ADMIN)
+    parent, thread = parent_and_stories(cadence)
+    assert "2 stories" in parent.all_text
+    assert "shop#1" in thread[0].all_text and "Checkout with Apple Pay" in thread[0].all_text
+    accept(cadence, thread[0], "5")
+    second = parent_and_stories(cadence)[1][1]
+    accept(cadence, second, "8")
+    github.fail("GET /repos/acme/shop/issues", status=403, retry_after=60)  # a secondary rate limit
+    cadence.tick()
+    assert github.issue("acme/shop", 1).labels == []
+    assert "Not written to shop#1 yet: GitHub: You have exceeded a secondary rate limit" in \
+        current(cadence, thread[0]).all_text
+    cadence.tick(cadence.clock() + timedelta(seconds=61))
+    assert github.issue("acme/shop", 1).labels == ["estimate: 5"]
+    assert github.issue("acme/shop", 2).labels == ["estimate: 8"]  # the old estimate's label went
+    assert "Estimate written to shop#2." in current(cadence, second).all_text
