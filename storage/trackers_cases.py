@@ -214,7 +214,7 @@ def action_issue_closed(session: Session, *, row: store.TrackerActionIssue, now:
         retro_store.RetroActionReview.outcome.is_(None)))
     for review in waiting:
         review.outcome = retro.ReviewOutcome.DONE.value
-        review.decided_by, review.decided_at = row.kind, now
+        review.decided_by, review.decided_at = None, now  # nobody in Slack: the tracker settled it
         key = retro_cases.review_key(review.id)
         outbox.redraw(session, team_id=row.team_id, key=f"redraw:{key}", kind=retro_cases.REVIEW + "_redraw",
                       render=retro_cases.REVIEW, args={"team_id": row.team_id, "review_id": review.id}, ref_key=key,

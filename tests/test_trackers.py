@@ -100,13 +100,14 @@ def test_connecting_jira_checks_the_token_once_and_stores_it_encrypted(cadence: 
     assert answer.get("response_action") == "update", (answer, cadence.fake.responses(), cadence.fake.views())
     shown = texts(answer["view"])
     assert "Connected to Jira as *Ada Lovelace*" in shown
-    assert f"/trackers/jira?team=T1" in shown
+    assert "/trackers/jira?team=T1" in shown
     assert len(jira.calls_to("GET /rest/api/3/myself")) == 1
     with cadence.db.reading() as session:
         row = store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA)
         assert row is not None
         assert (row.site_url, row.account, row.project) == (jira.url, "Ada Lovelace", "PROJ")
-        assert JIRA_TOKEN not in row.secret and JIRA_EMAIL not in row.secret
+        assert JIRA_TOKEN not in row.secret
+        assert JIRA_EMAIL not in row.secret
 
 
 def test_a_wrong_token_is_refused_in_the_modal_in_jiras_words(cadence: Cadence, jira: FakeJira) -> None:
@@ -157,10 +158,12 @@ def test_a_session_from_jql_takes_fifty_issues_and_names_the_rest(cadence: Caden
     parent, thread = parent_and_stories(cadence)
     assert "50 stories" in parent.all_text
     first = thread[0]
-    assert "PROJ-1" in first.all_text and "Story 1" in first.all_text
+    assert "PROJ-1" in first.all_text
+    assert "Story 1" in first.all_text
     assert f"{jira.url}/browse/PROJ-1" in first.all_text
     more = [m for m in thread if "more Jira issues matched" in m.all_text]
-    assert len(more) == 1 and more[0].all_text.startswith(":information_source: 5 more")
+    assert len(more) == 1
+    assert more[0].all_text.startswith(":information_source: 5 more")
 
 
 def test_an_accepted_estimate_is_written_to_the_story_points_field_found_by_name(
@@ -219,7 +222,8 @@ def test_a_session_from_a_github_search_gets_estimate_labels(cadence: Cadence, g
     cadence.command("/poker", "github acme/shop checkout", user=ADMIN)
     parent, thread = parent_and_stories(cadence)
     assert "2 stories" in parent.all_text
-    assert "shop#1" in thread[0].all_text and "Checkout with Apple Pay" in thread[0].all_text
+    assert "shop#1" in thread[0].all_text
+    assert "Checkout with Apple Pay" in thread[0].all_text
     accept(cadence, thread[0], "5")
     second = parent_and_stories(cadence)[1][1]
     accept(cadence, second, "8")
@@ -232,3 +236,157 @@ def test_a_session_from_a_github_search_gets_estimate_labels(cadence: Cadence, g
     assert github.issue("acme/shop", 1).labels == ["estimate: 5"]
     assert github.issue("acme/shop", 2).labels == ["estimate: 8"]  # the old estimate's label went
     assert "Estimate written to shop#2." in current(cadence, second).all_text
+
+
+# -- sprints following the tracker, and webhooks ------------------------------------------------------------------------
+def webhook_url(cadence: Cadence, kind: str, team: str = "T1") -> str:
+    return f"{cadence.url}/trackers/{kind}?team={team}"
+
+
+def webhook_secret(cadence: Cadence, kind: str) -> str:
+    from bot.trackers import connections
+
+    with cadence.db.reading() as session:
+        row = store.connection(session, team_id="T1", kind=store.domain.Kind(kind))
+        return connections.webhook_secret_of(cadence.runtime.settings, row)
+
+
+def sprint_summary(cadence: Cadence, channel: str = "C1") -> str:
+    cadence.command("/sprint", "summary", user=ADMIN, channel=channel)
+    return [m for m in cadence.fake.messages(channel) if " · so far" in m.all_text][-1].all_text
+
+
+def stories_by_key(cadence: Cadence, channel: str = "C1") -> dict[str, sprints.SprintStory]:
+    with cadence.db.reading() as session:
+        sprint = sprints.running_sprint(session, team_id="T1", channel_id=channel)
+        assert sprint is not None
+        return {s.key: s for s in sprints.stories(session, team_id="T1", sprint_id=sprint.id)}
+
+
+def test_a_sprint_linked_to_a_jira_sprint_follows_its_issues(cadence: Cadence, jira: FakeJira) -> None:
+    jira.add_sprint(42, "Sprint 14", board_id=7)
+    jira.add_issue("PROJ-1", "Pay by card", sprint=42, points=3)
+    jira.add_issue("PROJ-2", "Refunds", sprint=42, points=5)
+    jira.add_issue("PROJ-3", "Receipts", sprint=42, points=2, category="done")
+    jira.add_issue("PROJ-9", "Another sprint's", points=8)
+    connect_jira(cadence, jira)
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11 --jira 7:42', user=ADMIN)
+    cadence.tick()
+    stories = stories_by_key(cadence)
+    assert set(stories) == {"PROJ-1", "PROJ-2", "PROJ-3"}
+    assert all(s.committed for s in stories.values())
+    assert stories["PROJ-3"].completed_at is not None
+
+    # The next day: one issue is done in Jira, one is added to the sprint (a scope change).
+    cadence.clock.advance(timedelta(days=1))
+    jira.set_status("PROJ-1", "done")
+    jira.add_issue("PROJ-4", "Invoices", sprint=42, points=1)
+    cadence.tick()
+    stories = stories_by_key(cadence)
+    assert stories["PROJ-1"].completed_at == cadence.clock()
+    assert not stories["PROJ-4"].committed
+    summary = sprint_summary(cadence)
+    assert "Points: 5 of 10 committed done (2 of 3 committed stories)" in summary
+    assert "+1 added" in summary
+
+
+def test_jira_and_github_webhooks_are_verified_and_deduplicated(cadence: Cadence, jira: FakeJira,
+                                                                github: FakeGitHub) -> None:
+    jira.add_sprint(42, "Sprint 14")
+    jira.add_issue("PROJ-1", "Pay by card", sprint=42, points=3)
+    connect_jira(cadence, jira)
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11 --jira 1:42', user=ADMIN)
+    cadence.tick()
+    jira.set_status("PROJ-1", "done")
+
+    # Unsigned, wrongly signed, or for a workspace without the connection: 401 and nothing changes.
+    assert jira.webhook(webhook_url(cadence, "jira"), secret=None, issue_key="PROJ-1")[0] == 401
+    assert jira.webhook(webhook_url(cadence, "jira"), secret="not-the-secret", issue_key="PROJ-1")[0] == 401
+    secret = webhook_secret(cadence, "jira")
+    assert jira.webhook(webhook_url(cadence, "jira", team="T9"), secret=secret, issue_key="PROJ-1")[0] == 401
+    assert stories_by_key(cadence)["PROJ-1"].completed_at is None
+
+    assert jira.webhook(webhook_url(cadence, "jira"), secret=secret, issue_key="PROJ-1", delivery_id="d-1")[0] == 200
+    assert stories_by_key(cadence)["PROJ-1"].completed_at == cadence.clock()
+    # Jira retries with the same delivery id: nothing happens again (reopened meanwhile, the retry does not undo it).
+    jira.set_status("PROJ-1", "indeterminate")
+    cadence.clock.advance(timedelta(minutes=1))
+    assert jira.webhook(webhook_url(cadence, "jira"), secret=secret, issue_key="PROJ-1", delivery_id="d-1")[0] == 200
+    assert stories_by_key(cadence)["PROJ-1"].completed_at is not None
+
+    github.add_issue("acme/shop", "Checkout")
+    connect_github(cadence)
+    url = webhook_url(cadence, "github")
+    github.close("acme/shop", 1)
+    assert github.webhook(url, secret="wrong", full_name="acme/shop", number=1)[0] == 401
+    assert github.webhook(url, secret=webhook_secret(cadence, "github"), full_name="acme/shop", number=1)[0] == 200
+
+
+def test_closed_action_item_issues_show_done_at_the_next_retro_and_in_the_sprint_summary(
+        cadence: Cadence, github: FakeGitHub) -> None:
+    from tests.test_retro_actions import retro_with_actions, reviews
+    from tests.test_retro_steps import CHANNEL, start_retro
+
+    cadence.fake.add_user("U3", "carol")
+    github.repo("acme/shop").collaborators.add("carol")
+    github.add_milestone("acme/shop", 3, "Sprint 14")
+    github.add_issue("acme/shop", "Checkout", milestone=3, labels=["estimate: 5"])
+    connect_github(cadence)
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11 --github acme/shop#3', user=ADMIN,
+                    channel=CHANNEL)
+    cadence.tick()
+    assert stories_by_key(cadence, CHANNEL)["shop#1"].points == 5
+
+    retro_with_actions(cadence, [("Fix the flaky test", "U3", None)])
+    dm = cadence.fake.dms("U3")[-1]
+    assert "You own an action item" in dm.all_text
+    click(cadence, dm, "trackers.create_issue.github", user="U3")
+    assert "Creating the GitHub issue" in cadence.fake.ephemerals("U3")[-1]["text"]
+    click(cadence, dm, "trackers.create_issue.github", user="U3")  # a second click creates nothing more
+    cadence.tick()
+    created = github.issue("acme/shop", 2)
+    assert created.title == "Fix the flaky test"
+    assert "<https://github.com/acme/shop/issues/2|shop#2> created" in cadence.fake.dms("U3")[-1].all_text
+    assert len(github.repo("acme/shop").issues) == 2
+
+    start_retro(cadence, user=ADMIN, anonymous=True)
+    review = reviews(cadence)["Fix the flaky test"]
+    github.close("acme/shop", 2)
+    github.close("acme/shop", 1)
+    cadence.tick(cadence.clock() + timedelta(minutes=6))  # the sync finds both closed (no webhook needed)
+    assert "*Done*." in current(cadence, review).all_text
+    cadence.clock.advance(timedelta(minutes=1))
+    summary = sprint_summary(cadence, CHANNEL)
+    assert "action items 1 created, 1 done" in summary
+    assert "Points: 5 of 5 committed done" in summary
+
+
+# -- secrets -------------------------------------------------------------------------------------------------------------
+def test_no_token_in_any_log_or_export(cadence: Cadence, jira: FakeJira, github: FakeGitHub,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    jira.add_issue("PROJ-1", "Pay by card")
+    github.add_issue("acme/shop", "Checkout")
+    connect_jira(cadence, jira, token="wrong-token-to-log-maybe")
+    connect_jira(cadence, jira)
+    connect_github(cadence)
+    cadence.command("/poker", "jira project = PROJ", user=ADMIN)
+    accept(cadence, parent_and_stories(cadence)[1][0], "3")
+    jira.fail("PUT /rest/api/3/issue", status=500)
+    cadence.tick()
+    cadence.tick(cadence.clock() + timedelta(minutes=5))
+    cadence.command("/poker", "github acme/shop", user=ADMIN)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    import base64
+
+    basic = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
+    for secret in (JIRA_TOKEN, GITHUB_TOKEN, basic, "wrong-token-to-log-maybe", webhook_secret(cadence, "jira")):
+        assert secret not in logged
+    exported = export.export_json(cadence.db, team_id="T1", now=datetime(2026, 12, 2, tzinfo=UTC))
+    assert "tracker_connections" in exported
+    for secret in (JIRA_TOKEN, GITHUB_TOKEN, webhook_secret(cadence, "jira")):
+        assert secret not in exported
+    with cadence.db.reading() as session:
+        stored = session.scalars(select(store.TrackerConnection.secret)).all()
+    assert '"secret"' not in exported
+    assert all(s not in exported for s in stored)
