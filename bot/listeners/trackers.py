@@ -40,9 +40,20 @@ def _require_admin(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: 
 
 
 # -- /cadence connect | disconnect ------------------------------------------------------------------------------------
+def _kind(ack: Ack, text: str) -> domain.Kind | None:
+    """The tracker named after connect/disconnect; a wrong name is answered with one ephemeral line."""
+    try:
+        return domain.parse_kind(text)
+    except InvalidInput as problem:
+        ack(text=f":warning: {str(problem)[:1].upper()}{str(problem)[1:]}", response_type="ephemeral")
+        return None
+
+
 def connect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None:
     """`/cadence connect jira|github`: the connect modal, for an admin or the team's facilitator."""
-    kind = domain.parse_kind(rest)
+    kind = _kind(ack, rest)
+    if kind is None:
+        return
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
     _require_admin(runtime, slack, team_id=command["team_id"], channel_id=command["channel_id"],
@@ -52,7 +63,9 @@ def connect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None:
 
 def disconnect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None:
     """`/cadence disconnect jira|github`: the token is deleted."""
-    kind = domain.parse_kind(rest)
+    kind = _kind(ack, rest)
+    if kind is None:
+        return
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
@@ -91,18 +104,24 @@ def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
         field = "site_url" if form.kind is domain.Kind.JIRA and refused.status in (0, 404) else "token"
         ack(response_action="errors", errors=views.connect_errors({field: refused.message}))
         return
-    with runtime.db.transaction() as session:
-        row = store.save_connection(session, team_id=team_id, kind=form.kind, site_url=form.site_url,
-                                    account=account, secret=secret, webhook_secret=webhook_secret,
-                                    project=form.project, by=user_id, now=runtime.now())
-        kept = row.webhook_secret != webhook_secret  # connected before: the tracker already has that secret
-        stored_secret = row.webhook_secret
-    if kept:
-        webhook_clear = connections.cipher(runtime.settings).decrypt(stored_secret)
+    webhook_clear = _save(runtime, form, team_id=team_id, user_id=user_id, account=account, secret=secret,
+                          webhook=(webhook_clear, webhook_secret))
     url = f"{WEBHOOK_BASE}/trackers/{form.kind.value}?team={team_id}"
     ack(response_action="update", view=views.connected_view(form.kind, account=account, webhook_url=url,
                                                              webhook_secret=webhook_clear))
     log.info("%s connected", form.kind.value, extra={"team": team_id, "user": user_id})
+
+
+def _save(runtime: Runtime, form: domain.ConnectForm, *, team_id: str, user_id: str, account: str, secret: str,
+          webhook: tuple[str, str]) -> str:
+    """Store the connection; the webhook secret to show (an earlier connection's is kept: the tracker has it)."""
+    clear, encrypted = webhook
+    with runtime.db.transaction() as session:
+        row = store.save_connection(session, team_id=team_id, kind=form.kind, site_url=form.site_url,
+                                    account=account, secret=secret, webhook_secret=encrypted,
+                                    project=form.project, by=user_id, now=runtime.now())
+        stored = row.webhook_secret
+    return clear if stored == encrypted else connections.cipher(runtime.settings).decrypt(stored)
 
 
 # -- poker from a tracker ---------------------------------------------------------------------------------------------
