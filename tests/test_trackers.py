@@ -390,3 +390,27 @@ def test_no_token_in_any_log_or_export(cadence: Cadence, jira: FakeJira, github:
         stored = session.scalars(select(store.TrackerConnection.secret)).all()
     assert '"secret"' not in exported
     assert all(s not in exported for s in stored)
+
+
+def test_the_poker_modal_offers_the_connected_tracker_as_a_source(cadence: Cadence, jira: FakeJira) -> None:
+    cadence.command("/poker", "", user=ADMIN)
+    assert "poker.source" not in texts(cadence.fake.last_view())  # nothing connected: nothing offered
+    jira.add_issue("PROJ-1", "Pay by card")
+    jira.add_issue("PROJ-2", "Refunds")
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "", user=ADMIN)
+    modal = cadence.fake.last_view()
+    source = next(b for b in modal["blocks"] if b.get("block_id") == "poker.source")
+    assert [o["value"] for o in source["element"]["options"]] == ["jira"]
+    chosen = {
+        "poker.source": {"poker.source": {"type": "static_select", "selected_option": {"value": "jira"}}},
+        "poker.search": {"poker.search": {"type": "plain_text_input", "value": "project = PROJ"}},
+        "poker.deck": {"poker.deck": {"type": "static_select", "selected_option": {"value": "fibonacci"}}},
+        "poker.reveal_policy": {"poker.reveal_policy": {"type": "radio_buttons",
+                                                        "selected_option": {"value": "facilitator"}}},
+    }
+    assert cadence.slack.view_submission(modal, chosen, user=ADMIN).status == 200
+    cadence.settle()
+    parent, thread = parent_and_stories(cadence)
+    assert "2 stories" in parent.all_text
+    assert "PROJ-1" in thread[0].all_text

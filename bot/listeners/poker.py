@@ -34,7 +34,8 @@ def handle_poker_command(ack: Ack, command: dict, context: BoltContext) -> None:
     runtime, channel_id, user_id = runtime_of(context), command["channel_id"], command["user_id"]
     if subcommand == "":
         ack()
-        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id))
+        sources = trackers.connected_sources(runtime, command["team_id"])
+        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id, sources))
         return
     if subcommand in ("jira", "github"):  # stories from a tracker search (bot/listeners/trackers.py)
         ack()
@@ -66,6 +67,12 @@ def submit_start(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors=errors)
         return
     ack()
+    if answers["search"]:  # from Jira or GitHub (bot/listeners/trackers.py)
+        trackers.start_poker_from(context, kind=domain_trackers.Kind(answers["source"]), text=answers["search"],
+                                  channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], deck=deck,
+                                  participants=answers["participants"], auto_reveal=answers["auto_reveal"],
+                                  reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))
+        return
     _start(context, channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], stories=stories,
            participants=answers["participants"], deck=deck, auto_reveal=answers["auto_reveal"],
            reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))
