@@ -414,3 +414,21 @@ def test_the_poker_modal_offers_the_connected_tracker_as_a_source(cadence: Caden
     parent, thread = parent_and_stories(cadence)
     assert "2 stories" in parent.all_text
     assert "PROJ-1" in thread[0].all_text
+
+
+def test_jira_data_center_connects_with_a_personal_access_token_over_rest_v2(cadence: Cadence, jira: FakeJira) -> None:
+    jira.add_account("dc-user@example.com", pat="dc-personal-access-token-1", display_name="DC User")
+    jira.add_issue("OPS-1", "Rotate the certificates")
+    cadence.command("/cadence", "connect jira", user=ADMIN)
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), values(
+        site_url=jira.url, email="", token="dc-personal-access-token-1", project=""), user=ADMIN)
+    assert "Connected to Jira as *DC User*" in texts(reply.json["view"])
+    assert jira.calls_to("GET /rest/api/2/myself")[-1].authorization == "Bearer dc-personal-access-token-1"
+    cadence.command("/poker", "jira project = OPS", user=ADMIN)
+    assert "OPS-1" in parent_and_stories(cadence)[1][0].all_text
+    assert jira.calls_to("GET /rest/api/2/search")
+
+
+def test_an_unknown_tracker_is_answered_with_one_line(cadence: Cadence) -> None:
+    reply = cadence.command("/cadence", "connect trello", user=ADMIN)
+    assert reply.json["text"] == ":warning: Say which tracker: `jira` or `github`."
