@@ -184,7 +184,7 @@ def queue_action_issue(session: Session, *, team_id: str, item_id: int, kind: do
     return store.add_write(session, team_id=team_id, key=store.issue_key_for_item(item_id), what=store.ISSUE,
                            kind=kind, target_id=item_id,
                            args={"title": item.text, "body": body, "project": connection.project, "asked_by": user_id,
-                                 "channel_id": item.channel_id},
+                                 "owner_id": item.owner_id, "channel_id": item.channel_id},
                            now=now)
 
 

@@ -327,7 +327,8 @@ def test_closed_action_item_issues_show_done_at_the_next_retro_and_in_the_sprint
     from tests.test_retro_actions import retro_with_actions, reviews
     from tests.test_retro_steps import CHANNEL, start_retro
 
-    cadence.fake.add_user("U3", "carol")
+    cadence.fake.add_user("U3", "carol")["profile"]["email"] = "carol@example.com"
+    github.public_emails["carol@example.com"] = "carol"
     github.repo("acme/shop").collaborators.add("carol")
     github.add_milestone("acme/shop", 3, "Sprint 14")
     github.add_issue("acme/shop", "Checkout", milestone=3, labels=["estimate: 5"])
@@ -346,6 +347,7 @@ def test_closed_action_item_issues_show_done_at_the_next_retro_and_in_the_sprint
     cadence.tick()
     created = github.issue("acme/shop", 2)
     assert created.title == "Fix the flaky test"
+    assert created.assignees == ["carol"]  # the owner, known to GitHub by their e-mail
     assert "<https://github.com/acme/shop/issues/2|shop#2> created" in cadence.fake.dms("U3")[-1].all_text
     assert len(github.repo("acme/shop").issues) == 2
 
@@ -432,3 +434,20 @@ def test_jira_data_center_connects_with_a_personal_access_token_over_rest_v2(cad
 def test_an_unknown_tracker_is_answered_with_one_line(cadence: Cadence) -> None:
     reply = cadence.command("/cadence", "connect trello", user=ADMIN)
     assert reply.json["text"] == ":warning: Say which tracker: `jira` or `github`."
+
+
+def test_a_jira_issue_for_an_action_item_is_assigned_to_its_owner_by_e_mail(cadence: Cadence, jira: FakeJira) -> None:
+    from tests.test_retro_actions import retro_with_actions
+
+    owner = jira.add_account("carol@example.com", "carols-own-token", display_name="Carol")
+    cadence.fake.add_user("U3", "carol")["profile"]["email"] = "carol@example.com"
+    cadence.fake.add_user("U4", "dan")  # no e-mail Jira knows
+    connect_jira(cadence, jira, project="OPS")
+    retro_with_actions(cadence, [("Fix the flaky test", "U3", None), ("Write the runbook", "U4", None)])
+    click(cadence, cadence.fake.dms("U3")[-1], "trackers.create_issue.jira", user="U3")
+    click(cadence, cadence.fake.dms("U4")[-1], "trackers.create_issue.jira", user="U4")
+    cadence.tick()
+    assert jira.issue("OPS-1").summary == "Fix the flaky test"
+    assert jira.issue("OPS-1").assignee == owner.account_id
+    assert jira.issue("OPS-2").assignee is None
+    assert f"{jira.url}/browse/OPS-1|OPS-1> created" in cadence.fake.dms("U3")[-1].all_text

@@ -51,6 +51,7 @@ class FakeGitHub(FakeService):
         self.tokens: dict[str, str] = {}  # token -> login
         self.read_only: set[str] = set()  # tokens without write access to issues
         self.repos: dict[str, Repo] = {}
+        self.public_emails: dict[str, str] = {}  # e-mail -> login, for users who show their e-mail
 
     # -- arranging ------------------------------------------------------------------------------------------------
     def add_token(self, token: str, login: str, *, read_only: bool = False) -> None:
@@ -117,6 +118,10 @@ class FakeGitHub(FakeService):
             return Reply(200, {"login": login, "id": 1000 + len(login), "type": "User"})
         if method == "GET" and path == "/search/issues":
             return self._search(request.query)
+        if method == "GET" and path == "/search/users":
+            email = (request.query.get("q") or "").removesuffix(" in:email").strip().lower()
+            found = [{"login": who, "type": "User"} for mail, who in self.public_emails.items() if mail == email]
+            return Reply(200, {"total_count": len(found), "incomplete_results": False, "items": found})
         match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
         if match is None:
             return _error(404, "Not Found")
@@ -149,6 +154,8 @@ class FakeGitHub(FakeService):
             issue.assignees = list(body.get("assignees") or [])
             issue.body = str(body.get("body") or "")
             return Reply(201, self._issue_json(issue))
+        if (match := re.fullmatch(r"/assignees/([^/]+)", rest)) and method == "GET":
+            return Reply(204) if match.group(1) in repo.collaborators else _error(404, "Not Found")
         if rest == "/milestones" and method == "GET":
             return Reply(200, [{"number": n, "title": t, "state": "open"} for n, t in repo.milestones.items()])
         if match := re.fullmatch(r"/milestones/(\d+)", rest):

@@ -182,8 +182,8 @@ class FakeJira(FakeService):
                 return Reply(400, {"errorMessages": [str(problem)], "errors": {}})
             return Reply(200, {"count": count})
         if method == "GET" and rest == "user/search":
-            query = (request.query.get("query") or "").lower()
-            return Reply(200, [{"accountId": a.account_id, "displayName": a.display_name,
+            query = (request.query.get("query") or request.query.get("username") or "").lower()
+            return Reply(200, [{"accountId": a.account_id, "name": a.email, "displayName": a.display_name,
                                 "emailAddress": a.email, "active": True}
                                for a in self.state.accounts if query and query in a.email.lower()])
         if match := re.fullmatch(r"issue/([A-Z][A-Z0-9]*-\d+)", rest):

@@ -12,6 +12,7 @@ import logging
 from datetime import datetime, timedelta
 
 from bot.server.runtime import Runtime
+from bot.slack.gateway import SlackFailure
 from bot.trackers import connections
 from bot.trackers.base import Tracker, TrackerError
 from ceremonies import trackers as domain
@@ -72,12 +73,24 @@ def _deliver(runtime: Runtime, tracker: Tracker, write: store.ClaimedWrite, now:
                 cases.estimate_written(session, team_id=write.team_id, story_id=write.target_id, now=now)
         return
     issue = tracker.create_issue(project=str(write.args.get("project") or ""), title=str(write.args["title"]),
-                                 body=str(write.args.get("body") or ""))
+                                 body=str(write.args.get("body") or ""),
+                                 assignee_email=_email(runtime, write.team_id, str(write.args.get("owner_id") or "")))
     with runtime.db.transaction() as session:
         if store.write_done(session, write, now=now, result={"issue_key": issue.key, "url": issue.url}):
             cases.action_issue_created(session, team_id=write.team_id, item_id=write.target_id, kind=write.kind,
                                        issue=issue, asked_by=str(write.args.get("asked_by") or ""), now=now,
                                        every=_sync_every(runtime))
+
+
+def _email(runtime: Runtime, team_id: str, user_id: str) -> str | None:
+    """The Slack e-mail of the action item's owner (users:read.email), by which the tracker may know them."""
+    if not user_id:
+        return None
+    try:
+        user = runtime.gateway.for_team(team_id).user_info(user=user_id)
+    except SlackFailure:  # the issue is created all the same, unassigned
+        return None
+    return str((user.get("profile") or {}).get("email") or "") or None
 
 
 def _refused(runtime: Runtime, write: store.ClaimedWrite, refused: TrackerError, now: datetime) -> None:

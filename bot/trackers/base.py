@@ -47,5 +47,7 @@ class Tracker(Protocol):
     def issue(self, ref: str) -> domain.TrackerIssue:
         ...
 
-    def create_issue(self, *, project: str, title: str, body: str) -> domain.TrackerIssue:
+    def create_issue(self, *, project: str, title: str, body: str, assignee_email: str | None = None
+                     ) -> domain.TrackerIssue:
+        """A new issue, assigned to the tracker's user with that e-mail when the tracker knows one."""
         ...

@@ -84,13 +84,31 @@ class GitHubTracker:
         owner, name = repo.split("/")
         return self._issue(self._call(lambda: self.github.rest.issues.get(owner, name, number)).json(), repo)
 
-    def create_issue(self, *, project: str, title: str, body: str) -> domain.TrackerIssue:
+    def assignee(self, repo: str, email: str) -> str | None:
+        """The login of the GitHub user whose public e-mail this is, when they can be assigned in the repository."""
+        owner, name = repo.split("/")
+        found = self._call(lambda: self.github.rest.search.users(q=f"{email} in:email", per_page=1)).json()
+        login = next((str(u["login"]) for u in found.get("items") or [] if u.get("login")), None)
+        if login is None:
+            return None
+        try:
+            self._call(lambda: self.github.rest.issues.check_user_can_be_assigned(owner, name, login))
+        except TrackerError as refused:
+            if refused.status == 404:  # not a collaborator: the issue is created unassigned
+                return None
+            raise
+        return login
+
+    def create_issue(self, *, project: str, title: str, body: str, assignee_email: str | None = None
+                     ) -> domain.TrackerIssue:
         if not project:
             raise TrackerError("the GitHub connection has no repository for new issues: connect again and name one.",
                                status=400)
         owner, name = project.split("/")
-        raw = self._call(lambda: self.github.rest.issues.create(
-            owner, name, data={"title": title[:250], "body": body})).json()
+        data: dict[str, Any] = {"title": title[:250], "body": body}
+        if assignee_email and (login := self.assignee(project, assignee_email)):
+            data["assignees"] = [login]
+        raw = self._call(lambda: self.github.rest.issues.create(owner, name, data=data)).json()
         return self._issue(raw, project)
 
 

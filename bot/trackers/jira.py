@@ -111,7 +111,17 @@ class JiraTracker:
         raw = self._call(lambda: self.jira.issue(ref, fields="summary,status"))
         return self._issue(raw, None)
 
-    def create_issue(self, *, project: str, title: str, body: str) -> domain.TrackerIssue:
+    def assignee(self, email: str) -> dict[str, str] | None:
+        """Jira's user with this e-mail, as an issue's assignee (Cloud: accountId; Data Center: name)."""
+        params = {"query": email} if self.cloud else {"username": email}
+        found = self._call(lambda: self.jira.get(self.jira.resource_url("user/search"), params=params)) or []
+        person = next((u for u in found if isinstance(u, dict) and u.get("active", True)), None)
+        if person is None:
+            return None
+        return {"accountId": str(person["accountId"])} if self.cloud else {"name": str(person.get("name"))}
+
+    def create_issue(self, *, project: str, title: str, body: str, assignee_email: str | None = None
+                     ) -> domain.TrackerIssue:
         if not project:
             raise TrackerError("the Jira connection has no project for new issues: connect again and name one.",
                                status=400)
@@ -119,6 +129,8 @@ class JiraTracker:
                                   "issuetype": {"name": "Task"}}
         if body:
             fields["description"] = _adf(body) if self.cloud else body
+        if assignee_email and (assignee := self.assignee(assignee_email)):
+            fields["assignee"] = assignee
         created = self._call(lambda: self.jira.create_issue(fields=fields))
         key = str(created.get("key"))
         return domain.TrackerIssue(key=key, title=title, url=f"{self.site_url}/browse/{key}", done=False, ref=key)
