@@ -21,6 +21,7 @@ class Kind(StrEnum):
 LABELS = {Kind.JIRA: "Jira", Kind.GITHUB: "GitHub"}
 IMPORT_MAX = 50  # issues a poker session takes from a search; the rest are named, not imported
 POINTS_FIELD_NAMES = ("story points", "story point estimate")  # Jira's names, company- and team-managed
+PROJECT_FIELD_NAMES = ("estimate", "story points", "points", "size")  # a GitHub project's number field
 ESTIMATE_LABEL = "estimate: "
 URL_MAX = 500
 PROJECT_MAX = 100
@@ -187,6 +188,12 @@ def points_field(fields: Sequence[tuple[str, str]]) -> str | None:
     """The id of the site's story-points field among (id, name) pairs, found by its name."""
     by_name = {name.strip().lower(): field_id for field_id, name in fields}
     return next((by_name[name] for name in POINTS_FIELD_NAMES if name in by_name), None)
+
+
+def project_field(fields: Sequence[tuple[str, str]]) -> str | None:
+    """The id of a GitHub project's number field that holds estimates, among (id, name) pairs, found by its name."""
+    by_name = {name.strip().lower(): field_id for field_id, name in fields}
+    return next((by_name[name] for name in PROJECT_FIELD_NAMES if name in by_name), None)
 
 
 def estimate_label(estimate: str) -> str:

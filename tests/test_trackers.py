@@ -451,3 +451,30 @@ def test_a_jira_issue_for_an_action_item_is_assigned_to_its_owner_by_e_mail(cade
     assert jira.issue("OPS-1").assignee == owner.account_id
     assert jira.issue("OPS-2").assignee is None
     assert f"{jira.url}/browse/OPS-1|OPS-1> created" in cadence.fake.dms("U3")[-1].all_text
+
+
+def test_on_a_github_project_the_estimate_goes_to_its_number_field(cadence: Cadence, github: FakeGitHub) -> None:
+    github.add_issue("acme/shop", "Checkout on a board")
+    github.add_issue("acme/shop", "Checkout on no board")
+    project, item, field = github.add_to_project("acme/shop", 1, field_name="Story Points")
+    connect_github(cadence)
+    cadence.command("/poker", "github acme/shop checkout", user=ADMIN)
+    first = parent_and_stories(cadence)[1][0]
+    accept(cadence, first, "5")
+    accept(cadence, parent_and_stories(cadence)[1][1], "3")
+    cadence.tick()
+    assert github.project_value(project, item, field) == 5
+    assert github.issue("acme/shop", 1).labels == []  # on a board: its field, no label
+    assert github.issue("acme/shop", 2).labels == ["estimate: 3"]
+    assert "Estimate written to shop#1." in current(cadence, first).all_text
+
+
+def test_a_token_without_projects_access_falls_back_to_the_label(cadence: Cadence, github: FakeGitHub) -> None:
+    github.add_issue("acme/shop", "Checkout")
+    github.add_to_project("acme/shop", 1)
+    github.without_projects.add(GITHUB_TOKEN)
+    connect_github(cadence)
+    cadence.command("/poker", "github acme/shop", user=ADMIN)
+    accept(cadence, parent_and_stories(cadence)[1][0], "8")
+    cadence.tick()
+    assert github.issue("acme/shop", 1).labels == ["estimate: 8"]

@@ -32,6 +32,16 @@ class Issue:
     assignees: list[str] = field(default_factory=list)
     milestone: int | None = None
     body: str = ""
+    project_items: list[tuple[str, str]] = field(default_factory=list)  # (item id, project id)
+
+
+@dataclass
+class Project:
+    """A Projects (v2) board: its fields by id (name, dataType) and each item's field values."""
+
+    id: str
+    fields: dict[str, tuple[str, str]] = field(default_factory=dict)
+    values: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -52,6 +62,8 @@ class FakeGitHub(FakeService):
         self.read_only: set[str] = set()  # tokens without write access to issues
         self.repos: dict[str, Repo] = {}
         self.public_emails: dict[str, str] = {}  # e-mail -> login, for users who show their e-mail
+        self.projects: dict[str, Project] = {}
+        self.without_projects: set[str] = set()  # tokens not granted Projects access
 
     # -- arranging ------------------------------------------------------------------------------------------------
     def add_token(self, token: str, login: str, *, read_only: bool = False) -> None:
@@ -84,6 +96,22 @@ class FakeGitHub(FakeService):
     def issue(self, full_name: str, number: int) -> Issue:
         with self._lock:
             return self.repos[full_name].issues[number]
+
+    def add_to_project(self, full_name: str, number: int, *, field_name: str = "Estimate",
+                       data_type: str = "NUMBER") -> tuple[str, str, str]:
+        """Put an issue on a new Projects (v2) board that has a field `field_name`; (project, item, field) ids."""
+        with self._lock:
+            project = Project(f"PVT_{len(self.projects) + 1}")
+            field_id = f"PVTF_{len(self.projects) + 1}"
+            project.fields = {field_id: (field_name, data_type), f"{field_id}_title": ("Title", "TITLE")}
+            self.projects[project.id] = project
+            item_id = f"PVTI_{len(self.projects)}_{number}"
+            self.repos[full_name].issues[number].project_items.append((item_id, project.id))
+        return project.id, item_id, field_id
+
+    def project_value(self, project_id: str, item_id: str, field_id: str) -> float | None:
+        with self._lock:
+            return self.projects[project_id].values.get(item_id, {}).get(field_id)
 
     def webhook(self, url: str, *, secret: str | None, full_name: str, number: int, action: str = "closed",
                 delivery_id: str | None = None) -> tuple[int, str]:
@@ -118,6 +146,8 @@ class FakeGitHub(FakeService):
             return Reply(200, {"login": login, "id": 1000 + len(login), "type": "User"})
         if method == "GET" and path == "/search/issues":
             return self._search(request.query)
+        if method == "POST" and path == "/graphql":
+            return self._graphql(token, request.body or {})
         if method == "GET" and path == "/search/users":
             email = (request.query.get("q") or "").removesuffix(" in:email").strip().lower()
             found = [{"login": who, "type": "User"} for mail, who in self.public_emails.items() if mail == email]
@@ -197,6 +227,38 @@ class FakeGitHub(FakeService):
             return Reply(200, [{"name": label} for label in issue.labels])
         return _error(404, "Not Found")
 
+    def _graphql(self, token: str, body: dict[str, Any]) -> Reply:
+        """The two operations Cadence sends: an issue's Projects (v2) items with their fields, and setting a number
+        field's value on an item. GraphQL answers 200 with `errors` when it refuses."""
+        query, variables = str(body.get("query") or ""), body.get("variables") or {}
+        if "updateProjectV2ItemFieldValue" in query:
+            if token in self.without_projects or token in self.read_only:
+                return _graphql_error("FORBIDDEN", "Resource not accessible by personal access token")
+            project = self.projects.get(str(variables.get("project")))
+            item, field_id = str(variables.get("item")), str(variables.get("field"))
+            if project is None or field_id not in project.fields:
+                return _graphql_error("NOT_FOUND", f"Could not resolve to a node with the global id of "
+                                                   f"'{variables.get('project')}'")
+            if project.fields[field_id][1] != "NUMBER" or not isinstance(variables.get("value"), int | float):
+                return _graphql_error("UNPROCESSABLE", "The field value is not a number")
+            project.values.setdefault(item, {})[field_id] = float(variables["value"])
+            return Reply(200, {"data": {"updateProjectV2ItemFieldValue": {"projectV2Item": {"id": item}}}})
+        if "projectItems" in query:
+            repo = self.repos.get(f"{variables.get('owner')}/{variables.get('name')}")
+            issue = repo.issues.get(int(variables.get("number") or 0)) if repo else None
+            if issue is None:
+                return _graphql_error("NOT_FOUND", "Could not resolve to an Issue.")
+            if token in self.without_projects:
+                return Reply(200, {"data": {"repository": {"issue": {"projectItems": None}}}, "errors": [
+                    {"type": "FORBIDDEN", "message": "Resource not accessible by personal access token",
+                     "path": ["repository", "issue", "projectItems"]}]})
+            nodes = [{"id": item_id, "project": {"id": project_id, "fields": {"nodes": [
+                {"id": fid, "name": name, "dataType": kind}
+                for fid, (name, kind) in self.projects[project_id].fields.items()]}}}
+                for item_id, project_id in issue.project_items]
+            return Reply(200, {"data": {"repository": {"issue": {"projectItems": {"nodes": nodes}}}}})
+        return _graphql_error("UNSUPPORTED", "the fake GitHub does not answer this query")
+
     def _search(self, query: dict[str, str]) -> Reply:
         q = query.get("q") or ""
         wanted_repo = None
@@ -243,6 +305,10 @@ class FakeGitHub(FakeService):
 
 def _error(status: int, message: str) -> Reply:
     return Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
+
+
+def _graphql_error(kind: str, message: str) -> Reply:
+    return Reply(200, {"data": None, "errors": [{"type": kind, "message": message}]})
 
 
 def _validation(resource: str, field_name: str, code: str) -> Reply:

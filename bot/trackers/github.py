@@ -7,13 +7,30 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from githubkit import GitHub, TokenAuthStrategy
-from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed, RequestTimeout
+from githubkit.exception import GitHubException, GraphQLFailed, RateLimitExceeded, RequestFailed, RequestTimeout
 
 from bot.server import redact
 from bot.trackers.base import TrackerError
 from ceremonies import trackers as domain
 
 T = TypeVar("T")
+
+PROJECT_ITEMS = """
+query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    issue(number: $number) {
+      projectItems(first: 20) {
+        nodes { id project { id fields(first: 50) { nodes { ... on ProjectV2Field { id name dataType } } } } }
+      }
+    }
+  }
+}"""
+SET_NUMBER = """
+mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) {
+  updateProjectV2ItemFieldValue(
+    input: {projectId: $project, itemId: $item, fieldId: $field, value: {number: $value}}
+  ) { projectV2Item { id } }
+}"""
 
 
 class GitHubTracker:
@@ -34,6 +51,11 @@ class GitHubTracker:
                                retry_after=seconds) from None
         except RequestFailed as error:
             raise TrackerError(f"GitHub: {_message(error)}", status=error.response.status_code) from None
+        except GraphQLFailed as error:
+            errors = error.response.errors or []
+            forbidden = any(e.type == "FORBIDDEN" for e in errors)
+            raise TrackerError(domain.short_error("GitHub: " + "; ".join(e.message for e in errors)),
+                               status=403 if forbidden else 422) from None
         except RequestTimeout:
             raise TrackerError("GitHub did not answer in time.") from None
         except GitHubException:
@@ -58,8 +80,13 @@ class GitHubTracker:
         return issues, int(found.get("total_count") or len(issues))
 
     def write_estimate(self, ref: str, estimate: str) -> None:
+        """The estimate goes to the number field of the issue's Projects (v2) boards ("Estimate", "Story Points",
+        "Points"); on an issue on no such board, to an `estimate: N` label."""
         repo, number = domain.parse_github_ref(ref)
         owner, name = repo.split("/")
+        points = domain.card_points(estimate)
+        if points is not None and self._write_project_fields(owner, name, number, points):
+            return
         raw = self._call(lambda: self.github.rest.issues.get(owner, name, number)).json()
         labels = [str(label.get("name")) for label in raw.get("labels") or []]
         for stale in domain.stale_estimate_labels(labels, estimate):
@@ -67,6 +94,30 @@ class GitHubTracker:
         if domain.estimate_label(estimate) not in labels:
             self._call(lambda: self.github.rest.issues.add_labels(
                 owner, name, number, data={"labels": [domain.estimate_label(estimate)]}))
+
+    def _write_project_fields(self, owner: str, name: str, number: int, points: float) -> int:
+        """Set the estimate field on each of the issue's project items; how many were set (0: none to set, or the
+        token may not see projects, which then leaves the label)."""
+        try:
+            found = self._call(lambda: self.github.graphql.request(
+                PROJECT_ITEMS, {"owner": owner, "name": name, "number": number}))
+        except TrackerError as refused:
+            if refused.status == 403:
+                return 0
+            raise
+        items = ((((found.get("repository") or {}).get("issue") or {}).get("projectItems") or {}).get("nodes")) or []
+        written = 0
+        for item in items:
+            project = item.get("project") or {}
+            fields = [(str(f.get("id")), str(f.get("name"))) for f in (project.get("fields") or {}).get("nodes") or []
+                      if f and f.get("dataType") == "NUMBER"]
+            field_id = domain.project_field(fields)
+            if field_id is None:
+                continue
+            self._call(lambda item=item, project=project, field_id=field_id: self.github.graphql.request(
+                SET_NUMBER, {"project": project["id"], "item": item["id"], "field": field_id, "value": points}))
+            written += 1
+        return written
 
     def sprint_issues(self, link: domain.SprintLink) -> list[domain.TrackerIssue]:
         owner, name = link.repo.split("/")
