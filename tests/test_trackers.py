@@ -478,3 +478,21 @@ def test_a_token_without_projects_access_falls_back_to_the_label(cadence: Cadenc
     accept(cadence, parent_and_stories(cadence)[1][0], "8")
     cadence.tick()
     assert github.issue("acme/shop", 1).labels == ["estimate: 8"]
+
+
+def test_a_sync_jira_refuses_waits_its_retry_after_and_the_sprint_goes_on(cadence: Cadence, jira: FakeJira) -> None:
+    jira.add_sprint(42, "Sprint 14")
+    jira.add_issue("PROJ-1", "Pay by card", sprint=42, points=3)
+    connect_jira(cadence, jira)
+    jira.fail("GET /rest/agile/1.0/sprint/42/issue", status=429, retry_after=600)
+    cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11 --jira 1:42', user=ADMIN)
+    cadence.tick()
+    assert stories_by_key(cadence) == {}
+    cadence.command("/sprint", "", user=ADMIN)
+    assert "Sprint 14" in cadence.fake.responses()[-1]["text"]  # the sprint goes on without Jira
+    calls = len(jira.calls_to("GET /rest/agile/1.0/sprint/42/issue"))
+    cadence.tick(cadence.clock() + timedelta(minutes=6))  # the usual 5 minutes, but Jira asked for 10
+    assert len(jira.calls_to("GET /rest/agile/1.0/sprint/42/issue")) == calls
+    cadence.tick(cadence.clock() + timedelta(minutes=5))
+    assert set(stories_by_key(cadence)) == {"PROJ-1"}
+    assert stories_by_key(cadence)["PROJ-1"].committed  # the first sync that worked takes them as committed
