@@ -32,15 +32,20 @@ PENDING, WRITTEN, FAILED = "pending", "written", "failed"
 ESTIMATE, ISSUE = "estimate", "issue"
 
 
+WORKSPACE = ""  # the channel_id of a connection for the whole workspace
+
+
 class TrackerConnection(Base):
-    """A workspace connected to Jira or GitHub: where, as whom, and the encrypted credentials."""
+    """A workspace (or one team channel) connected to Jira or GitHub: where, as whom, and the encrypted
+    credentials. A team channel's own connection wins over the workspace's there."""
 
     __tablename__ = "tracker_connections"
-    __table_args__ = (UniqueConstraint("team_id", "kind"),)
+    __table_args__ = (UniqueConstraint("team_id", "kind", "channel_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     kind: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), default=WORKSPACE)
     site_url: Mapped[str] = mapped_column(String(domain.URL_MAX), default="")
     account: Mapped[str] = mapped_column(String(domain.ACCOUNT_MAX), default="")  # who the token is, for people
     secret: Mapped[str] = mapped_column(String(CIPHERTEXT_LENGTH))  # encrypted credentials
@@ -59,6 +64,7 @@ class TrackerStory(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     story_id: Mapped[int] = mapped_column(ForeignKey("poker_stories.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))  # the session's: whose connection writes back
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(200))  # the Jira key, or owner/repo#number
     issue_key: Mapped[str] = mapped_column(String(64))
@@ -124,6 +130,7 @@ class TrackerActionIssue(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     team_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
     action_item_id: Mapped[int] = mapped_column(ForeignKey("retro_action_items.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))  # the item's team channel
     kind: Mapped[str] = mapped_column(String(16))
     ref: Mapped[str] = mapped_column(String(200))
     issue_key: Mapped[str] = mapped_column(String(64))
@@ -137,24 +144,40 @@ def _insert(session: Session) -> Any:
 
 
 # -- connections ------------------------------------------------------------------------------------------------------
-def connection(session: Session, *, team_id: str, kind: domain.Kind) -> TrackerConnection | None:
-    return session.scalar(select(TrackerConnection).where(TrackerConnection.team_id == team_id,
-                                                          TrackerConnection.kind == kind.value))
+def connection(session: Session, *, team_id: str, kind: domain.Kind, channel_id: str = WORKSPACE
+               ) -> TrackerConnection | None:
+    """The connection that serves `channel_id`: its own, else the workspace's."""
+    return session.scalars(
+        select(TrackerConnection)
+        .where(TrackerConnection.team_id == team_id, TrackerConnection.kind == kind.value,
+               TrackerConnection.channel_id.in_({channel_id, WORKSPACE}))
+        .order_by(TrackerConnection.channel_id.desc())  # the channel's own ("C…") before the workspace's ("")
+    ).first()
 
 
-def connected_kinds(session: Session, *, team_id: str) -> list[domain.Kind]:
-    """The trackers the workspace is connected to."""
-    return [domain.Kind(k) for k in session.scalars(
-        select(TrackerConnection.kind).where(TrackerConnection.team_id == team_id).order_by(TrackerConnection.kind))]
+def own_connection(session: Session, *, team_id: str, kind: domain.Kind, channel_id: str) -> TrackerConnection | None:
+    """The connection made for exactly this scope (a channel, or WORKSPACE)."""
+    return session.scalar(select(TrackerConnection).where(
+        TrackerConnection.team_id == team_id, TrackerConnection.kind == kind.value,
+        TrackerConnection.channel_id == channel_id))
 
 
-def save_connection(session: Session, *, team_id: str, kind: domain.Kind, site_url: str, account: str, secret: str,
-                    webhook_secret: str, project: str, by: str, now: datetime) -> TrackerConnection:
-    """Connect the workspace to the tracker, replacing an earlier connection to it (its webhook secret is kept, so
-    the tracker's webhook keeps working)."""
-    row = connection(session, team_id=team_id, kind=kind)
+def connected_kinds(session: Session, *, team_id: str, channel_id: str = WORKSPACE) -> list[domain.Kind]:
+    """The trackers that serve the channel (its own connections and the workspace's)."""
+    return [domain.Kind(k) for k in sorted(set(session.scalars(
+        select(TrackerConnection.kind).where(TrackerConnection.team_id == team_id,
+                                             TrackerConnection.channel_id.in_({channel_id, WORKSPACE})))))]
+
+
+def save_connection(session: Session, *, team_id: str, kind: domain.Kind, channel_id: str, site_url: str,
+                    account: str, secret: str, webhook_secret: str, project: str, by: str,
+                    now: datetime) -> TrackerConnection:
+    """Connect the workspace (WORKSPACE) or one team channel to the tracker, replacing an earlier connection of that
+    scope (its webhook secret is kept, so the tracker's webhook keeps working)."""
+    row = own_connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
     if row is None:
-        row = TrackerConnection(team_id=team_id, kind=kind.value, webhook_secret=webhook_secret)
+        row = TrackerConnection(team_id=team_id, kind=kind.value, channel_id=channel_id,
+                                webhook_secret=webhook_secret)
         session.add(row)
     row.site_url, row.account, row.secret, row.project = site_url, account[: domain.ACCOUNT_MAX], secret, project
     row.connected_by, row.connected_at = by, now
@@ -162,21 +185,24 @@ def save_connection(session: Session, *, team_id: str, kind: domain.Kind, site_u
     return row
 
 
-def delete_connection(session: Session, *, team_id: str, kind: domain.Kind) -> bool:
-    row = connection(session, team_id=team_id, kind=kind)
+def delete_connection(session: Session, *, team_id: str, kind: domain.Kind, channel_id: str) -> str | None:
+    """Remove the connection serving the channel (its own, else the workspace's); the scope removed, or None."""
+    row = connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
     if row is None:
-        return False
+        return None
+    scope = row.channel_id
     session.delete(row)
     session.flush()
-    return True
+    return scope
 
 
 # -- poker stories from a tracker -------------------------------------------------------------------------------------
-def link_stories(session: Session, *, team_id: str, kind: domain.Kind, story_ids: list[int],
+def link_stories(session: Session, *, team_id: str, channel_id: str, kind: domain.Kind, story_ids: list[int],
                  issues: tuple[domain.TrackerIssue, ...]) -> None:
     """Remember the issue behind each imported story (same order)."""
     for story_id, issue in zip(story_ids, issues, strict=True):
-        session.add(TrackerStory(team_id=team_id, story_id=story_id, kind=kind.value, ref=issue.ref,
+        session.add(TrackerStory(team_id=team_id, story_id=story_id, channel_id=channel_id, kind=kind.value,
+                                 ref=issue.ref,
                                  issue_key=issue.key[:64], url=issue.url[: domain.URL_MAX]))
     session.flush()
 
@@ -198,7 +224,8 @@ def queue_estimate(session: Session, *, team_id: str, story_id: int, estimate: s
         return False
     return add_write(session, team_id=team_id, key=estimate_key(story_id), what=ESTIMATE,
                      kind=domain.Kind(linked.kind), target_id=story_id,
-                     args={"ref": linked.ref, "issue_key": linked.issue_key, "estimate": estimate}, now=now)
+                     args={"ref": linked.ref, "issue_key": linked.issue_key, "estimate": estimate,
+                           "channel_id": linked.channel_id}, now=now)
 
 
 def estimate_write(session: Session, *, team_id: str, story_id: int) -> domain.EstimateWrite | None:
@@ -348,11 +375,11 @@ def action_issue(session: Session, *, team_id: str, item_id: int) -> TrackerActi
                                                            TrackerActionIssue.action_item_id == item_id))
 
 
-def record_action_issue(session: Session, *, team_id: str, item_id: int, kind: domain.Kind,
+def record_action_issue(session: Session, *, team_id: str, item_id: int, channel_id: str, kind: domain.Kind,
                         issue: domain.TrackerIssue, now: datetime, every: timedelta) -> None:
     session.execute(
         _insert(session)(TrackerActionIssue).values(
-            team_id=team_id, action_item_id=item_id, kind=kind.value, ref=issue.ref, issue_key=issue.key[:64],
+            team_id=team_id, action_item_id=item_id, channel_id=channel_id, kind=kind.value, ref=issue.ref, issue_key=issue.key[:64],
             url=issue.url[: domain.URL_MAX], closed=issue.done, next_sync_at=None if issue.done else now + every,
         ).on_conflict_do_nothing(index_elements=["action_item_id"])
     )

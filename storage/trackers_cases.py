@@ -44,7 +44,8 @@ def start_poker(
                                 parent_ts=parent_ts, deck=deck, stories=imported.stories, participants=participants,
                                 auto_reveal=auto_reveal, reveal_policy=reveal_policy, now=now)
     story_ids = [s.id for s in poker_store.stories_of(session, team_id=team_id, session_id=started.session_id)]
-    store.link_stories(session, team_id=team_id, kind=kind, story_ids=story_ids, issues=imported.issues)
+    store.link_stories(session, team_id=team_id, channel_id=channel_id, kind=kind, story_ids=story_ids,
+                       issues=imported.issues)
     if imported.more:
         outbox.add(session, team_id=team_id, key=f"tracker.poker_more:{started.session_id}", kind="tracker.poker_more",
                    channel=channel_id, thread_ts=parent_ts, now=now,
@@ -132,12 +133,12 @@ def sync_failed(session: Session, *, link_id: int, error: str, retry_at: datetim
         link.last_error = domain.short_error(error, store.ERROR_LENGTH)
 
 
-def link_running_sprint(session: Session, *, team_id: str, sprint_id: int, link: domain.SprintLink,
+def link_running_sprint(session: Session, *, team_id: str, channel_id: str, sprint_id: int, link: domain.SprintLink,
                         now: datetime) -> None:
     """`/sprint start … --jira BOARD:SPRINT` or `--github owner/repo#N`: the sprint follows the tracker."""
-    if store.connection(session, team_id=team_id, kind=link.kind) is None:
+    if store.connection(session, team_id=team_id, kind=link.kind, channel_id=channel_id) is None:
         raise InvalidInput(f"{domain.LABELS[link.kind]} is not connected: an admin connects it with "
-                                 f"`/cadence connect {link.kind.value}` first.")
+                           f"`/cadence connect {link.kind.value}` first.")
     store.link_sprint(session, team_id=team_id, sprint_id=sprint_id, link=link, now=now)
 
 
@@ -171,11 +172,11 @@ def issue_changed(session: Session, *, team_id: str, kind: domain.Kind, issue: d
 def queue_action_issue(session: Session, *, team_id: str, item_id: int, kind: domain.Kind,
                        user_id: str, now: datetime) -> bool:
     """"Create issue" on an action item: the issue is created by the tracker job (False: it was asked for already)."""
-    connection = store.connection(session, team_id=team_id, kind=kind)
+    item = retro_store.get_action_item(session, team_id=team_id, item_id=item_id)
+    connection = store.connection(session, team_id=team_id, kind=kind, channel_id=item.channel_id)
     if connection is None:
         raise InvalidInput(f"{domain.LABELS[kind]} is not connected: connect it with "
-                                 f"`/cadence connect {kind.value}` first.")
-    item = retro_store.get_action_item(session, team_id=team_id, item_id=item_id)
+                           f"`/cadence connect {kind.value}` first.")
     if store.action_issue(session, team_id=team_id, item_id=item_id) is not None:
         return False
     body = f"Action item from a retrospective, owned by Slack user {item.owner_id}."
@@ -188,11 +189,11 @@ def queue_action_issue(session: Session, *, team_id: str, item_id: int, kind: do
                            now=now)
 
 
-def action_issue_created(session: Session, *, team_id: str, item_id: int, kind: domain.Kind,
+def action_issue_created(session: Session, *, team_id: str, item_id: int, channel_id: str, kind: domain.Kind,
                          issue: domain.TrackerIssue, asked_by: str, now: datetime, every: timedelta) -> None:
     """Remember the issue of the action item (its closing is synced from now) and tell who asked for it."""
-    store.record_action_issue(session, team_id=team_id, item_id=item_id, kind=kind, issue=issue, now=now,
-                              every=every)
+    store.record_action_issue(session, team_id=team_id, item_id=item_id, channel_id=channel_id, kind=kind,
+                              issue=issue, now=now, every=every)
     if asked_by:
         outbox.add(session, team_id=team_id, key=f"tracker.issue_created:{item_id}", kind="tracker.issue_created",
                    channel=asked_by, now=now,

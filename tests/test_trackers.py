@@ -496,3 +496,36 @@ def test_a_sync_jira_refuses_waits_its_retry_after_and_the_sprint_goes_on(cadenc
     cadence.tick(cadence.clock() + timedelta(minutes=5))
     assert set(stories_by_key(cadence)) == {"PROJ-1"}
     assert stories_by_key(cadence)["PROJ-1"].committed  # the first sync that worked takes them as committed
+
+
+def test_a_team_channel_can_have_its_own_connection(cadence: Cadence, github: FakeGitHub) -> None:
+    github.add_token("github_pat_team_two_token", "team-two-bot")
+    github.add_issue("acme/shop", "Checkout")
+    connect_github(cadence)  # the workspace's
+    cadence.command("/cadence", "connect github", user=ADMIN, channel="C2")
+    only_here = {"trackers.scope": {"trackers.scope": {"type": "checkboxes",
+                                                       "selected_options": [{"value": "channel"}]}}}
+    reply = cadence.slack.view_submission(cadence.fake.last_view(), {
+        **values(token="github_pat_team_two_token", project=""), **only_here}, user=ADMIN)
+    shown = texts(reply.json["view"])
+    assert "Connected to GitHub as *team-two-bot* for <#C2>" in shown
+    assert "/trackers/github?team=T1&amp;channel=C2" in shown  # escaped for mrkdwn: Slack shows &
+
+    cadence.command("/poker", "github acme/shop", user=ADMIN, channel="C2")
+    assert github.calls_to("GET /search/issues")[-1].authorization == "token github_pat_team_two_token"
+    cadence.command("/poker", "github acme/shop", user=ADMIN, channel="C1")
+    assert github.calls_to("GET /search/issues")[-1].authorization == f"token {GITHUB_TOKEN}"
+
+    with cadence.db.reading() as session:
+        row = store.own_connection(session, team_id="T1", kind=store.domain.Kind.GITHUB, channel_id="C2")
+        from bot.trackers import connections
+
+        secret = connections.webhook_secret_of(cadence.runtime.settings, row)
+    url = webhook_url(cadence, "github")
+    assert github.webhook(url + "&channel=C2", secret=secret, full_name="acme/shop", number=1)[0] == 200
+    assert github.webhook(url, secret=secret, full_name="acme/shop", number=1)[0] == 401  # not the workspace's
+
+    cadence.command("/cadence", "disconnect github", user=ADMIN, channel="C2")
+    assert "GitHub is disconnected from <#C2>" in cadence.fake.ephemerals(ADMIN)[-1]["text"]
+    with cadence.db.reading() as session:
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB, channel_id="C2").channel_id == ""

@@ -16,6 +16,7 @@ from bot.slack.gateway import SlackFailure
 from bot.trackers import connections
 from bot.trackers.base import Tracker, TrackerError
 from ceremonies import trackers as domain
+from storage import sprint as sprints
 from storage import trackers as store
 from storage import trackers_cases as cases
 
@@ -31,9 +32,10 @@ def _backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(seconds=30 * 2 ** max(attempts - 1, 0)))
 
 
-def _tracker(runtime: Runtime, team_id: str, kind: domain.Kind) -> Tracker:
+def _tracker(runtime: Runtime, team_id: str, kind: domain.Kind, channel_id: str) -> Tracker:
+    """The client of the connection serving the channel (its own, else the workspace's)."""
     with runtime.db.reading() as session:
-        row = store.connection(session, team_id=team_id, kind=kind)
+        row = store.connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
     return connections.open_tracker(runtime.settings, row)
 
 
@@ -46,12 +48,13 @@ def deliver_writes(runtime: Runtime, now: datetime) -> None:
     """Write accepted estimates back and create the issues asked for, each once."""
     with runtime.db.transaction() as session:
         claimed = store.claim_writes(session, now=now, lease=LEASE, limit=BATCH)
-    trackers: dict[tuple[str, domain.Kind], Tracker | TrackerError] = {}
+    trackers: dict[tuple[str, domain.Kind, str], Tracker | TrackerError] = {}
     for write in claimed:
-        group = (write.team_id, write.kind)
+        channel_id = str(write.args.get("channel_id") or store.WORKSPACE)
+        group = (write.team_id, write.kind, channel_id)
         if group not in trackers:
             try:
-                trackers[group] = _tracker(runtime, write.team_id, write.kind)
+                trackers[group] = _tracker(runtime, write.team_id, write.kind, channel_id)
             except TrackerError as error:
                 trackers[group] = error
         tracker = trackers[group]
@@ -77,7 +80,8 @@ def _deliver(runtime: Runtime, tracker: Tracker, write: store.ClaimedWrite, now:
                                  assignee_email=_email(runtime, write.team_id, str(write.args.get("owner_id") or "")))
     with runtime.db.transaction() as session:
         if store.write_done(session, write, now=now, result={"issue_key": issue.key, "url": issue.url}):
-            cases.action_issue_created(session, team_id=write.team_id, item_id=write.target_id, kind=write.kind,
+            cases.action_issue_created(session, team_id=write.team_id, item_id=write.target_id,
+                                       channel_id=str(write.args.get("channel_id") or ""), kind=write.kind,
                                        issue=issue, asked_by=str(write.args.get("asked_by") or ""), now=now,
                                        every=_sync_every(runtime))
 
@@ -118,8 +122,10 @@ def sync_sprints(runtime: Runtime, now: datetime) -> None:
             if row is None:
                 continue
             team_id, kind, link = row.team_id, domain.Kind(row.kind), row.link()
+            followed = sprints.sprint_by_id(session, sprint_id=row.sprint_id)
+            channel_id = followed.channel_id if followed is not None else store.WORKSPACE
         try:
-            issues = _tracker(runtime, team_id, kind).sprint_issues(link)
+            issues = _tracker(runtime, team_id, kind, channel_id).sprint_issues(link)
         except TrackerError as refused:
             wait = timedelta(seconds=refused.retry_after) if refused.retry_after else every
             log.warning("could not sync %s: %s", link.described, refused.message, extra={"team": team_id})
@@ -133,11 +139,11 @@ def sync_sprints(runtime: Runtime, now: datetime) -> None:
 def sync_action_issues(runtime: Runtime, now: datetime) -> None:
     """Issues created for action items are looked at when due: a closed one marks its item done."""
     with runtime.db.transaction() as session:
-        due = [(r.id, r.team_id, domain.Kind(r.kind), r.ref) for r in
+        due = [(r.id, r.team_id, domain.Kind(r.kind), r.ref, r.channel_id) for r in
                store.claim_due_action_issues(session, now=now, every=_sync_every(runtime))]
-    for row_id, team_id, kind, ref in due:
+    for row_id, team_id, kind, ref, channel_id in due:
         try:
-            issue = _tracker(runtime, team_id, kind).issue(ref)
+            issue = _tracker(runtime, team_id, kind, channel_id).issue(ref)
         except TrackerError as refused:
             log.warning("could not look at %s: %s", ref, refused.message, extra={"team": team_id})
             continue

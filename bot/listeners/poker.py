@@ -34,7 +34,7 @@ def handle_poker_command(ack: Ack, command: dict, context: BoltContext) -> None:
     runtime, channel_id, user_id = runtime_of(context), command["channel_id"], command["user_id"]
     if subcommand == "":
         ack()
-        sources = trackers.connected_sources(runtime, command["team_id"])
+        sources = trackers.connected_sources(runtime, command["team_id"], channel_id)
         slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id, sources))
         return
     if subcommand in ("jira", "github"):  # stories from a tracker search (bot/listeners/trackers.py)

@@ -290,7 +290,7 @@ def submit_action(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
                        channel=added.owner_id, now=now, text=dm,
                        # "Create issue" in each connected tracker (bot/listeners/trackers.py)
                        blocks=tracker_views.create_issue_blocks(dm, trackers.connected_kinds(
-                           session, team_id=team_id), item_id=added.item_id))
+                           session, team_id=team_id, channel_id=added.channel_id), item_id=added.item_id))
     except CadenceError as error:
         ack(response_action="errors", errors={views.ACTION_TEXT_BLOCK: str(error)})
         return

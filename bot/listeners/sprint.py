@@ -70,7 +70,8 @@ def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked
                                     timezone=timezone, starts_on=domain.local_day(now, timezone), by=asked.user_id,
                                     now=now)
         if link is not None:  # its issues arrive with the first sync (bot/jobs/trackers.py), due at once
-            tracker_cases.link_running_sprint(session, team_id=asked.team_id, sprint_id=sprint.id, link=link, now=now)
+            tracker_cases.link_running_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                              sprint_id=sprint.id, link=link, now=now)
         info, stories = sprint.info(), [s.story() for s in store.stories(session, team_id=asked.team_id,
                                                                           sprint_id=sprint.id)]
         outbox.add(session, team_id=asked.team_id, key=f"sprint.started:{sprint.id}", kind="sprint.started",

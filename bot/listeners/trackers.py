@@ -71,7 +71,7 @@ def disconnect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None
     team_id, channel_id, user_id = command["team_id"], command["channel_id"], command["user_id"]
     _require_admin(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=user_id)
     with runtime.db.transaction() as session:
-        removed = store.delete_connection(session, team_id=team_id, kind=kind)
+        removed = store.delete_connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
     slack.ephemeral(channel=channel_id, user=user_id, text=views.disconnected_text(kind, removed))
 
 
@@ -104,20 +104,22 @@ def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
         field = "site_url" if form.kind is domain.Kind.JIRA and refused.status in (0, 404) else "token"
         ack(response_action="errors", errors=views.connect_errors({field: refused.message}))
         return
-    webhook_clear = _save(runtime, form, team_id=team_id, user_id=user_id, account=account, secret=secret,
-                          webhook=(webhook_clear, webhook_secret))
-    url = f"{WEBHOOK_BASE}/trackers/{form.kind.value}?team={team_id}"
+    webhook_clear = _save(runtime, form, team_id=team_id, channel_id=answers.scope, user_id=user_id, account=account,
+                          secret=secret, webhook=(webhook_clear, webhook_secret))
+    url = f"{WEBHOOK_BASE}/trackers/{form.kind.value}?team={team_id}" + (
+        f"&channel={answers.scope}" if answers.scope else "")
     ack(response_action="update", view=views.connected_view(form.kind, account=account, webhook_url=url,
-                                                             webhook_secret=webhook_clear))
+                                                             webhook_secret=webhook_clear, channel_id=answers.scope))
     log.info("%s connected", form.kind.value, extra={"team": team_id, "user": user_id})
 
 
-def _save(runtime: Runtime, form: domain.ConnectForm, *, team_id: str, user_id: str, account: str, secret: str,
-          webhook: tuple[str, str]) -> str:
+def _save(runtime: Runtime, form: domain.ConnectForm, *, team_id: str, channel_id: str, user_id: str, account: str,
+          secret: str, webhook: tuple[str, str]) -> str:
     """Store the connection; the webhook secret to show (an earlier connection's is kept: the tracker has it)."""
     clear, encrypted = webhook
     with runtime.db.transaction() as session:
-        row = store.save_connection(session, team_id=team_id, kind=form.kind, site_url=form.site_url,
+        row = store.save_connection(session, team_id=team_id, kind=form.kind, channel_id=channel_id,
+                                    site_url=form.site_url,
                                     account=account, secret=secret, webhook_secret=encrypted,
                                     project=form.project, by=user_id, now=runtime.now())
         stored = row.webhook_secret
@@ -135,7 +137,7 @@ def start_poker_from(context: BoltContext, *, kind: domain.Kind, text: str, chan
     team_id = context.team_id or ""
     search = domain.parse_search(kind, text)
     with runtime.db.reading() as session:
-        row = store.connection(session, team_id=team_id, kind=kind)
+        row = store.connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
     if row is None:
         raise InvalidInput(views.not_connected_text(kind))
     try:
@@ -156,10 +158,10 @@ def start_poker_from(context: BoltContext, *, kind: domain.Kind, text: str, chan
                           now=runtime.now())
 
 
-def connected_sources(runtime: Runtime, team_id: str) -> list[domain.Kind]:
-    """The trackers the workspace is connected to (the poker modal offers them as a source)."""
+def connected_sources(runtime: Runtime, team_id: str, channel_id: str) -> list[domain.Kind]:
+    """The trackers serving the channel (the poker modal offers them as a source)."""
     with runtime.db.reading() as session:
-        return store.connected_kinds(session, team_id=team_id)
+        return store.connected_kinds(session, team_id=team_id, channel_id=channel_id)
 
 
 # -- retro action items -----------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`POST /trackers/jira?team=T…` and `POST /trackers/github?team=T…`: the trackers telling Cadence an issue changed.
+"""`POST /trackers/jira?team=T…` and `POST /trackers/github?team=T…` (`&channel=C…` for a channel's own connection):
+the trackers telling Cadence an issue changed.
 
 Each delivery is verified against the workspace's connection before anything is read from it — GitHub's
 `X-Hub-Signature-256` and Jira's `X-Hub-Signature` (an admin webhook's secret), both `sha256=<HMAC of the body>` —
@@ -87,9 +88,11 @@ class TrackerWebhooks:
         if int(declared) > MAX_BODY_BYTES:
             return 413
         raw = environ["wsgi.input"].read(int(declared)) if int(declared) else b""
-        team_id = (parse_qs(str(environ.get("QUERY_STRING") or "")).get("team") or [""])[0][:32]
+        query = parse_qs(str(environ.get("QUERY_STRING") or ""))
+        team_id = (query.get("team") or [""])[0][:32]
+        channel_id = (query.get("channel") or [store.WORKSPACE])[0][:32]
         with self.runtime.db.reading() as session:
-            row = store.connection(session, team_id=team_id, kind=kind) if team_id else None
+            row = store.own_connection(session, team_id=team_id, kind=kind, channel_id=channel_id) if team_id else None
             secret = connections.webhook_secret_of(self.runtime.settings, row) if row is not None else None
             site_url = row.site_url if row is not None else ""
         # An unknown workspace is refused like a bad signature: the answer says nothing about who is connected.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from slack_sdk.models.blocks import InputBlock, PlainTextInputElement
+from slack_sdk.models.blocks import CheckboxesElement, InputBlock, Option, PlainTextInputElement
 from slack_sdk.models.views import View
 
 from bot.views.common import Block, actions, button, context, cut, escape, section
@@ -16,6 +16,8 @@ SITE_BLOCK = "trackers.site_url"
 EMAIL_BLOCK = "trackers.email"
 TOKEN_BLOCK = "trackers.token"
 PROJECT_BLOCK = "trackers.project"
+SCOPE_BLOCK = "trackers.scope"
+ONLY_HERE = "channel"
 BLOCKS = {"site_url": SITE_BLOCK, "email": EMAIL_BLOCK, "token": TOKEN_BLOCK, "project": PROJECT_BLOCK}
 CREATE_ISSUE = "trackers.create_issue"  # the action item's "Create issue" button
 
@@ -46,6 +48,9 @@ def connect_modal(kind: domain.Kind, channel_id: str) -> dict[str, Any]:
             _input(PROJECT_BLOCK, "Default repository (owner/name)", optional=True, max_length=domain.PROJECT_MAX,
                    hint="New issues from retro action items go here."),
         ]
+    only_here = Option(text=f"Only for this team channel (<#{channel_id}>), not the whole workspace", value=ONLY_HERE)
+    blocks.append(InputBlock(block_id=SCOPE_BLOCK, label="Scope", optional=True,
+                             element=CheckboxesElement(action_id=SCOPE_BLOCK, options=[only_here])))
     view = View(type="modal", callback_id=CONNECT, title=f"Connect {domain.LABELS[kind]}", submit="Connect",
                 close="Cancel", private_metadata=f"{kind.value}:{channel_id}",
                 blocks=[*blocks, _note()])
@@ -65,6 +70,12 @@ class ConnectAnswers:
     email: str
     token: str
     project: str
+    only_here: bool  # a connection for this team channel only
+
+    @property
+    def scope(self) -> str:
+        """The connection's channel_id: this channel, or "" for the workspace."""
+        return self.channel_id if self.only_here else ""
 
 
 def _value(view: dict[str, Any], block_id: str) -> str:
@@ -74,8 +85,10 @@ def _value(view: dict[str, Any], block_id: str) -> str:
 
 def parse_connect(view: dict[str, Any]) -> ConnectAnswers:
     kind, _, channel_id = (view.get("private_metadata") or "").partition(":")
+    scope = ((view.get("state") or {}).get("values") or {}).get(SCOPE_BLOCK, {}).get(SCOPE_BLOCK) or {}
+    only_here = ONLY_HERE in [o.get("value") for o in scope.get("selected_options") or []]
     return ConnectAnswers(domain.parse_kind(kind), channel_id, _value(view, SITE_BLOCK), _value(view, EMAIL_BLOCK),
-                          _value(view, TOKEN_BLOCK), _value(view, PROJECT_BLOCK))
+                          _value(view, TOKEN_BLOCK), _value(view, PROJECT_BLOCK), only_here)
 
 
 def connect_errors(problems: dict[str, str]) -> dict[str, str]:
@@ -83,14 +96,16 @@ def connect_errors(problems: dict[str, str]) -> dict[str, str]:
     return {BLOCKS[name]: cut(text, 150) for name, text in problems.items()}
 
 
-def connected_view(kind: domain.Kind, *, account: str, webhook_url: str, webhook_secret: str) -> dict[str, Any]:
+def connected_view(kind: domain.Kind, *, account: str, webhook_url: str, webhook_secret: str,
+                   channel_id: str = "") -> dict[str, Any]:
     """The modal after a connection: who it connected as, and how to let the tracker tell Cadence of changes."""
     label = domain.LABELS[kind]
+    scope = f" for <#{channel_id}>" if channel_id else " for the workspace"
     how = ("Jira: Settings → System → WebHooks → Create a WebHook, events *Issue updated*"
            if kind is domain.Kind.JIRA else "GitHub: the repository's Settings → Webhooks → Add webhook, "
            "content type `application/json`, event *Issues*")
     blocks: list[Block] = [
-        section(f":white_check_mark: Connected to {label} as *{escape(account)}*."),
+        section(f":white_check_mark: Connected to {label} as *{escape(account)}*{scope}."),
         section(f"*So that sprints and action items follow {label} at once* (otherwise they sync every few "
                 f"minutes), add a webhook in {how}:\n• URL: `{escape(webhook_url)}`\n"
                 f"• Secret: `{escape(webhook_secret)}`"),
@@ -101,12 +116,14 @@ def connected_view(kind: domain.Kind, *, account: str, webhook_url: str, webhook
                 blocks=blocks).to_dict()
 
 
-def disconnected_text(kind: domain.Kind, removed: bool) -> str:
+def disconnected_text(kind: domain.Kind, removed: str | None) -> str:
+    """`removed`: the scope whose connection went (a channel id, "" for the workspace), None when there was none."""
     label = domain.LABELS[kind]
-    if not removed:
+    if removed is None:
         return f"{label} was not connected."
-    return (f"{label} is disconnected: its token is deleted. Estimates and syncs waiting for it wait until it is "
-            "connected again.")
+    scope = f" from <#{removed}>" if removed else ""
+    return (f"{label} is disconnected{scope}: its token is deleted. Estimates and syncs waiting for it wait until it "
+            "is connected again.")
 
 
 def import_failed_text(kind: domain.Kind, problem: str) -> str:
