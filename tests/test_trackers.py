@@ -529,3 +529,26 @@ def test_a_team_channel_can_have_its_own_connection(cadence: Cadence, github: Fa
     assert "GitHub is disconnected from <#C2>" in cadence.fake.ephemerals(ADMIN)[-1]["text"]
     with cadence.db.reading() as session:
         assert store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB, channel_id="C2").channel_id == ""
+
+
+def test_a_t_shirt_size_is_not_forced_into_jiras_numeric_field(cadence: Cadence, jira: FakeJira) -> None:
+    jira.add_issue("PROJ-1", "Pay by card")
+    connect_jira(cadence, jira)
+    cadence.command("/poker", "", user=ADMIN)
+    chosen = {
+        "poker.source": {"poker.source": {"type": "static_select", "selected_option": {"value": "jira"}}},
+        "poker.search": {"poker.search": {"type": "plain_text_input", "value": "project = PROJ"}},
+        "poker.deck": {"poker.deck": {"type": "static_select", "selected_option": {"value": "tshirt"}}},
+        "poker.reveal_policy": {"poker.reveal_policy": {"type": "radio_buttons",
+                                                        "selected_option": {"value": "facilitator"}}},
+    }
+    cadence.slack.view_submission(cadence.fake.last_view(), chosen, user=ADMIN)
+    cadence.settle()
+    story = parent_and_stories(cadence)[1][0]
+    accept(cadence, story, "M")
+    cadence.tick()
+    assert "Estimate not written to PROJ-1: “M” is not a number, and Jira's story points are numbers." in \
+        current(cadence, story).all_text
+    assert jira.calls_to("PUT /rest/api/3/issue") == []
+    cadence.tick(cadence.clock() + timedelta(hours=2))
+    assert len(jira.calls_to("GET /rest/api/3/field")) == 1  # given up at once: not tried again

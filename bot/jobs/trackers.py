@@ -101,7 +101,7 @@ def _refused(runtime: Runtime, write: store.ClaimedWrite, refused: TrackerError,
     log.warning("%s write %s not done (attempt %d): %s", write.kind.value, write.key, write.attempts, refused.message,
                 extra={"team": write.team_id})
     with runtime.db.transaction() as session:
-        if write.attempts >= GIVE_UP_AFTER:
+        if refused.final or write.attempts >= GIVE_UP_AFTER:
             store.write_failed(session, write, now=now, error=refused.message)
         else:
             wait = timedelta(seconds=refused.retry_after) if refused.retry_after else _backoff(write.attempts)

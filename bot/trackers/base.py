@@ -16,6 +16,7 @@ class TrackerError(Exception):
     message: str
     status: int = 0
     retry_after: float | None = None
+    final: bool = False  # trying again cannot help (a T-shirt size for Jira's numeric field)
 
     def __str__(self) -> str:
         return self.message

@@ -92,7 +92,8 @@ class JiraTracker:
                                status=400)
         points = domain.card_points(estimate)
         if points is None:
-            raise TrackerError(f"“{estimate}” is not a number, and Jira's story points are numbers.", status=400)
+            raise TrackerError(f"“{estimate}” is not a number, and Jira's story points are numbers.", status=400,
+                               final=True)
         self._call(lambda: self.jira.update_issue_field(ref, {field: points}, notify_users=False))
 
     def sprint_issues(self, link: domain.SprintLink) -> list[domain.TrackerIssue]:
