@@ -20,6 +20,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("summary", "benchmarks.summary"),
     ("retro", "benchmarks.retro"),  # prints its own lines above the table
     ("platform", "benchmarks.platform"),  # prints its own lines above the table
+    ("risks", "benchmarks.risks"),
 )
 
 

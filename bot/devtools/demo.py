@@ -30,6 +30,7 @@ from bot.views import blockers as blocker_views
 from bot.views import charts, reports
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
+from bot.views import review as review_views
 from bot.views import standup as standup_views
 from bot.views import trackers as tracker_views
 from storage import migrate, sprint_figures
@@ -62,6 +63,8 @@ LENA, JONAS, MIA = Person("U0LENA", "lena", BERLIN), Person("U0JONAS", "jonas", 
 AVA, MARCUS, PRIYA = (Person("U0AVA", "ava", NEW_YORK), Person("U0MARCUS", "marcus", NEW_YORK),
                       Person("U0PRIYA", "priya", NEW_YORK))
 TEAM = (LENA, JONAS, MIA, AVA, MARCUS, PRIYA)
+PRODUCT_OWNER = Person("U0NORA", "nora", BERLIN)  # a stakeholder at the sprint review, not in the stand-up
+STAKEHOLDERS = "C0STAKEHOLDERS"
 FACILITATOR = LENA
 
 # (key, title, the size the team has in mind): estimated in planning poker, they become the committed stories.
@@ -456,7 +459,9 @@ class _Sprint:
             key, person = DONE_PLAN[index]
             plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
         if day == LAST_DAY:
+            plan(local(day, 14, 0, BERLIN), self.review)
             plan(local(day, 16, 0, BERLIN), self.retro)
+        self._risk_register(index, day, plan)
 
     def _escalations(self) -> int:
         return len([m for m in self.fake.dms(LENA.user_id) if "has been open for" in m.all_text])
@@ -479,6 +484,50 @@ class _Sprint:
     def _done(self, key: str, person: Person) -> None:
         self.command(person, "/sprint", f"done {key}")
         self.tell(f"{person.name}: /sprint done {key}")
+
+    # -- the risk register ----------------------------------------------------------------------------------------
+    def _risk_register(self, index: int, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """A risk raised on the first day, rescored when the sandbox key arrives, closed once card payments work;
+        another stays open into the report."""
+        if index == 0:
+            plan(local(day, 14, 0, BERLIN), lambda: self._raise_risk(
+                LENA, "The payment provider's sandbox may not be ready in time", "4", "4", MARCUS, day + timedelta(7)))
+            plan(local(day, 14, 5, BERLIN), lambda: self._raise_risk(
+                LENA, "Refunds need the finance team's sign-off", "3", "3", PRIYA, day + timedelta(14)))
+        if index == 3:
+            plan(local(day, 10, 0, NEW_YORK), lambda: self._rescore_risk(1, MARCUS, likelihood="2"))
+        if index == 7:
+            plan(local(day, 16, 0, BERLIN), lambda: self._close_risk(1, LENA))
+
+    def _raise_risk(self, person: Person, title: str, likelihood: str, impact: str, owner: Person,
+                    review_on: date) -> None:
+        self.command(person, "/risk", "add")
+        self.submit(person, "risk.add_modal", **{
+            "risk.title": {"value": title}, "risk.likelihood": {"value": likelihood},
+            "risk.impact": {"value": impact}, "risk.owner": {"selected_user": owner.user_id},
+            "risk.review": {"selected_date": review_on.isoformat()}})
+        self.tell(f"{person.name} raises a risk (likelihood {likelihood} × impact {impact}, owner {owner.name}): "
+                  f"{title}")
+
+    def _risk_action(self, number: int, action_id: str, person: Person) -> None:
+        """Post the register (its heat map in the thread) and click a button of risk `number` on it."""
+        self.command(person, "/risk")
+        register = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Risk register" in m.all_text][-1]
+        reply = self.cadence.slack.block_action(action_id, str(number), user=person.user_id, channel=CHANNEL,
+                                                message_ts=register.ts, block_id=f"risk.register:{number}")
+        if reply.status != 200:
+            raise RuntimeError(f"a click on {action_id} answered HTTP {reply.status}")
+        self.cadence.settle()
+
+    def _rescore_risk(self, number: int, person: Person, *, likelihood: str) -> None:
+        self._risk_action(number, "risk.rescore", person)
+        self.submit(person, "risk.rescore_modal", **{"risk.likelihood": {"value": likelihood},
+                                                     "risk.note": {"value": "the sandbox key arrived"}})
+        self.tell(f"{person.name} rescores risk #{number} from the register: likelihood now {likelihood}")
+
+    def _close_risk(self, number: int, person: Person) -> None:
+        self._risk_action(number, "risk.close", person)
+        self.tell(f"{person.name} closes risk #{number}: card payments work against the sandbox")
 
     # -- the retro ------------------------------------------------------------------------------------------------
     def retro(self) -> None:
@@ -539,6 +588,43 @@ class _Sprint:
     def _vote_buttons(self) -> list[tuple[Message, str]]:
         return [(m, (b.get("accessory") or {})["value"]) for m in self.fake.messages(CHANNEL, thread_ts=self._board().ts)
                 for b in m.blocks if (b.get("accessory") or {}).get("action_id") == retro_views.VOTE]
+
+    # -- the sprint review -----------------------------------------------------------------------------------------
+    def review(self) -> None:
+        """On the last day: the product owner reviews what was finished with the team, then lena closes it."""
+        self.fake.add_user(PRODUCT_OWNER.user_id, PRODUCT_OWNER.name, tz=str(BERLIN), tz_offset=3600)
+        self.fake.add_channel(STAKEHOLDERS, "checkout-stakeholders")
+        self.command(FACILITATOR, "/review")
+        self.submit(FACILITATOR, review_views.START_MODAL, **{
+            review_views.STAKEHOLDERS_BLOCK: {"selected_users": [PRODUCT_OWNER.user_id]},
+            review_views.CHANNEL_BLOCK: {"selected_conversation": STAKEHOLDERS},
+            review_views.NOTE_BLOCK: {"value": "Demo on the staging shop, 14:00 Berlin / 08:00 New York"}})
+        stories = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Presented by" in m.all_text]
+        self.tell(f"lena opens the sprint review: {len(stories)} stories, nora (product owner) is invited by DM")
+        for key in ("PAY-101", "PAY-103", "PAY-104", "PAY-110"):
+            self.cadence.clock.advance(timedelta(minutes=4))
+            self.click(self._review_story(key), review_views.ACCEPT, PRODUCT_OWNER)
+        self.click(self._review_story("PAY-101"), review_views.ACCEPT, AVA)
+        self.click(self._review_story("PAY-102"), review_views.NEEDS_CHANGES, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.NOTE_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Show which card was charged on the confirmation page"}})
+        self.tell("nora accepts four stories and asks for changes to PAY-102")
+        self.click(self._review_story("PAY-103"), review_views.ASK, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.QUESTION_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Can customers keep more than one delivery address?"}})
+        [question] = self.fake.messages(CHANNEL, thread_ts=self._review_story("PAY-103").ts)
+        self.cadence.clock.advance(timedelta(minutes=10))
+        self.click(question, review_views.ANSWERED, MIA)
+        self.tell("nora asks mia a question on PAY-103 in its thread; mia answers it")
+        self.click(self._review_story("PAY-102"), review_views.FOLLOW_UP, FACILITATOR)
+        self.tell("lena turns nora's note into a follow-up story for the next sprint")
+        self.at(local(LAST_DAY, 15, 30, BERLIN))
+        self.command(FACILITATOR, "/review", "close")
+        self.tell("lena closes the review: the closing message lists the undecided stories (not finished)")
+
+    def _review_story(self, key: str) -> Message:
+        return next(m for m in self.fake.messages(CHANNEL, top_level=True)
+                    if f"*{key} " in m.all_text and "Presented by" in m.all_text)
 
     # -- the report -----------------------------------------------------------------------------------------------
     def report(self) -> tuple[str, bytes]:

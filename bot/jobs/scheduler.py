@@ -15,6 +15,8 @@ from bot.jobs import outbox as outbox_jobs
 from bot.jobs import poker as poker_jobs
 from bot.jobs import polls as polls_jobs
 from bot.jobs import retro as retro_jobs
+from bot.jobs import review as review_jobs
+from bot.jobs import risks as risk_jobs
 from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
 from bot.jobs import trackers as tracker_jobs
@@ -40,6 +42,8 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     workspace_jobs,
     poker_jobs,
     polls_jobs,
+    review_jobs,
+    risk_jobs,
     tracker_jobs,
     outbox_jobs,
 )

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import hooks
 from bot.listeners import trackers
@@ -82,7 +82,7 @@ def _start(context: BoltContext, *, channel_id: str, facilitator_id: str, deck: 
            stories: list[poker.StoryDraft], **settings: Any) -> None:
     """Post the session's parent message first (a refusal leaves nothing stored), then store the session.
 
-    The bot joins a public channel first: each vote is confirmed with an ephemeral message, which needs it there."""
+    The bot joins a public channel first, so that its redraws and the facilitator's thread keep working there."""
     runtime, slack = runtime_of(context), slack_of(context)
     slack.ensure_member(channel=channel_id)
     text, blocks = views.parent_message(facilitator_id=facilitator_id, deck=deck, stories=len(stories))
@@ -95,7 +95,7 @@ def _start(context: BoltContext, *, channel_id: str, facilitator_id: str, deck: 
 # -- voting and deciding -------------------------------------------------------------------------------------------
 
 
-def vote(ack: Ack, body: dict, context: BoltContext) -> None:
+def vote(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     """A card clicked: record it, redraw the story's message, tell the voter their card."""
     ack()
     runtime, team_id, user_id = runtime_of(context), context.team_id or "", body["user"]["id"]
@@ -107,8 +107,10 @@ def vote(ack: Ack, body: dict, context: BoltContext) -> None:
         return
     if not voted.revealed:
         text, blocks = views.your_vote(card, story_id, round, voted.label)
-        slack_of(context).ephemeral(channel=voted.channel_id, user=user_id, thread_ts=voted.parent_ts, text=text,
-                                    blocks=blocks)
+        # Through the click's response_url: it needs no membership (chat.postEphemeral answers not_in_channel in
+        # a public channel the bot was removed from or posted to with chat:write.public).
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False,
+                thread_ts=voted.parent_ts)
     refresh_home(runtime, team_id=team_id, user_id=user_id)
 
 

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.views.common import (
+    CONTEXT_TEXT_LIMIT,
     Block,
     actions,
     button,
@@ -25,6 +26,7 @@ from bot.views.common import (
     divider,
     escape,
     fallback_text,
+    fit_list,
     fit_message,
     header,
     section,
@@ -237,11 +239,14 @@ def _story_heading(state: StoryState) -> str:
 
 
 def _voters(state: StoryState) -> str:
+    """Who voted (and who the story waits for), each list cut by count to share the context block's room."""
     voters = [v.user_id for v in state.votes]
-    line = f"*Votes ({len(voters)})*: " + (", ".join(f"<@{u}>" for u in voters) if voters else "nobody yet")
-    waiting = [p for p in state.participants if p not in voters]
-    if waiting and state.status is poker.StoryStatus.VOTING:
-        line += " · waiting for " + ", ".join(f"<@{u}>" for u in waiting)
+    waiting = [p for p in state.participants if p not in voters] if state.status is poker.StoryStatus.VOTING else []
+    room = CONTEXT_TEXT_LIMIT // 2 if waiting else CONTEXT_TEXT_LIMIT
+    line = (fit_list([f"<@{u}>" for u in voters], prefix=f"*Votes ({len(voters)})*: ", limit=room) if voters
+            else "*Votes (0)*: nobody yet")
+    if waiting:
+        line += fit_list([f"<@{u}>" for u in waiting], prefix=" · waiting for ", limit=CONTEXT_TEXT_LIMIT - len(line))
     return line
 
 
