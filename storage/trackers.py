@@ -29,7 +29,7 @@ ERROR_LENGTH = 500
 # Columns an export leaves out (storage/workspace_data.py): credentials, even encrypted, never leave the database.
 SECRET_COLUMNS: dict[str, tuple[str, ...]] = {"tracker_connections": ("secret", "webhook_secret")}
 PENDING, WRITTEN, FAILED = "pending", "written", "failed"
-ESTIMATE, ISSUE = "estimate", "issue"
+ESTIMATE, ISSUE, FOLLOW_UP = "estimate", "issue", "follow_up"
 
 
 WORKSPACE = ""  # the channel_id of a connection for the whole workspace

@@ -168,6 +168,39 @@ def issue_changed(session: Session, *, team_id: str, kind: domain.Kind, issue: d
     return changed
 
 
+# -- sprint review follow-ups ------------------------------------------------------------------------------------------
+def queue_follow_up_issue(session: Session, *, team_id: str, channel_id: str, sprint_story_id: int, title: str,
+                          note: str, by: str, now: datetime) -> bool:
+    """A review's follow-up story gets an issue in the tracker serving the channel (Jira when both are), created by
+    the tracker job; False when no tracker serves it."""
+    kinds = store.connected_kinds(session, team_id=team_id, channel_id=channel_id)
+    if not kinds:
+        return False
+    kind = domain.Kind.JIRA if domain.Kind.JIRA in kinds else kinds[0]
+    connection = store.connection(session, team_id=team_id, kind=kind, channel_id=channel_id)
+    assert connection is not None
+    return store.add_write(session, team_id=team_id, key=f"tracker.follow_up:{sprint_story_id}", what=store.FOLLOW_UP,
+                           kind=kind, target_id=sprint_story_id,
+                           args={"title": title, "body": f"From a sprint review: {note}", "project": connection.project,
+                                 "asked_by": by, "channel_id": channel_id},
+                           now=now)
+
+
+def follow_up_issue_created(session: Session, *, team_id: str, sprint_story_id: int, kind: domain.Kind,
+                            issue: domain.TrackerIssue, asked_by: str, now: datetime) -> None:
+    """The follow-up story takes the issue's key (so the sprint that follows the tracker, and `/sprint done`, know
+    it), and who asked for it hears where it is."""
+    row = session.get(sprints.SprintStory, sprint_story_id)
+    if row is not None and row.team_id == team_id and not row.key:
+        row.key = issue.key[: sprint.STORY_KEY_LENGTH]
+    if asked_by:
+        outbox.add(session, team_id=team_id, key=f"tracker.follow_up_created:{sprint_story_id}",
+                   kind="tracker.issue_created", channel=asked_by, now=now,
+                   text=f":white_check_mark: {domain.LABELS[kind]} issue <{issue.url}|{issue.key}> created for the "
+                        "review's follow-up.")
+    session.flush()
+
+
 # -- retro action items -------------------------------------------------------------------------------------------------
 def queue_action_issue(session: Session, *, team_id: str, item_id: int, kind: domain.Kind,
                        user_id: str, now: datetime) -> bool:

@@ -552,3 +552,36 @@ def test_a_t_shirt_size_is_not_forced_into_jiras_numeric_field(cadence: Cadence,
     assert jira.calls_to("PUT /rest/api/3/issue") == []
     cadence.tick(cadence.clock() + timedelta(hours=2))
     assert len(jira.calls_to("GET /rest/api/3/field")) == 1  # given up at once: not tried again
+
+
+def test_a_sprint_review_follow_up_gets_an_issue_in_the_connected_tracker(cadence: Cadence, jira: FakeJira) -> None:
+    from bot.views import review as review_views
+    from tests.test_review import FACILITATOR, LAST_DAY, MONDAY, SPONSOR, STAKEHOLDER, react, start_review, story, told
+
+    # The review tests' Sprint 14 in C1 (PAY-1 and PAY-2 done), here with Jira connected.
+    team = cadence
+    for user, name in ((STAKEHOLDER, "sam"), (SPONSOR, "sue")):
+        team.fake.add_user(user, name, tz="Europe/Berlin")
+    team.fake.add_channel("C2", "stakeholders")
+    team.clock.set(MONDAY)
+    team.command("/sprint", 'start "Sprint 14" --until 2026-12-11', user=FACILITATOR)
+    for key, title in (("PAY-1", "Checkout page"), ("PAY-2", "Card payments")):
+        team.command("/sprint", f"add {key} 3 {title}", user=FACILITATOR)
+        team.command("/sprint", f"done {key}", user=FACILITATOR)
+    team.clock.set(LAST_DAY)
+    for key, title in (("PAY-1", "Checkout page"), ("PAY-2", "Card payments"), ("PAY-3", "Refund flow")):
+        jira.add_issue(key, title)
+    cadence.fake.add_user(FACILITATOR, "tess", is_admin=True)
+    connect_jira(team, jira, project="PAY")
+    start_review(team)
+    react(team, "PAY-2", review_views.NEEDS_CHANGES, SPONSOR, "Show the card's last four digits")
+    team.slack.click(story(team, "PAY-2"), review_views.FOLLOW_UP, user=FACILITATOR)
+    team.settle()
+    assert "Added to the next sprint's backlog" in told(team)
+    team.tick()
+    created = jira.issue("PAY-4")
+    assert created.summary == "Follow-up to PAY-2: Show the card's last four digits"
+    with team.db.reading() as session:
+        follow_up = session.scalars(select(sprints.SprintStory).where(sprints.SprintStory.source == "review")).one()
+    assert follow_up.key == "PAY-4"
+    assert f"<{jira.url}/browse/PAY-4|PAY-4> created for the review's follow-up" in team.fake.dms(FACILITATOR)[-1].text

@@ -75,6 +75,15 @@ def _deliver(runtime: Runtime, tracker: Tracker, write: store.ClaimedWrite, now:
             if store.write_done(session, write, now=now):
                 cases.estimate_written(session, team_id=write.team_id, story_id=write.target_id, now=now)
         return
+    if write.what == store.FOLLOW_UP:
+        issue = tracker.create_issue(project=str(write.args.get("project") or ""), title=str(write.args["title"]),
+                                     body=str(write.args.get("body") or ""))
+        with runtime.db.transaction() as session:
+            if store.write_done(session, write, now=now, result={"issue_key": issue.key, "url": issue.url}):
+                cases.follow_up_issue_created(session, team_id=write.team_id, sprint_story_id=write.target_id,
+                                              kind=write.kind, issue=issue,
+                                              asked_by=str(write.args.get("asked_by") or ""), now=now)
+        return
     issue = tracker.create_issue(project=str(write.args.get("project") or ""), title=str(write.args["title"]),
                                  body=str(write.args.get("body") or ""),
                                  assignee_email=_email(runtime, write.team_id, str(write.args.get("owner_id") or "")))

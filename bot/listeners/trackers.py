@@ -8,7 +8,9 @@ import logging
 import re
 
 from slack_bolt import Ack, App, BoltContext
+from sqlalchemy.orm import Session
 
+from bot import hooks
 from bot.listeners import roles
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack
@@ -184,6 +186,14 @@ def create_issue(ack: Ack, body: dict, context: BoltContext) -> None:
         slack_of(context).ephemeral(channel=channel, user=body["user"]["id"], text=text)
 
 
+def follow_up_issue(session: Session, event: hooks.ReviewFollowUpCreated) -> None:
+    """A sprint review's follow-up story: an issue in the tracker serving the team (queued with the story)."""
+    cases.queue_follow_up_issue(session, team_id=event.team_id, channel_id=event.channel_id,
+                                sprint_story_id=event.sprint_story_id, title=event.title, note=event.note,
+                                by=event.by, now=event.now)
+
+
 def register(app: App) -> None:
     app.view(views.CONNECT)(submit_connect)
+    hooks.on_review_follow_up(follow_up_issue)
     app.action(re.compile(rf"^{re.escape(views.CREATE_ISSUE)}\.(jira|github)$"))(create_issue)
