@@ -585,3 +585,14 @@ def test_a_sprint_review_follow_up_gets_an_issue_in_the_connected_tracker(cadenc
         follow_up = session.scalars(select(sprints.SprintStory).where(sprints.SprintStory.source == "review")).one()
     assert follow_up.key == "PAY-4"
     assert f"<{jira.url}/browse/PAY-4|PAY-4> created for the review's follow-up" in team.fake.dms(FACILITATOR)[-1].text
+
+
+def test_the_connection_is_purged_with_the_workspace(cadence: Cadence, jira: FakeJira) -> None:
+    from storage import workspace_data
+
+    connect_jira(cadence, jira)
+    with cadence.db.transaction() as session:
+        deleted = workspace_data.purge(session, team_id="T1")
+    assert deleted["tracker_connections"] == 1
+    with cadence.db.reading() as session:
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA) is None
