@@ -28,7 +28,7 @@ from storage import trackers_cases as cases
 
 log = logging.getLogger("cadence.trackers")
 
-WEBHOOK_BASE = "https://YOUR-CADENCE-HOST"  # the public URL is the deployer's; the modal says where to put it
+WEBHOOK_BASE = "https://YOUR-CADENCE-HOST"  # shown when CADENCE_PUBLIC_URL is not set
 
 
 # -- who may connect --------------------------------------------------------------------------------------------------
@@ -108,7 +108,8 @@ def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
         return
     webhook_clear = _save(runtime, form, team_id=team_id, channel_id=answers.scope, user_id=user_id, account=account,
                           secret=secret, webhook=(webhook_clear, webhook_secret))
-    url = f"{WEBHOOK_BASE}/trackers/{form.kind.value}?team={team_id}" + (
+    base = runtime.settings.cadence_public_url or WEBHOOK_BASE
+    url = f"{base}/trackers/{form.kind.value}?team={team_id}" + (
         f"&channel={answers.scope}" if answers.scope else "")
     ack(response_action="update", view=views.connected_view(form.kind, account=account, webhook_url=url,
                                                              webhook_secret=webhook_clear, channel_id=answers.scope))

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
         default="https://api.github.com",
         description="GitHub's REST API base URL (https://HOST/api/v3 for GitHub Enterprise Server)",
     )
+    cadence_public_url: str | None = Field(
+        default=None, description="Cadence's public https:// address, shown in the trackers' webhook URLs",
+    )
     tracker_sync_minutes: float = Field(
         default=5.0, gt=0, le=1440,
         description="minutes between two syncs of a sprint or action item with Jira or GitHub, more than 0 up to 1440",
@@ -87,6 +90,15 @@ class Settings(BaseSettings):
     @field_validator("github_api_url")
     @classmethod
     def _github_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("cadence_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
