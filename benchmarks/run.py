@@ -18,6 +18,7 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("vote_storm", "benchmarks.vote_storm"),
     ("standup_fanout", "benchmarks.standup_fanout"),
     ("summary", "benchmarks.summary"),
+    ("healthcheck", "benchmarks.healthcheck"),
     ("retro", "benchmarks.retro"),  # prints its own lines above the table
     ("platform", "benchmarks.platform"),  # prints its own lines above the table
     ("risks", "benchmarks.risks"),

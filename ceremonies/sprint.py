@@ -11,6 +11,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
+from ceremonies.healthcheck import SprintSection
 from ceremonies.review import ReviewOutcome
 from ceremonies.risks import RiskFigures
 
@@ -351,6 +352,7 @@ class SprintSummary:
     stories: tuple[Story, ...] = field(default=())
     review: ReviewOutcome | None = None  # the sprint review's outcome, when the sprint had one
     risks: RiskFigures | None = None  # the risk register over the sprint (storage.sprint_figures adds it)
+    team_health: SprintSection | None = None  # the team health check of the sprint's time (storage.sprint_figures)
 
 
 def working_days(start: date, end: date, holidays: set[date] | frozenset[date] = frozenset()) -> list[date]:

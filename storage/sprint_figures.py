@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
+from ceremonies.healthcheck import SprintSection
 from ceremonies.risks import RiskFigures
-from storage import blockers, calendar, poker, retro, risks, standup
+from storage import blockers, calendar, healthcheck, poker, retro, risks, standup
 from storage import people as people_store
 from storage import review as reviews
 from storage import sprint as sprints
@@ -43,7 +44,8 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         today=today,
         holidays=holidays,
     )
-    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now))
+    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now),
+                      team_health=team_health(session, sprint=sprint, start=start_at, end=now))
     return with_review(session, figures, sprint_id=sprint.id)
 
 
@@ -58,6 +60,13 @@ def risk_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, e
     """The channel's risk register over the sprint: open risks by score, raised / closed / occurred, score trend."""
     return risks.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start, end=end,
                                 now=now)
+
+
+def team_health(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime
+                ) -> SprintSection | None:
+    """The team health check of the sprint's time: its latest round (results only from k answers)."""
+    return healthcheck.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start,
+                                      end=end)
 
 
 def participation(

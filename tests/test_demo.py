@@ -39,6 +39,9 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert figure(r"- Re-votes: (\d+)", report) >= 1
     assert figure(r"- Action items: (\d+) created", report) == 3
     assert "votes)" in report  # the retro's top cards
+    assert "## Team health check\n\n5 of 6 answered." in report  # the round before the retro
+    assert "| Teamwork |" in report
+    assert any("health check: half time, 1 reminder" in line for line in lines)
     assert "- Accepted 4, needs changes 1, undecided 2" in report  # the sprint review on the last day
     assert figure(r"- Follow-ups created for the next sprint: (\d+)", report) == 1
     assert "- Open 1, raised 2, closed 1, occurred 0" in report  # a risk raised, rescored and closed; one stays open

@@ -8,6 +8,7 @@ sprint report is printed (the Markdown of `cadence report`) and the burn-up char
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -28,6 +29,7 @@ from bot.devtools.signed import form
 from bot.slack.crypto import generate_key
 from bot.views import blockers as blocker_views
 from bot.views import charts, reports
+from bot.views import healthcheck as health_views
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
 from bot.views import review as review_views
@@ -94,6 +96,12 @@ RETRO_CARDS = {
         "Stand-up answers from New York arrive after Berlin logs off", "Flaky end-to-end tests"),
     2: ("Ask the provider for keys at planning", "A shared hour across both timezones", "Record the demo"),
 }
+# Per squad-health-check dimension, the odds of green and of amber (red is the rest): a sprint that delivered but
+# had a broken staging database and a long wait for the sandbox key.
+HEALTH_ODDS = ((0.6, 0.3), (0.1, 0.4), (0.6, 0.3), (0.4, 0.4), (0.5, 0.4), (0.7, 0.2), (0.3, 0.5), (0.4, 0.4),
+               (0.2, 0.5), (0.8, 0.2))
+HEALTH_COMMENTS = ("Releases still need a person babysitting them", "Pairing across timezones is great",
+                   "Waiting two days for the sandbox key hurt")
 RETRO_ACTIONS = (
     ("Request sandbox credentials the week before the sprint", MARCUS),
     ("Move the Tuesday sync into the shared hour (15:00 Berlin / 09:00 New York)", LENA),
@@ -269,6 +277,7 @@ class _Sprint:
                        blocker_views.TIMEZONE_BLOCK: {"value": "Europe/Berlin"}})
         self.tell("lena sets up the daily stand-up (09:30 local time, Mon–Fri) and the blocker tracker "
                   "(escalate to lena after 1 working day)")
+        self.health_check_setup()
 
     # -- planning poker -------------------------------------------------------------------------------------------
     def plan(self) -> None:
@@ -459,6 +468,7 @@ class _Sprint:
             key, person = DONE_PLAN[index]
             plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
         if day == LAST_DAY:
+            self.health_check(day, plan)
             plan(local(day, 14, 0, BERLIN), self.review)
             plan(local(day, 16, 0, BERLIN), self.retro)
         self._risk_register(index, day, plan)
@@ -485,6 +495,56 @@ class _Sprint:
         self.command(person, "/sprint", f"done {key}")
         self.tell(f"{person.name}: /sprint done {key}")
 
+    # -- the team health check -----------------------------------------------------------------------------------
+    def health_check_setup(self) -> None:
+        self.command(FACILITATOR, "/healthcheck", "setup")
+        self.submit(FACILITATOR, health_views.SETUP_VIEW, **{health_views.B_WINDOW: {"value": "5"},
+                                                              health_views.B_TIMEZONE: {"value": "Europe/Berlin"}})
+        self.tell("lena sets up the team health check: the ten squad-health-check dimensions, the stand-up's six "
+                  "people, answers open 5 hours, results from 3 answers")
+
+    def health_check(self, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """The morning of the retro: a round for everyone; five answer, marcus is reminded and does not."""
+        # Its own generator: the rest of the sprint plays the same whatever the health check draws.
+        rng = random.Random(hash(self.rng.getstate()))
+        plan(local(day, 10, 0, BERLIN), self._health_check_opens)
+        for number, person in enumerate(p for p in TEAM if p is not MARCUS):
+            # New York answers over breakfast (07:30 there is 13:30 in Berlin), before the 14:00 sprint review.
+            when = local(day, 10, rng.randint(5, 50), BERLIN) if person.zone is BERLIN else local(
+                day, 7, rng.randint(30, 55), person.zone)
+            comment = HEALTH_COMMENTS[number] if number < len(HEALTH_COMMENTS) else ""
+            draws = random.Random(rng.random())
+            plan(when, lambda person=person, comment=comment, draws=draws: self._health_answer(person, draws, comment))
+        plan(local(day, 12, 31, BERLIN), lambda: self.tell(
+            f"health check: half time, {sum(1 for m in self.fake.dms(MARCUS.user_id) if m.text.startswith('Reminder'))}"
+            " reminder (marcus has not answered)"))
+        plan(local(day, 15, 1, BERLIN), self._health_check_closed)
+
+    def _health_check_opens(self) -> None:
+        self.command(FACILITATOR, "/healthcheck", "now")
+        self.tell("lena opens a health check round: each of the six gets a DM with an Answer button")
+
+    def _health_answer(self, person: Person, rng: random.Random, comment: str) -> None:
+        invitation = next(m for m in reversed(self.fake.dms(person.user_id)) if health_views.ANSWER in json.dumps(
+            m.blocks))
+        self.click(invitation, health_views.ANSWER, person)
+        changes: dict[str, dict[str, Any]] = {health_views.B_COMMENT: {"value": comment}}
+        for index, (green, amber) in enumerate(HEALTH_ODDS):
+            roll = rng.random()
+            rating = "green" if roll < green else "amber" if roll < green + amber else "red"
+            changes[health_views.rating_block(index)] = {"selected_option": {"value": rating}}
+            trend = rng.choice(("better", "same", "same", "worse"))
+            changes[health_views.trend_block(index)] = {"selected_option": {"value": trend}}
+        self.submit(person, health_views.ANSWER_VIEW, **changes)
+        self.tell(f"{person.name} answers the health check (anonymous)")
+
+    def _health_check_closed(self) -> None:
+        posted = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Team health check ·" in m.all_text]
+        if not posted:
+            raise RuntimeError("the health check round did not post its results")
+        answered = re.search(r"\d+ of \d+ answered", posted[-1].all_text)
+        self.tell(f"health check closes: {answered.group(0) if answered else 'results'}; the distribution per "
+                  "dimension, the trend and the chart go to the channel, and open the retro's thread")
     # -- the risk register ----------------------------------------------------------------------------------------
     def _risk_register(self, index: int, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
         """A risk raised on the first day, rescored when the sandbox key arrives, closed once card payments work;

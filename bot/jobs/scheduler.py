@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import blockers as blocker_jobs
+from bot.jobs import healthcheck as healthcheck_jobs
 from bot.jobs import outbox as outbox_jobs
 from bot.jobs import poker as poker_jobs
 from bot.jobs import polls as polls_jobs
@@ -44,6 +45,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     polls_jobs,
     review_jobs,
     risk_jobs,
+    healthcheck_jobs,
     tracker_jobs,
     outbox_jobs,
 )

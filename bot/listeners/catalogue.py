@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, home, poker, polls, retro, review, risks, sprint, standup, trackers, workspaces
+from bot.listeners import (
+    blockers,
+    healthcheck,
+    home,
+    poker,
+    polls,
+    retro,
+    review,
+    risks,
+    sprint,
+    standup,
+    trackers,
+    workspaces,
+)
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review,
-                                   trackers)
+MODULES: tuple[ModuleType, ...] = (
+    standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review, healthcheck, trackers,
+)
 
 
 def commands() -> list[SlashCommand]:

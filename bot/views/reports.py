@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.views import healthcheck as healthcheck_views
 from bot.views import risks as risk_views
 from ceremonies.sprint import SprintSummary
 
@@ -69,6 +70,7 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
                 None if r.previous_completion_rate is None else r.previous_completion_rate * 100
             ),
         },
+        "team_health": healthcheck_views.sprint_section_figures(summary.team_health),
         **_review_figures(summary, names),
         "risks": risk_views.summary_figures(summary.risks),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
@@ -179,6 +181,7 @@ def to_markdown(summary: SprintSummary) -> str:
     ]
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
+    lines += healthcheck_views.sprint_section_markdown(summary.team_health)
     lines += _review_markdown(summary)
     lines += risk_views.summary_markdown(summary.risks)
     return "\n".join(lines) + "\n"

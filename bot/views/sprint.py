@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.views import healthcheck as healthcheck_views
 from bot.views import risks as risk_views
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
@@ -151,6 +152,8 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
             f"{percent(p.consensus_rate)} · {p.revotes} re-vote{'s' if p.revotes != 1 else ''}"
         )
     )
+    if (team_health := healthcheck_views.sprint_section_text(summary.team_health)) is not None:
+        blocks.append(section(team_health))
     r = summary.retro
     top = "\n".join(f"• {escape(text)} ({votes} vote{'s' if votes != 1 else ''})" for text, votes in r.top_cards[:5])
     blocks.append(

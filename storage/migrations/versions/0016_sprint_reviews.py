@@ -1,7 +1,7 @@
 """Sprint reviews: the review, its stakeholders, stories, verdicts (with follow-ups) and questions.
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0011"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
