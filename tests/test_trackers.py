@@ -271,6 +271,8 @@ def test_a_sprint_linked_to_a_jira_sprint_follows_its_issues(cadence: Cadence, j
     jira.add_issue("PROJ-9", "Another sprint's", points=8)
     connect_jira(cadence, jira)
     cadence.command("/sprint", 'start "Sprint 14" --until 2026-12-11 --jira 7:42', user=ADMIN)
+    assert cadence.fake.responses()[-1]["text"].startswith(
+        ":link: The sprint follows Jira sprint 42 (board 7): its issues become the committed stories")
     cadence.tick()
     stories = stories_by_key(cadence)
     assert set(stories) == {"PROJ-1", "PROJ-2", "PROJ-3"}

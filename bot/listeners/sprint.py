@@ -11,6 +11,7 @@ from bot.listeners.commands import SlashCommand, first_word
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.people import profile
 from bot.views import sprint as views
+from bot.views import trackers as tracker_views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import sprint as domain
 from ceremonies import trackers
@@ -77,6 +78,8 @@ def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked
         outbox.add(session, team_id=asked.team_id, key=f"sprint.started:{sprint.id}", kind="sprint.started",
                    channel=asked.channel_id, now=now, text=views.started_text(info),
                    blocks=views.started_blocks(info, stories))
+    if link is not None:
+        respond(text=tracker_views.following_text(link), response_type="ephemeral")
 
 
 def done(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:

@@ -135,6 +135,12 @@ def not_connected_text(kind: domain.Kind) -> str:
             f"`/cadence connect {kind.value}`.")
 
 
+def following_text(link: domain.SprintLink) -> str:
+    """Told to who started a sprint that follows the tracker."""
+    return (f":link: The sprint follows {escape(link.described)}: its issues become the committed stories with the "
+            "first sync (within a minute); issues added later count as scope change, and done issues as done.")
+
+
 def estimate_line(write: domain.EstimateWrite | None) -> Block | None:
     """The line a poker story shows about its estimate's way to the tracker."""
     return context(escape(write.line())) if write is not None else None
