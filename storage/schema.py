@@ -22,6 +22,7 @@ from storage import (
     risks,
     sprint,
     standup,
+    trackers,
 )
 from storage.installations import slack_metadata
 from storage.models import Base
@@ -33,5 +34,5 @@ ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
 
 __all__ = [
     "ALL_METADATA", "blockers", "dedup", "digest", "healthcheck", "metadata", "models", "outbox", "poker", "polls",
-    "retro", "review", "risks", "slack_metadata", "sprint", "standup",
+    "retro", "review", "risks", "slack_metadata", "sprint", "standup", "trackers",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from storage import healthcheck, installations
+from storage import healthcheck, installations, trackers
 from storage.models import WorkClaim, Workspace
 from storage.schema import metadata
 
@@ -57,6 +57,7 @@ def export(session: Session, *, team_id: str) -> dict[str, list[dict[str, Any]]]
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in workspace_tables():
         hidden = set(installations.SECRET_COLUMNS.get(table.name, ()))
+        hidden |= set(trackers.SECRET_COLUMNS.get(table.name, ()))  # tracker credentials, even encrypted
         columns = [column for column in table.columns if column.name not in hidden]
         query = select(*columns).where(table.c.team_id == team_id).order_by(*table.primary_key.columns)
         tables[table.name] = [dict(row._mapping) for row in session.execute(query)]

@@ -63,6 +63,7 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1000, 600)
     assert any("planning poker" in line for line in lines)
+    assert any("written back to Jira's story points: PAY-101 3" in line for line in lines)  # from the fake Jira
     assert any("Sprint 14 ends" in line for line in lines)
     assert result.seconds < 60
 

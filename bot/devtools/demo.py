@@ -23,9 +23,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.devtools.fakejira import FakeJira
 from bot.devtools.fakeslack import FakeSlack, Message, text_of
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.devtools.signed import form
+from bot.slack.crypto import generate_key
 from bot.views import blockers as blocker_views
 from bot.views import charts, reports
 from bot.views import digest as digest_views
@@ -34,6 +36,7 @@ from bot.views import poker as poker_views
 from bot.views import retro as retro_views
 from bot.views import review as review_views
 from bot.views import standup as standup_views
+from bot.views import trackers as tracker_views
 from ceremonies.sprint import SprintSummary
 from storage import migrate, sprint_figures
 from storage import sprint as sprints
@@ -136,11 +139,13 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
         database_url = f"sqlite:///{Path(scratch) / 'cadence.sqlite3'}"
         migrate.upgrade(database_url)
         fake = FakeSlack(team_id="T0DEMO", team_name="Demo Co").start()
+        jira = _demo_jira()  # the backlog lives in (a fake) Jira: the stories come from it, the estimates go back
         try:
             cadence = start_cadence(fake, database_url, FrozenClock(PLANNING_AT - timedelta(hours=1)),
-                                    **_isolated_settings())
+                                    **{**_isolated_settings(), "cadence_encryption_key": generate_key()})
             try:
                 sprint = _Sprint(cadence, random.Random(seed), say)
+                sprint.jira = jira
                 sprint.play()
                 report, chart = sprint.report()
                 pages = sprint.pages()
@@ -148,6 +153,7 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
                 cadence.stop()
         finally:
             fake.stop()
+            jira.stop()
         violations = fake.violations
     report_path, chart_path = out_dir / REPORT_NAME, out_dir / CHART_NAME
     report_path.write_text(report, encoding="utf-8")
@@ -156,6 +162,17 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
         (out_dir / name).write_text(html, encoding="utf-8")
     return DemoResult(report, report_path, chart_path, violations, time.perf_counter() - started, sprint.events,
                       digest_path=out_dir / DIGEST_PAGE if DIGEST_PAGE in pages else None)
+
+
+JIRA_ACCOUNT = ("lena@demo.example", "demo-jira-api-token")
+
+
+def _demo_jira() -> FakeJira:
+    jira = FakeJira().start()
+    jira.add_account(*JIRA_ACCOUNT, display_name="Lena")
+    for key, title, _size in BACKLOG:
+        jira.add_issue(key, title)
+    return jira
 
 
 def _isolated_settings() -> dict[str, Any]:
@@ -198,6 +215,7 @@ class _Sprint:
         self.blockers: dict[str, int] = {}  # a name in the script -> the blocker's number
         self.mid_sprint: SprintSummary | None = None  # the figures when lena looked at the forecast
         self.mid_sprint_at = datetime.min.replace(tzinfo=UTC)
+        self.jira: FakeJira | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def tell(self, text: str) -> None:
@@ -308,8 +326,8 @@ class _Sprint:
     # -- planning poker -------------------------------------------------------------------------------------------
     def plan(self) -> None:
         self.at(PLANNING_AT)
-        stories = ", ".join(f"{key} {title}" for key, title, _size in BACKLOG)
-        self.command(FACILITATOR, "/poker", stories)
+        self.connect_jira()
+        self.command(FACILITATOR, "/poker", "jira project = PAY ORDER BY key")
         parent = next(m for m in reversed(self.fake.messages(CHANNEL, top_level=True))
                       if "Planning poker" in m.all_text)
         self.tell(f"planning poker on {len(BACKLOG)} stories in a thread")
@@ -334,6 +352,23 @@ class _Sprint:
                              if b.get("block_id") == poker_views.ESTIMATE_BLOCK)["element"]["initial_option"]
             self.submit(FACILITATOR, poker_views.ACCEPT_MODAL)
             self.tell(f"{key} estimated at {suggested['value']} point{'' if suggested['value'] == '1' else 's'}")
+        self.at(self.cadence.clock() + timedelta(minutes=1))  # the tracker job writes the estimates back
+        assert self.jira is not None
+        written = {key: self.jira.issue(key).points for key, _title, _size in BACKLOG}
+        if None in written.values():
+            raise RuntimeError(f"estimates not written back to Jira: {written}")
+        self.tell("the estimates are written back to Jira's story points: "
+                  + ", ".join(f"{key} {points:g}" for key, points in written.items() if points is not None))
+
+    def connect_jira(self) -> None:
+        """lena, who facilitates the team, connects the team's Jira site."""
+        assert self.jira is not None
+        self.command(FACILITATOR, "/cadence", "connect jira")
+        values = {tracker_views.SITE_BLOCK: self.jira.url, tracker_views.EMAIL_BLOCK: JIRA_ACCOUNT[0],
+                  tracker_views.TOKEN_BLOCK: JIRA_ACCOUNT[1], tracker_views.PROJECT_BLOCK: "PAY"}
+        self.submit(FACILITATOR, tracker_views.CONNECT,
+                    **{block: {"type": "plain_text_input", "value": value} for block, value in values.items()})
+        self.tell(f"lena connects Jira; planning poker takes the {len(BACKLOG)} backlog issues of project PAY")
 
     def _story_message(self, parent: Message, key: str) -> Message:
         for message in reversed(self.fake.messages(CHANNEL, thread_ts=parent.ts)):

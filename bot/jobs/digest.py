@@ -10,7 +10,7 @@ from typing import Any
 from bot.jobs import outbox as outbox_jobs
 from bot.jobs.outbox import Message
 from bot.reports import charts
-from bot.reports.links import channel_labels, page_url
+from bot.reports.links import channel_labels, page_url, public_base
 from bot.server.runtime import Runtime
 from bot.views import digest as views
 from ceremonies.digest import Digest
@@ -40,7 +40,7 @@ def _figures(runtime: Runtime, args: dict[str, Any]) -> tuple[Digest, str]:
         digest = store.digest(session, team_id=args["team_id"], now=datetime.fromisoformat(args["at"]),
                               default_timezone=runtime.settings.default_timezone)
         link = store.link_by_public_id(session, public_id=args["link"])
-        url = page_url(runtime, link) if link is not None else runtime.settings.cadence_public_url
+        url = page_url(runtime, link) if link is not None else public_base(runtime)
     return digest, url
 
 

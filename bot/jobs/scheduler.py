@@ -21,6 +21,7 @@ from bot.jobs import review as review_jobs
 from bot.jobs import risks as risk_jobs
 from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
+from bot.jobs import trackers as tracker_jobs
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.server import metrics
@@ -46,6 +47,7 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     review_jobs,
     risk_jobs,
     healthcheck_jobs,
+    tracker_jobs,
     outbox_jobs,
     digest_jobs,
 )

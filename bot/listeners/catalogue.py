@@ -16,12 +16,13 @@ from bot.listeners import (
     risks,
     sprint,
     standup,
+    trackers,
     workspaces,
 )
 from bot.listeners.commands import SlashCommand
 
 MODULES: tuple[ModuleType, ...] = (
-    standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review, healthcheck, digest,
+    standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review, healthcheck, trackers, digest,
 )
 
 

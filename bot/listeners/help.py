@@ -6,7 +6,7 @@ from functools import cache
 
 from slack_bolt import Ack, App, BoltContext, Respond
 
-from bot.listeners import catalogue, digest
+from bot.listeners import catalogue, digest, trackers
 from bot.listeners.commands import SlashCommand, first_word
 from bot.views.help import command_usage_blocks, command_usage_text, help_blocks
 
@@ -20,6 +20,9 @@ def handle_cadence_command(ack: Ack, command: dict, respond: Respond, context: B
     if subcommand in ("", "help"):
         ack(text="Cadence commands", blocks=every_command_help(), response_type="ephemeral")
         return
+    if subcommand in TRACKER_SUBCOMMANDS:  # Jira and GitHub (bot/listeners/trackers.py)
+        TRACKER_SUBCOMMANDS[subcommand](ack, command, context, rest)
+        return
     problem = f"I don't know `{subcommand[:50]}`."
     ack(text=command_usage_text(CADENCE, problem), blocks=command_usage_blocks(CADENCE, problem))
 
@@ -30,8 +33,10 @@ def every_command_help() -> list[dict]:
     return help_blocks([CADENCE, *catalogue.commands()])
 
 
-CADENCE = SlashCommand("/cadence", handle_cadence_command,
-                       ("/cadence help", "/cadence digest", "/cadence digest revoke [link]"))
+TRACKER_SUBCOMMANDS = {"connect": trackers.connect, "disconnect": trackers.disconnect}
+CADENCE = SlashCommand("/cadence", handle_cadence_command, (
+    "/cadence help", "/cadence connect jira|github", "/cadence disconnect jira|github", "/cadence digest",
+    "/cadence digest revoke [link]"))
 SLASH_COMMANDS = (CADENCE,)
 
 

@@ -9,12 +9,14 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import hooks
+from bot.listeners import trackers
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import message_link, refresh_home
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.views import poker as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import poker
+from ceremonies import trackers as domain_trackers
 from ceremonies.errors import InvalidInput
 from storage import poker as store
 from storage import poker_cases as cases
@@ -32,7 +34,13 @@ def handle_poker_command(ack: Ack, command: dict, context: BoltContext) -> None:
     runtime, channel_id, user_id = runtime_of(context), command["channel_id"], command["user_id"]
     if subcommand == "":
         ack()
-        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id))
+        sources = trackers.connected_sources(runtime, command["team_id"], channel_id)
+        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id, sources))
+        return
+    if subcommand in ("jira", "github"):  # stories from a tracker search (bot/listeners/trackers.py)
+        ack()
+        trackers.start_poker_from(context, kind=domain_trackers.Kind(subcommand), text=rest, channel_id=channel_id,
+                                  facilitator_id=user_id)
         return
     if subcommand == "end" and not rest:
         ack()
@@ -59,6 +67,12 @@ def submit_start(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors=errors)
         return
     ack()
+    if answers["search"]:  # from Jira or GitHub (bot/listeners/trackers.py)
+        trackers.start_poker_from(context, kind=domain_trackers.Kind(answers["source"]), text=answers["search"],
+                                  channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], deck=deck,
+                                  participants=answers["participants"], auto_reveal=answers["auto_reveal"],
+                                  reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))
+        return
     _start(context, channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], stories=stories,
            participants=answers["participants"], deck=deck, auto_reveal=answers["auto_reveal"],
            reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))

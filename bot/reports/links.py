@@ -14,7 +14,12 @@ from storage import sprint as sprints
 
 def page_url(runtime: Runtime, link: store.ReportLink) -> str:
     """The public address of a report page."""
-    return f"{runtime.settings.cadence_public_url}/reports/{store.token_of(runtime.settings.report_key, link)}"
+    return f"{public_base(runtime)}/reports/{store.token_of(runtime.settings.report_key, link)}"
+
+
+def public_base(runtime: Runtime) -> str:
+    """CADENCE_PUBLIC_URL, or this server on localhost where none is set (development and the demo)."""
+    return runtime.settings.cadence_public_url or f"http://localhost:{runtime.settings.port}"
 
 
 def sprint_page_url(runtime: Runtime, *, sprint_id: int, by: str) -> str | None:

@@ -72,10 +72,19 @@ class Settings(BaseSettings):
         description="a secret of at least 16 characters keying the hashes of anonymous retro authors and poll voters",
     )
 
-    cadence_public_url: str = Field(
-        default="http://localhost:3000",
-        description="the app's public base URL, e.g. https://cadence.example.com, for the report pages' links",
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API base URL (https://HOST/api/v3 for GitHub Enterprise Server)",
     )
+    cadence_public_url: str | None = Field(
+        default=None,
+        description="Cadence's public https:// address, shown in the trackers' webhook URLs and report page links",
+    )
+    tracker_sync_minutes: float = Field(
+        default=5.0, gt=0, le=1440,
+        description="minutes between two syncs of a sprint or action item with Jira or GitHub, more than 0 up to 1440",
+    )
+
     cadence_report_secret: str | None = Field(
         default=None, min_length=16,
         description="a secret of at least 16 characters signing report page links (default: derived from "
@@ -84,13 +93,6 @@ class Settings(BaseSettings):
     report_link_days: int = Field(
         default=30, ge=1, le=365, description="days a report page link stays valid, from 1 to 365"
     )
-
-    @field_validator("cadence_public_url")
-    @classmethod
-    def _public_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http:// or https:// URL")
-        return value.rstrip("/")
 
     @property
     def report_key(self) -> bytes:
@@ -104,6 +106,22 @@ class Settings(BaseSettings):
     def retro_anonymity_secret(self) -> str:
         """The former name of `cadence_anonymity_secret`."""
         return self.cadence_anonymity_secret
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("cadence_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("slack_api_url")
     @classmethod
