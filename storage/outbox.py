@@ -42,6 +42,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_key", "key", unique=True),
         Index("ix_outbox_due", "state", "due_at"),
         Index("ix_outbox_team", "team_id", "kind"),
+        Index("ix_outbox_sent", "sent_at"),  # pruning what was delivered long ago, without reading the rest
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
