@@ -22,6 +22,7 @@ from storage import standup as store
 from storage import standup_schedule as schedule
 from storage.db import Database
 from tests.platform import install, start_multi
+from tests.test_observability import scrape, value
 from tests.test_standup_flow import set_up, team, utc
 
 
@@ -305,3 +306,18 @@ def multi(fake: FakeSlack, db_url: str, clock: FrozenClock) -> Iterator[Cadence]
     app = start_multi(fake, db_url, clock)
     yield app
     app.stop()
+
+
+def test_metrics_show_the_scheduler_backlog_and_its_oldest_lag(cadence: Cadence) -> None:
+    """An operator sees how much due work waits, per kind, and for how long (stand-ups due but not run yet)."""
+    team(cadence)
+    set_up(cadence, users=("U1",))  # due at once (07:00): its job has not run yet
+    cadence.clock.set(utc(2026, 12, 1, 7, 1, 30))
+    samples = scrape(cadence)
+    assert value(samples, "cadence_scheduler_backlog", kind="standup") == 1
+    assert value(samples, "cadence_scheduler_oldest_due_seconds", kind="standup") == 90
+    assert value(samples, "cadence_scheduler_backlog", kind="outbox") == 0
+    cadence.tick()
+    samples = scrape(cadence)
+    assert samples[("cadence_scheduler_backlog", (("kind", "standup"),))] == 0
+    assert samples[("cadence_scheduler_oldest_due_seconds", (("kind", "standup"),))] == 0
