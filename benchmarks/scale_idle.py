@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +36,23 @@ NOW = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # a Tuesday
 TICKS = 15
 
 
+class StatementTimer:
+    """Counts the statements and adds up their time (execution and result) by the table they read first."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_table: dict[str, float] = defaultdict(float)
+        self._began: dict[int, float] = {}
+
+    def before(self, _conn: object, cursor: object, statement: str, *_args: object) -> None:
+        self.count += 1
+        self._began[id(cursor)] = time.perf_counter()
+
+    def after(self, _conn: object, cursor: object, statement: str, *_args: object) -> None:
+        table = statement.split("FROM", 1)[1].split()[0] if "FROM" in statement else statement[:20]
+        self.by_table[table] += time.perf_counter() - self._began.pop(id(cursor), time.perf_counter())
+
+
 def measure(url: str, sizes: list[int], backend: str) -> list[Row]:
     migrate.upgrade(url)
     fake = FakeSlack().start()
@@ -52,20 +70,22 @@ def measure(url: str, sizes: list[int], backend: str) -> list[Row]:
             seed(runtime.db, range(seeded, size), NOW - timedelta(hours=1))
             seeding = time.perf_counter() - started
             seeded = size
-            statements = 0
-
-            def count(*_args: object) -> None:
-                nonlocal statements
-                statements += 1
-
+            timer = StatementTimer()
             scheduler.tick(NOW)  # warm-up
-            event.listen(runtime.db.engine, "before_cursor_execute", count)
+            event.listen(runtime.db.engine, "before_cursor_execute", timer.before)
+            event.listen(runtime.db.engine, "after_cursor_execute", timer.after)
             times = []
             for n in range(TICKS):
                 started = time.perf_counter()
                 scheduler.tick(NOW + timedelta(seconds=n))
                 times.append(time.perf_counter() - started)
-            event.remove(runtime.db.engine, "before_cursor_execute", count)
+            event.remove(runtime.db.engine, "before_cursor_execute", timer.before)
+            event.remove(runtime.db.engine, "after_cursor_execute", timer.after)
+            statements, in_database = timer.count, timer.by_table
+            slowest = sorted(in_database.items(), key=lambda item: -item[1])[:3]
+            print(f"{backend} {size}: statement time a tick by table: "
+                  + ", ".join(f"{table} {seconds / TICKS * 1000:.1f} ms" for table, seconds in slowest)
+                  + f"; all {sum(in_database.values()) / TICKS * 1000:.1f} ms", file=sys.stderr, flush=True)
             assert not fake.calls(), "nothing is due: no Slack call"
             rows.append(Row(f"idle tick, {size:,} workspaces, {backend}",
                             "SQL statements a tick; median (max) time a tick",
