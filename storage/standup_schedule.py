@@ -88,7 +88,7 @@ class UsergroupDue:
     usergroup_id: str
 
 
-def usergroups_to_sync(session: Session, *, now: datetime, ahead: timedelta) -> list[UsergroupDue]:
+def groups_to_sync(session: Session, *, now: datetime, ahead: timedelta) -> list[UsergroupDue]:
     """Stand-ups due within `ahead` whose user group was not synced today (UTC): one indexed query."""
     midnight = datetime.combine(now.astimezone(UTC).date(), time(0), UTC)
     rows = session.execute(

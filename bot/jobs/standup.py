@@ -293,7 +293,7 @@ def refresh_ahead(runtime: Runtime, now: datetime) -> None:
     Slack is slow delays nobody's prompts: its refresh goes on in the background and the next tick skips it.
     """
     with runtime.db.reading() as session:
-        groups = schedule.usergroups_to_sync(session, now=now, ahead=REFRESH_AHEAD)
+        groups = schedule.groups_to_sync(session, now=now, ahead=REFRESH_AHEAD)
         stale = schedule.stale_participants(session, now=now, ahead=REFRESH_AHEAD, max_age=PROFILE_MAX_AGE)
     teams = sorted({g.team_id for g in groups} | stale.keys())
     if not teams:
