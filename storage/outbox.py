@@ -273,7 +273,11 @@ def claim_due(
         .where(due, active, *serving)
         .subquery()
     )
-    candidates = select(ranked.c.id).where(ranked.c.rank <= per_team).limit(limit * 2).scalar_subquery()
+    # Two statements, not a subquery: right after a burst (the morning rush queues thousands of rows into an outbox
+    # whose statistics say it is empty) Postgres would plan the subquery as a nested loop run once per row.
+    candidates = list(session.scalars(select(ranked.c.id).where(ranked.c.rank <= per_team).limit(limit * 2)))
+    if not candidates:
+        return []
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates), due)
