@@ -192,7 +192,8 @@ def test_an_idle_tick_costs_the_same_with_10_or_100_workspaces(cadence: Cadence)
     seed(cadence.db, range(10, 100), now)
     large = statements_of_a_tick(cadence, idle)
     assert small == large
-    assert large <= 24  # one query a kind (and, on SQLite, its BEGIN)
+    # About one query a job (and, on SQLite, its BEGIN), whatever is installed.
+    assert large <= 3 * len(cadence.scheduler.jobs)
 
 
 def test_two_processes_claim_disjoint_batches(db_url: str) -> None:
