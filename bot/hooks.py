@@ -151,3 +151,40 @@ def prompt_sections(session: Session, context: PromptContext) -> Blocks:
             log.exception("stand-up prompt section %s failed", provider.__qualname__,
                           extra={"team": context.team_id, "channel": context.channel_id, "user": context.user_id})
     return blocks
+
+
+# -- the sprint review's follow-ups ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewFollowUpCreated:
+    """A sprint review's needs-changes note became a story of the team's next sprint. Announced inside the transaction
+    that added the story, so that a connected tracker can queue the issue it creates (storage.outbox) along with it."""
+
+    team_id: str
+    channel_id: str
+    review_id: int
+    sprint_story_id: int
+    title: str
+    note: str
+    by: str
+    now: datetime
+
+
+FollowUpListener = Callable[[Session, ReviewFollowUpCreated], None]
+_follow_up_listeners: list[FollowUpListener] = []
+
+
+def on_review_follow_up(listener: FollowUpListener) -> None:
+    if listener not in _follow_up_listeners:
+        _follow_up_listeners.append(listener)
+
+
+def review_follow_up_created(session: Session, event: ReviewFollowUpCreated) -> None:
+    """Tell every listener, inside the follow-up's transaction; a failing listener's writes are undone (a savepoint)
+    and logged, and the follow-up is kept."""
+    for listener in list(_follow_up_listeners):
+        try:
+            with session.begin_nested():
+                listener(session, event)
+        except Exception:
+            log.exception("review follow-up listener %s failed", listener.__qualname__,
+                          extra={"team": event.team_id, "channel": event.channel_id, "user": event.by})

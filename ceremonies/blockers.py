@@ -40,6 +40,7 @@ class Source(StrEnum):
     STANDUP = "standup"
     COMMAND = "command"
     MESSAGE = "message"
+    RISK = "risk"  # a risk of the register occurred
 
 
 class Status(StrEnum):

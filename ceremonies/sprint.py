@@ -11,6 +11,9 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from ceremonies.errors import InvalidInput
+from ceremonies.healthcheck import SprintSection
+from ceremonies.review import ReviewOutcome
+from ceremonies.risks import RiskFigures
 
 SPRINT_NAME_LENGTH = 80
 SPRINT_GOAL_LENGTH = 300
@@ -347,6 +350,9 @@ class SprintSummary:
     health: HealthVerdict
     burn_up: tuple[BurnUpPoint, ...]
     stories: tuple[Story, ...] = field(default=())
+    review: ReviewOutcome | None = None  # the sprint review's outcome, when the sprint had one
+    risks: RiskFigures | None = None  # the risk register over the sprint (storage.sprint_figures adds it)
+    team_health: SprintSection | None = None  # the team health check of the sprint's time (storage.sprint_figures)
 
 
 def working_days(start: date, end: date, holidays: set[date] | frozenset[date] = frozenset()) -> list[date]:

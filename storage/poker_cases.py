@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ceremonies import poker
 from ceremonies.errors import NotFound
-from storage import outbox
+from storage import outbox, trackers
 from storage import poker as store
 from storage import sprint as sprints
 
@@ -160,6 +160,8 @@ def decide(session: Session, *, team_id: str, story_id: int, round: int, user_id
         # An accepted estimate is the sprint's: committed before it starts, a scope change after.
         sprints.add_story(session, team_id=team_id, channel_id=state.channel_id, key=state.key, title=state.title,
                           points=points, by=user_id, now=now, source="poker")
+    if estimate is not None:  # a story imported from Jira or GitHub gets its estimate written back
+        trackers.queue_estimate(session, team_id=team_id, story_id=story_id, estimate=estimate, now=now)
     redraw_story(session, team_id=team_id, story_id=story_id, now=now)
     if decision.next_story_id is not None:
         _post_story(session, team_id=team_id, story_id=decision.next_story_id, channel_id=state.channel_id,

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ceremonies import retro as domain
 from ceremonies.retro import Phase, ReviewOutcome
-from storage import outbox
+from storage import healthcheck, outbox
 from storage import retro as store
 
 # Outbox kinds, which are also the names of their renderers.
@@ -63,6 +63,9 @@ def start(session: Session, *, team_id: str, channel_id: str, setup: domain.Retr
                                facilitator_id=facilitator_id, now=now)
     outbox.add(session, team_id=team_id, key=board_key(board.id), kind=BOARD, channel=channel_id, render=BOARD,
                args=board_args(team_id, board.id), now=now)
+    # The latest team health check opens the board's thread, so the retro starts from it.
+    healthcheck.queue_retro_opener(session, team_id=team_id, channel_id=channel_id, board_key=board_key(board.id),
+                                   now=now)
     for review in store.start_reviews(session, team_id=team_id, board=board, now=now):
         outbox.add(session, team_id=team_id, key=review_key(review.id), kind=REVIEW, channel=channel_id,
                    render=REVIEW, args={"team_id": team_id, "review_id": review.id}, ref_key=board_key(board.id),

@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from storage import blockers, dedup, models, outbox, poker, polls, retro, sprint, standup
+from storage import (
+    blockers,
+    dedup,
+    healthcheck,
+    models,
+    outbox,
+    poker,
+    polls,
+    retro,
+    review,
+    risks,
+    sprint,
+    standup,
+    trackers,
+)
 from storage.installations import slack_metadata
 from storage.models import Base
 
@@ -18,6 +32,6 @@ metadata = Base.metadata
 ALL_METADATA: tuple[MetaData, ...] = (metadata, slack_metadata)
 
 __all__ = [
-    "ALL_METADATA", "blockers", "dedup", "metadata", "models", "outbox", "poker", "polls", "retro", "slack_metadata", "sprint",
-    "standup",
+    "ALL_METADATA", "blockers", "dedup", "healthcheck", "metadata", "models", "outbox", "poker", "polls", "retro",
+    "review", "risks", "slack_metadata", "sprint", "standup", "trackers",
 ]

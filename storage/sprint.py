@@ -419,3 +419,26 @@ def facilitator_of(session: Session, *, team_id: str, channel_id: str) -> str | 
     """Who started the channel's running sprint (for other ceremonies asking who facilitates the team)."""
     sprint = running_sprint(session, team_id=team_id, channel_id=channel_id)
     return sprint.started_by if sprint is not None else None
+
+
+# -- for the sprint review (storage/review.py) ------------------------------------------------------------------------
+def sprints_to_review(session: Session, *, team_id: str, channel_id: str) -> list[Sprint]:
+    """The sprints a review in this channel may be about: the running one, then the one that ended last."""
+    running = running_sprint(session, team_id=team_id, channel_id=channel_id)
+    ended = session.scalar(
+        select(Sprint).where(Sprint.team_id == team_id, Sprint.channel_id == channel_id, Sprint.ended_at.is_not(None))
+        .order_by(Sprint.ended_at.desc(), Sprint.id.desc()).limit(1)
+    )
+    return [s for s in (running, ended) if s is not None]
+
+
+def add_next_story(session: Session, *, team_id: str, channel_id: str, title: str, by: str, now: datetime,
+                   source: str) -> SprintStory:
+    """Add a story, not yet estimated, to the backlog of the channel's next sprint (the one `/sprint start` begins
+    next): it becomes one of that sprint's committed stories (0 points until it is estimated under the same title)."""
+    story = SprintStory(team_id=team_id, channel_id=channel_id, sprint_id=None, key=None,
+                        title=title[: domain.STORY_TITLE_LENGTH], points=0.0, source=source, committed=True,
+                        added_at=now, added_by=by)
+    session.add(story)
+    session.flush()
+    return story

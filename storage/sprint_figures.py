@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from ceremonies import sprint as domain
-from storage import blockers, calendar, poker, retro, standup
+from ceremonies.healthcheck import SprintSection
+from ceremonies.risks import RiskFigures
+from storage import blockers, calendar, healthcheck, poker, retro, risks, standup
 from storage import people as people_store
+from storage import review as reviews
 from storage import sprint as sprints
 
 
@@ -29,7 +32,7 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
     info = sprint.info()
     if info.ended_at is not None and info.ended_at > now:  # a report asked for before the sprint ended
         info = replace(info, ended_at=None)
-    return domain.summarize(
+    figures = domain.summarize(
         sprint=info,
         stories=stories,
         previous_velocities=sprints.previous_velocities(session, team_id=team_id, channel_id=channel_id, before=sprint),
@@ -41,6 +44,29 @@ def summary(session: Session, *, sprint: sprints.Sprint, now: datetime) -> domai
         today=today,
         holidays=holidays,
     )
+    figures = replace(figures, risks=risk_figures(session, sprint=sprint, start=start_at, end=end_at, now=now),
+                      team_health=team_health(session, sprint=sprint, start=start_at, end=now))
+    return with_review(session, figures, sprint_id=sprint.id)
+
+
+def with_review(session: Session, figures: domain.SprintSummary, *, sprint_id: int) -> domain.SprintSummary:
+    """The summary with its sprint review's outcome (accepted, needs changes, follow-ups, who took part), if held."""
+    outcome = reviews.outcome_of_sprint(session, sprint_id=sprint_id)
+    return replace(figures, review=outcome) if outcome is not None else figures
+
+
+def risk_figures(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime, now: datetime
+                 ) -> RiskFigures:
+    """The channel's risk register over the sprint: open risks by score, raised / closed / occurred, score trend."""
+    return risks.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start, end=end,
+                                now=now)
+
+
+def team_health(session: Session, *, sprint: sprints.Sprint, start: datetime, end: datetime
+                ) -> SprintSection | None:
+    """The team health check of the sprint's time: its latest round (results only from k answers)."""
+    return healthcheck.sprint_section(session, team_id=sprint.team_id, channel_id=sprint.channel_id, start=start,
+                                      end=end)
 
 
 def participation(

@@ -1,8 +1,9 @@
 """Everything stored for one workspace, exported or purged.
 
 Both are generic: they cover every table of `storage.schema.metadata` that has a `team_id` column (and slack_sdk's
-installation tables), so a ceremony's tables are included as soon as its models are in the schema. This module
-imports the complete schema, so no ceremony's storage module may import it.
+installation tables), so a ceremony's tables are included as soon as its models are in the schema. The one exception:
+anonymous health-check answers are exported only as each round's aggregates (`storage.healthcheck.export_rows`).
+This module imports the complete schema, so no ceremony's storage module may import it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from storage import installations
+from storage import healthcheck, installations, trackers
 from storage.models import WorkClaim, Workspace
 from storage.schema import metadata
 
@@ -56,7 +57,12 @@ def export(session: Session, *, team_id: str) -> dict[str, list[dict[str, Any]]]
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in workspace_tables():
         hidden = set(installations.SECRET_COLUMNS.get(table.name, ()))
+        hidden |= set(trackers.SECRET_COLUMNS.get(table.name, ()))  # tracker credentials, even encrypted
         columns = [column for column in table.columns if column.name not in hidden]
         query = select(*columns).where(table.c.team_id == team_id).order_by(*table.primary_key.columns)
         tables[table.name] = [dict(row._mapping) for row in session.execute(query)]
+    # Health-check answers are anonymous: exported only as each round's aggregates, never row by row.
+    for name in healthcheck.PRIVATE_TABLES:
+        tables.pop(name, None)
+    tables["health_check_results"] = healthcheck.export_rows(session, team_id=team_id)
     return tables

@@ -393,7 +393,7 @@ def test_the_next_prompt_asks_about_each_open_blocker(cadence: Cadence) -> None:
 def test_settings_are_saved_per_team_channel(cadence: Cadence) -> None:
     reply = set_settings(cadence, threshold="2", contact="U3", digest_time="10:15", timezone="Europe/Berlin")
     assert reply.status == 200
-    [saved] = cadence.fake.ephemerals("U1")
+    [saved] = cadence.fake.responses("U1")  # through the command's response_url
     assert "escalate to <@U3> every 2 working days; digest at 10:15 Europe/Berlin" in saved["text"]
     set_settings(cadence, contact=None)  # the modal opens with what was saved; defaults elsewhere
     cadence.command("/blocker", "settings", channel="C2")
@@ -406,6 +406,7 @@ def test_bad_settings_are_refused_inline_and_nothing_is_saved(cadence: Cadence) 
     assert reply.json["response_action"] == "errors"
     assert set(reply.json["errors"]) == {"blocker.threshold", "blocker.timezone"}
     assert cadence.fake.ephemerals("U1") == []
+    assert cadence.fake.responses("U1") == []
 
 
 # -- escalation -----------------------------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def test_poker_and_its_vote_confirmations(cadence: Cadence, channel: str) -> Non
     assert rows(cadence, "poker_sessions") == 1
     story = next(m for m in cadence.fake.messages(channel) if "PAY-1" in m.all_text)
     vote(cadence, story, "5", user="U1")
-    assert [e["channel"] for e in cadence.fake.ephemerals("U1")] == [channel]  # the voter's private confirmation
+    assert [r["text"] for r in cadence.fake.responses("U1")] == ["Your vote on PAY-1 Checkout: 5"]  # privately
+    assert cadence.fake.ephemerals("U1") == []
     assert "Something went wrong" not in told(cadence)
 
 

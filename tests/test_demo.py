@@ -39,12 +39,20 @@ def test_the_demo_sprint_reports_real_figures_and_draws_the_chart(tmp_path: Path
     assert figure(r"- Re-votes: (\d+)", report) >= 1
     assert figure(r"- Action items: (\d+) created", report) == 3
     assert "votes)" in report  # the retro's top cards
+    assert "## Team health check\n\n5 of 6 answered." in report  # the round before the retro
+    assert "| Teamwork |" in report
+    assert any("health check: half time, 1 reminder" in line for line in lines)
+    assert "- Accepted 4, needs changes 1, undecided 2" in report  # the sprint review on the last day
+    assert figure(r"- Follow-ups created for the next sprint: (\d+)", report) == 1
+    assert "- Open 1, raised 2, closed 1, occurred 0" in report  # a risk raised, rescored and closed; one stays open
+    assert any("rescores risk #1" in line for line in lines)
 
     assert result.report_path.read_text(encoding="utf-8") == report
     png = result.chart_path.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == (1000, 600)
     assert any("planning poker" in line for line in lines)
+    assert any("written back to Jira's story points: PAY-101 3" in line for line in lines)  # from the fake Jira
     assert any("Sprint 14 ends" in line for line in lines)
     assert result.seconds < 60
 

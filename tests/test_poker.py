@@ -74,7 +74,7 @@ def test_a_whole_session_started_from_text(cadence: Cadence) -> None:
     story = current(cadence, story)
     assert voters_line(story) == "*Votes (2)*: <@U2>, <@U3>"  # names, never values
     assert "<@U3>: *" not in story.all_text
-    mine = cadence.fake.ephemerals("U3")
+    mine = cadence.fake.responses("U3")  # through the click's response_url
     assert [e["text"] for e in mine] == ["Your vote on PAY-1 Login with SSO: 8", "Your vote on PAY-1 Login with SSO: 3"]
     assert mine[-1]["thread_ts"] == parent.ts
 
@@ -206,7 +206,7 @@ def test_a_double_click_and_a_retried_delivery_change_nothing_twice(cadence: Cad
     vote(cadence, story, "3", user="U2")
     vote(cadence, story, "3", user="U2")
     assert len(cadence.fake.calls("chat.update")) == updates
-    assert len(cadence.fake.ephemerals("U2")) == 1
+    assert len(cadence.fake.responses("U2")) == 1
     voting = copy.deepcopy(current(cadence, story))
     click(cadence, voting, "poker.reveal", user="U1")
     revealed = copy.deepcopy(current(cadence, story))
@@ -234,7 +234,7 @@ def test_a_reason_is_shown_only_after_reveal(cadence: Cadence) -> None:
     cadence.command("/poker", "Only story", user="U1")
     story = parent_and_stories(cadence)[1][0]
     vote(cadence, story, "13", user="U2")
-    note = cadence.fake.ephemerals("U2")[-1]
+    note = cadence.fake.responses("U2")[-1]
     button = note["blocks"][0]["accessory"]
     cadence.slack.block_action(button["action_id"], button["value"], user="U2", channel="C1")
     cadence.settle()
@@ -289,8 +289,8 @@ def test_a_failed_message_update_is_redrawn_once_after_the_outbox_backs_off(cade
     cadence.fake.fail("chat.update", error="internal_error")
     vote(cadence, story, "5", user="U2")
     assert "*Votes (0)*" in current(cadence, story).all_text
-    assert cadence.fake.responses() == []  # the vote counted; nobody is told otherwise
-    assert cadence.fake.ephemerals("U2")[-1]["text"] == "Your vote on Only story: 5"
+    # The vote counted; nobody is told otherwise.
+    assert [r["text"] for r in cadence.fake.responses()] == ["Your vote on Only story: 5"]
     cadence.clock.advance(timedelta(seconds=5))  # the outbox's first back-off
     cadence.settle()
     assert "*Votes (1)*: <@U2>" in current(cadence, story).all_text

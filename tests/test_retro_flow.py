@@ -101,7 +101,7 @@ def test_a_whole_named_retro(cadence: Cadence) -> None:
 
     # Discuss: the groups by votes, one message each; merged cards count together.
     stale_vote = vote_button_value(cadence, "Continue demos")
-    vote_message_ts = next(m.ts for m in thread(cadence) if m.text == "Vote on the cards")
+    vote_message_ts = next(m.ts for m in thread(cadence) if m.text.endswith(": vote on the cards"))
     advance(cadence, "U1")
     voted = cadence.fake.message(CHANNEL, vote_message_ts)
     assert not any((b.get("accessory") or {}).get("action_id") == views.VOTE for b in voted.blocks)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.devtools.fakeslack import text_of
 from bot.devtools.harness import Cadence
 from bot.devtools.signed import form as form_values
 from bot.views import standup as views
@@ -68,7 +69,7 @@ def test_the_whole_day(cadence: Cadence) -> None:
     reply = set_up(cadence)
     assert reply.status == 200
     assert not reply.body, reply.text
-    assert "Stand-up saved" in cadence.fake.ephemerals("U1")[-1]["text"]
+    assert "Stand-up saved" in cadence.fake.responses("U1")[-1]["text"]  # through the command's response_url
 
     cadence.tick(utc(2026, 12, 1, 8, 29))  # 09:29 in Berlin
     assert cadence.fake.calls("chat.postMessage") == []
@@ -246,7 +247,7 @@ def test_status_pause_resume_delete_now(cadence: Cadence) -> None:
     team(cadence)
     set_up(cadence)
     assert cadence.command("/standup", "", channel="C1").text == ""  # acknowledged before reading the database
-    status = cadence.fake.responses()[-1]["text"]
+    status = text_of(cadence.fake.responses()[-1])  # what the person reads, in its blocks
     assert "Mon–Fri at 09:30" in status
     assert "<@U3>" in status
     cadence.command("/standup", "pause", channel="C1")

@@ -15,7 +15,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, func, insert,
 
 from bot.devtools.fakeslack import FakeSlack
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
-from storage import claims, dedup, workspace_data, workspaces
+from storage import claims, dedup, healthcheck, workspace_data, workspaces
 from storage.db import Database
 from storage.installations import slack_bots, slack_installations
 from storage.models import Holiday, Person, WorkClaim, Workspace
@@ -116,7 +116,10 @@ def test_export_has_every_scoped_table_only_this_workspace_and_no_secret(
 
     assert document["team_id"] == "TA"
     tables = document["tables"]
-    assert set(tables) == {t.name for t in workspace_data.workspace_tables()}
+    # Health-check answers are anonymous: their tables are exported only as each round's aggregates.
+    anonymous_answers = set(healthcheck.PRIVATE_TABLES)
+    assert set(tables) == {t.name for t in workspace_data.workspace_tables()} - anonymous_answers | {
+        "health_check_results"}
     assert tables["workspaces"] == [{"team_id": "TA", "name": "Team TA", "installed_at": NOW.isoformat(),
                                      "uninstalled_at": None}]
     assert [p["display_name"] for p in tables["people"]] == ["ana of TA"]

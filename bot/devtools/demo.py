@@ -8,6 +8,7 @@ sprint report is printed (the Markdown of `cadence report`) and the burn-up char
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -21,14 +22,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.devtools.fakejira import FakeJira
 from bot.devtools.fakeslack import FakeSlack, Message
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
 from bot.devtools.signed import form
+from bot.slack.crypto import generate_key
 from bot.views import blockers as blocker_views
 from bot.views import charts, reports
+from bot.views import healthcheck as health_views
 from bot.views import poker as poker_views
 from bot.views import retro as retro_views
+from bot.views import review as review_views
 from bot.views import standup as standup_views
+from bot.views import trackers as tracker_views
 from storage import migrate, sprint_figures
 from storage import sprint as sprints
 from storage import standup as standup_store
@@ -59,6 +65,8 @@ LENA, JONAS, MIA = Person("U0LENA", "lena", BERLIN), Person("U0JONAS", "jonas", 
 AVA, MARCUS, PRIYA = (Person("U0AVA", "ava", NEW_YORK), Person("U0MARCUS", "marcus", NEW_YORK),
                       Person("U0PRIYA", "priya", NEW_YORK))
 TEAM = (LENA, JONAS, MIA, AVA, MARCUS, PRIYA)
+PRODUCT_OWNER = Person("U0NORA", "nora", BERLIN)  # a stakeholder at the sprint review, not in the stand-up
+STAKEHOLDERS = "C0STAKEHOLDERS"
 FACILITATOR = LENA
 
 # (key, title, the size the team has in mind): estimated in planning poker, they become the committed stories.
@@ -88,6 +96,12 @@ RETRO_CARDS = {
         "Stand-up answers from New York arrive after Berlin logs off", "Flaky end-to-end tests"),
     2: ("Ask the provider for keys at planning", "A shared hour across both timezones", "Record the demo"),
 }
+# Per squad-health-check dimension, the odds of green and of amber (red is the rest): a sprint that delivered but
+# had a broken staging database and a long wait for the sandbox key.
+HEALTH_ODDS = ((0.6, 0.3), (0.1, 0.4), (0.6, 0.3), (0.4, 0.4), (0.5, 0.4), (0.7, 0.2), (0.3, 0.5), (0.4, 0.4),
+               (0.2, 0.5), (0.8, 0.2))
+HEALTH_COMMENTS = ("Releases still need a person babysitting them", "Pairing across timezones is great",
+                   "Waiting two days for the sandbox key hurt")
 RETRO_ACTIONS = (
     ("Request sandbox credentials the week before the sprint", MARCUS),
     ("Move the Tuesday sync into the shared hour (15:00 Berlin / 09:00 New York)", LENA),
@@ -116,22 +130,36 @@ def run_demo(out_dir: Path, *, seed: int | None = None, say: Callable[[str], Non
         database_url = f"sqlite:///{Path(scratch) / 'cadence.sqlite3'}"
         migrate.upgrade(database_url)
         fake = FakeSlack(team_id="T0DEMO", team_name="Demo Co").start()
+        jira = _demo_jira()  # the backlog lives in (a fake) Jira: the stories come from it, the estimates go back
         try:
             cadence = start_cadence(fake, database_url, FrozenClock(PLANNING_AT - timedelta(hours=1)),
-                                    **_isolated_settings())
+                                    **{**_isolated_settings(), "cadence_encryption_key": generate_key()})
             try:
                 sprint = _Sprint(cadence, random.Random(seed), say)
+                sprint.jira = jira
                 sprint.play()
                 report, chart = sprint.report()
             finally:
                 cadence.stop()
         finally:
             fake.stop()
+            jira.stop()
         violations = fake.violations
     report_path, chart_path = out_dir / REPORT_NAME, out_dir / CHART_NAME
     report_path.write_text(report, encoding="utf-8")
     chart_path.write_bytes(chart)
     return DemoResult(report, report_path, chart_path, violations, time.perf_counter() - started, sprint.events)
+
+
+JIRA_ACCOUNT = ("lena@demo.example", "demo-jira-api-token")
+
+
+def _demo_jira() -> FakeJira:
+    jira = FakeJira().start()
+    jira.add_account(*JIRA_ACCOUNT, display_name="Lena")
+    for key, title, _size in BACKLOG:
+        jira.add_issue(key, title)
+    return jira
 
 
 def _isolated_settings() -> dict[str, Any]:
@@ -172,6 +200,7 @@ class _Sprint:
         self.say = say
         self.events: list[str] = []
         self.blockers: dict[str, int] = {}  # a name in the script -> the blocker's number
+        self.jira: FakeJira | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------------------
     def tell(self, text: str) -> None:
@@ -248,12 +277,13 @@ class _Sprint:
                        blocker_views.TIMEZONE_BLOCK: {"value": "Europe/Berlin"}})
         self.tell("lena sets up the daily stand-up (09:30 local time, Mon–Fri) and the blocker tracker "
                   "(escalate to lena after 1 working day)")
+        self.health_check_setup()
 
     # -- planning poker -------------------------------------------------------------------------------------------
     def plan(self) -> None:
         self.at(PLANNING_AT)
-        stories = ", ".join(f"{key} {title}" for key, title, _size in BACKLOG)
-        self.command(FACILITATOR, "/poker", stories)
+        self.connect_jira()
+        self.command(FACILITATOR, "/poker", "jira project = PAY ORDER BY key")
         parent = next(m for m in reversed(self.fake.messages(CHANNEL, top_level=True))
                       if "Planning poker" in m.all_text)
         self.tell(f"planning poker on {len(BACKLOG)} stories in a thread")
@@ -278,6 +308,23 @@ class _Sprint:
                              if b.get("block_id") == poker_views.ESTIMATE_BLOCK)["element"]["initial_option"]
             self.submit(FACILITATOR, poker_views.ACCEPT_MODAL)
             self.tell(f"{key} estimated at {suggested['value']} point{'' if suggested['value'] == '1' else 's'}")
+        self.at(self.cadence.clock() + timedelta(minutes=1))  # the tracker job writes the estimates back
+        assert self.jira is not None
+        written = {key: self.jira.issue(key).points for key, _title, _size in BACKLOG}
+        if None in written.values():
+            raise RuntimeError(f"estimates not written back to Jira: {written}")
+        self.tell("the estimates are written back to Jira's story points: "
+                  + ", ".join(f"{key} {points:g}" for key, points in written.items() if points is not None))
+
+    def connect_jira(self) -> None:
+        """lena, who facilitates the team, connects the team's Jira site."""
+        assert self.jira is not None
+        self.command(FACILITATOR, "/cadence", "connect jira")
+        values = {tracker_views.SITE_BLOCK: self.jira.url, tracker_views.EMAIL_BLOCK: JIRA_ACCOUNT[0],
+                  tracker_views.TOKEN_BLOCK: JIRA_ACCOUNT[1], tracker_views.PROJECT_BLOCK: "PAY"}
+        self.submit(FACILITATOR, tracker_views.CONNECT,
+                    **{block: {"type": "plain_text_input", "value": value} for block, value in values.items()})
+        self.tell(f"lena connects Jira; planning poker takes the {len(BACKLOG)} backlog issues of project PAY")
 
     def _story_message(self, parent: Message, key: str) -> Message:
         for message in reversed(self.fake.messages(CHANNEL, thread_ts=parent.ts)):
@@ -421,7 +468,10 @@ class _Sprint:
             key, person = DONE_PLAN[index]
             plan(local(day, 15, self.rng.randint(0, 59), person.zone), lambda: self._done(key, person))
         if day == LAST_DAY:
+            self.health_check(day, plan)
+            plan(local(day, 14, 0, BERLIN), self.review)
             plan(local(day, 16, 0, BERLIN), self.retro)
+        self._risk_register(index, day, plan)
 
     def _escalations(self) -> int:
         return len([m for m in self.fake.dms(LENA.user_id) if "has been open for" in m.all_text])
@@ -444,6 +494,100 @@ class _Sprint:
     def _done(self, key: str, person: Person) -> None:
         self.command(person, "/sprint", f"done {key}")
         self.tell(f"{person.name}: /sprint done {key}")
+
+    # -- the team health check -----------------------------------------------------------------------------------
+    def health_check_setup(self) -> None:
+        self.command(FACILITATOR, "/healthcheck", "setup")
+        self.submit(FACILITATOR, health_views.SETUP_VIEW, **{health_views.B_WINDOW: {"value": "5"},
+                                                              health_views.B_TIMEZONE: {"value": "Europe/Berlin"}})
+        self.tell("lena sets up the team health check: the ten squad-health-check dimensions, the stand-up's six "
+                  "people, answers open 5 hours, results from 3 answers")
+
+    def health_check(self, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """The morning of the retro: a round for everyone; five answer, marcus is reminded and does not."""
+        # Its own generator: the rest of the sprint plays the same whatever the health check draws.
+        rng = random.Random(hash(self.rng.getstate()))
+        plan(local(day, 10, 0, BERLIN), self._health_check_opens)
+        for number, person in enumerate(p for p in TEAM if p is not MARCUS):
+            # New York answers over breakfast (07:30 there is 13:30 in Berlin), before the 14:00 sprint review.
+            when = local(day, 10, rng.randint(5, 50), BERLIN) if person.zone is BERLIN else local(
+                day, 7, rng.randint(30, 55), person.zone)
+            comment = HEALTH_COMMENTS[number] if number < len(HEALTH_COMMENTS) else ""
+            draws = random.Random(rng.random())
+            plan(when, lambda person=person, comment=comment, draws=draws: self._health_answer(person, draws, comment))
+        plan(local(day, 12, 31, BERLIN), lambda: self.tell(
+            f"health check: half time, {sum(1 for m in self.fake.dms(MARCUS.user_id) if m.text.startswith('Reminder'))}"
+            " reminder (marcus has not answered)"))
+        plan(local(day, 15, 1, BERLIN), self._health_check_closed)
+
+    def _health_check_opens(self) -> None:
+        self.command(FACILITATOR, "/healthcheck", "now")
+        self.tell("lena opens a health check round: each of the six gets a DM with an Answer button")
+
+    def _health_answer(self, person: Person, rng: random.Random, comment: str) -> None:
+        invitation = next(m for m in reversed(self.fake.dms(person.user_id)) if health_views.ANSWER in json.dumps(
+            m.blocks))
+        self.click(invitation, health_views.ANSWER, person)
+        changes: dict[str, dict[str, Any]] = {health_views.B_COMMENT: {"value": comment}}
+        for index, (green, amber) in enumerate(HEALTH_ODDS):
+            roll = rng.random()
+            rating = "green" if roll < green else "amber" if roll < green + amber else "red"
+            changes[health_views.rating_block(index)] = {"selected_option": {"value": rating}}
+            trend = rng.choice(("better", "same", "same", "worse"))
+            changes[health_views.trend_block(index)] = {"selected_option": {"value": trend}}
+        self.submit(person, health_views.ANSWER_VIEW, **changes)
+        self.tell(f"{person.name} answers the health check (anonymous)")
+
+    def _health_check_closed(self) -> None:
+        posted = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Team health check ·" in m.all_text]
+        if not posted:
+            raise RuntimeError("the health check round did not post its results")
+        answered = re.search(r"\d+ of \d+ answered", posted[-1].all_text)
+        self.tell(f"health check closes: {answered.group(0) if answered else 'results'}; the distribution per "
+                  "dimension, the trend and the chart go to the channel, and open the retro's thread")
+    # -- the risk register ----------------------------------------------------------------------------------------
+    def _risk_register(self, index: int, day: date, plan: Callable[[datetime, Callable[[], None]], None]) -> None:
+        """A risk raised on the first day, rescored when the sandbox key arrives, closed once card payments work;
+        another stays open into the report."""
+        if index == 0:
+            plan(local(day, 14, 0, BERLIN), lambda: self._raise_risk(
+                LENA, "The payment provider's sandbox may not be ready in time", "4", "4", MARCUS, day + timedelta(7)))
+            plan(local(day, 14, 5, BERLIN), lambda: self._raise_risk(
+                LENA, "Refunds need the finance team's sign-off", "3", "3", PRIYA, day + timedelta(14)))
+        if index == 3:
+            plan(local(day, 10, 0, NEW_YORK), lambda: self._rescore_risk(1, MARCUS, likelihood="2"))
+        if index == 7:
+            plan(local(day, 16, 0, BERLIN), lambda: self._close_risk(1, LENA))
+
+    def _raise_risk(self, person: Person, title: str, likelihood: str, impact: str, owner: Person,
+                    review_on: date) -> None:
+        self.command(person, "/risk", "add")
+        self.submit(person, "risk.add_modal", **{
+            "risk.title": {"value": title}, "risk.likelihood": {"value": likelihood},
+            "risk.impact": {"value": impact}, "risk.owner": {"selected_user": owner.user_id},
+            "risk.review": {"selected_date": review_on.isoformat()}})
+        self.tell(f"{person.name} raises a risk (likelihood {likelihood} × impact {impact}, owner {owner.name}): "
+                  f"{title}")
+
+    def _risk_action(self, number: int, action_id: str, person: Person) -> None:
+        """Post the register (its heat map in the thread) and click a button of risk `number` on it."""
+        self.command(person, "/risk")
+        register = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Risk register" in m.all_text][-1]
+        reply = self.cadence.slack.block_action(action_id, str(number), user=person.user_id, channel=CHANNEL,
+                                                message_ts=register.ts, block_id=f"risk.register:{number}")
+        if reply.status != 200:
+            raise RuntimeError(f"a click on {action_id} answered HTTP {reply.status}")
+        self.cadence.settle()
+
+    def _rescore_risk(self, number: int, person: Person, *, likelihood: str) -> None:
+        self._risk_action(number, "risk.rescore", person)
+        self.submit(person, "risk.rescore_modal", **{"risk.likelihood": {"value": likelihood},
+                                                     "risk.note": {"value": "the sandbox key arrived"}})
+        self.tell(f"{person.name} rescores risk #{number} from the register: likelihood now {likelihood}")
+
+    def _close_risk(self, number: int, person: Person) -> None:
+        self._risk_action(number, "risk.close", person)
+        self.tell(f"{person.name} closes risk #{number}: card payments work against the sandbox")
 
     # -- the retro ------------------------------------------------------------------------------------------------
     def retro(self) -> None:
@@ -504,6 +648,43 @@ class _Sprint:
     def _vote_buttons(self) -> list[tuple[Message, str]]:
         return [(m, (b.get("accessory") or {})["value"]) for m in self.fake.messages(CHANNEL, thread_ts=self._board().ts)
                 for b in m.blocks if (b.get("accessory") or {}).get("action_id") == retro_views.VOTE]
+
+    # -- the sprint review -----------------------------------------------------------------------------------------
+    def review(self) -> None:
+        """On the last day: the product owner reviews what was finished with the team, then lena closes it."""
+        self.fake.add_user(PRODUCT_OWNER.user_id, PRODUCT_OWNER.name, tz=str(BERLIN), tz_offset=3600)
+        self.fake.add_channel(STAKEHOLDERS, "checkout-stakeholders")
+        self.command(FACILITATOR, "/review")
+        self.submit(FACILITATOR, review_views.START_MODAL, **{
+            review_views.STAKEHOLDERS_BLOCK: {"selected_users": [PRODUCT_OWNER.user_id]},
+            review_views.CHANNEL_BLOCK: {"selected_conversation": STAKEHOLDERS},
+            review_views.NOTE_BLOCK: {"value": "Demo on the staging shop, 14:00 Berlin / 08:00 New York"}})
+        stories = [m for m in self.fake.messages(CHANNEL, top_level=True) if "Presented by" in m.all_text]
+        self.tell(f"lena opens the sprint review: {len(stories)} stories, nora (product owner) is invited by DM")
+        for key in ("PAY-101", "PAY-103", "PAY-104", "PAY-110"):
+            self.cadence.clock.advance(timedelta(minutes=4))
+            self.click(self._review_story(key), review_views.ACCEPT, PRODUCT_OWNER)
+        self.click(self._review_story("PAY-101"), review_views.ACCEPT, AVA)
+        self.click(self._review_story("PAY-102"), review_views.NEEDS_CHANGES, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.NOTE_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Show which card was charged on the confirmation page"}})
+        self.tell("nora accepts four stories and asks for changes to PAY-102")
+        self.click(self._review_story("PAY-103"), review_views.ASK, PRODUCT_OWNER)
+        self.submit(PRODUCT_OWNER, review_views.QUESTION_MODAL,
+                    **{review_views.TEXT_BLOCK: {"value": "Can customers keep more than one delivery address?"}})
+        [question] = self.fake.messages(CHANNEL, thread_ts=self._review_story("PAY-103").ts)
+        self.cadence.clock.advance(timedelta(minutes=10))
+        self.click(question, review_views.ANSWERED, MIA)
+        self.tell("nora asks mia a question on PAY-103 in its thread; mia answers it")
+        self.click(self._review_story("PAY-102"), review_views.FOLLOW_UP, FACILITATOR)
+        self.tell("lena turns nora's note into a follow-up story for the next sprint")
+        self.at(local(LAST_DAY, 15, 30, BERLIN))
+        self.command(FACILITATOR, "/review", "close")
+        self.tell("lena closes the review: the closing message lists the undecided stories (not finished)")
+
+    def _review_story(self, key: str) -> Message:
+        return next(m for m in self.fake.messages(CHANNEL, top_level=True)
+                    if f"*{key} " in m.all_text and "Presented by" in m.all_text)
 
     # -- the report -----------------------------------------------------------------------------------------------
     def report(self) -> tuple[str, bytes]:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from bot.devtools.blockkit import message_problems, view_problems
+from bot.devtools.socketmode import SocketModeServer
 
 JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata")
 BOT_USER_ID = "UCADENCE"
@@ -156,6 +157,8 @@ class FakeSlackState:
     messages: dict[tuple[str, str], Message] = field(default_factory=dict)
     ephemerals: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    # Whose interaction each response answered, by id() of the body in `responses` (tests may clear that list).
+    response_to: dict[int, str | None] = field(default_factory=dict)
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     home_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -202,6 +205,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.tokens: dict[str, str] = {}  # token -> team id; any xoxb- token is accepted for `team_id` by default
+        self.revoked: dict[str, str] = {}  # token -> the error every call with it answers (see `revoke`)
         self.oauth_grants: dict[str, dict[str, Any]] = {}
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -210,11 +214,13 @@ class FakeSlack:
         self._flaky: dict[str, Flaky] = {}
         self._rate_limit: RateLimit | None = None
         self._response_targets: dict[str, tuple[str, str] | None] = {}
+        self._response_users: dict[str, str | None] = {}
         self._lock = threading.RLock()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: SocketModeServer | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------------
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
@@ -240,7 +246,16 @@ class FakeSlack:
         self._thread.start()
         return self
 
+    def socket_mode(self) -> SocketModeServer:
+        """The Socket Mode endpoint `apps.connections.open` hands out (started on first use)."""
+        with self._lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer()
+            return self._socket_mode
+
     def stop(self) -> None:
+        if self._socket_mode is not None:
+            self._socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -301,6 +316,12 @@ class FakeSlack:
             self._triggers[trigger] = (time.monotonic(), False)
         return trigger
 
+    def revoke(self, token: str, error: str = "token_revoked") -> None:
+        """From now on every call with `token` answers `error` (token_revoked, invalid_auth, account_inactive), as when
+        an admin removed the app or deactivated its bot user and the app_uninstalled event never arrived."""
+        with self._lock:
+            self.revoked[token] = error
+
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None,
              times: int = 1, after_doing: bool = False) -> None:
         """Make the next `times` calls of `method` fail: HTTP `status` (429 with Retry-After, 500) or `ok: false`.
@@ -349,11 +370,14 @@ class FakeSlack:
         with self._lock:
             self._rate_limit = RateLimit(per_second, burst, per_channel_per_second, per_channel_burst, methods, clock)
 
-    def response_url(self, target: tuple[str, str] | None = None) -> str:
-        """A response_url for an interaction; replace_original/delete_original act on the message at `target`."""
+    def response_url(self, target: tuple[str, str] | None = None, *, user: str | None = None) -> str:
+        """A response_url for `user`'s interaction; replace_original/delete_original act on the message at `target`.
+
+        It needs no membership: Slack shows what is sent through it to the person who acted, wherever they were."""
         token = f"r{next(self._ids)}"
         with self._lock:
             self._response_targets[token] = target
+            self._response_users[token] = user
             self._response_uses[token] = (self.clock(), 0)
         return f"{self.base_url}/respond/{token}"
 
@@ -387,9 +411,11 @@ class FakeSlack:
         with self._lock:
             return [e for e in self.state.ephemerals if user_id is None or e.get("user") == user_id]
 
-    def responses(self) -> list[dict[str, Any]]:
+    def responses(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """What the app answered through response_urls (of `user_id`'s interactions only, if given)."""
         with self._lock:
-            return list(self.state.responses)
+            return [body for body in self.state.responses
+                    if user_id is None or self.state.response_to.get(id(body)) == user_id]
 
     def views(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -465,8 +491,16 @@ class FakeSlack:
         if handler is None:
             self._send_json(request, 200, {"ok": False, "error": "unknown_method"})
             return
-        if method not in ("oauth.v2.access",) and not self._authorized(token):
+        if method == "apps.connections.open" or (token or "").startswith("xapp-"):
+            # An app-level token opens Socket Mode connections and does nothing else; a bot token cannot open one.
+            if method != "apps.connections.open" or not (token or "").startswith("xapp-"):
+                self._send_json(request, 200, {"ok": False, "error": "not_allowed_token_type"})
+                return
+        elif method not in ("oauth.v2.access",) and not self._authorized(token):
             self._send_json(request, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        if dead := self.revoked.get(token or ""):
+            self._send_json(request, 200, {"ok": False, "error": dead})
             return
         needed = METHOD_SCOPES.get(method, ())
         if needed and not self.scopes & set(needed):
@@ -511,8 +545,11 @@ class FakeSlack:
         request.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             request.send_header(name, value)
-        request.end_headers()
-        request.wfile.write(body)
+        try:
+            request.end_headers()
+            request.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller gave up waiting (a short time budget): Slack's answer goes nowhere
 
     def _respond_url(self, request: BaseHTTPRequestHandler, token: str, raw: bytes) -> None:
         body = json.loads(raw or b"{}")
@@ -529,6 +566,7 @@ class FakeSlack:
             problems = message_problems(body.get("text"), body.get("blocks"))
             self._record_problems("response_url", problems)
             self.state.responses.append(body)
+            self.state.response_to[id(body)] = self._response_users.get(token)
             target = self._response_targets.get(token)
             if target is not None and target in self.state.messages:
                 message = self.state.messages[target]
@@ -795,8 +833,11 @@ class FakeSlack:
         return {"ok": True, "view": {**view, "id": f"VH{user}"}}
 
     def _api_files_getUploadURLExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if len(str(args.get("alt_txt") or "")) > 1000:  # Slack: "longer than the limit of 1000 character"
+            return {"ok": False, "error": "alt_txt_too_large"}
         file_id = f"F{next(self._ids):06d}"
-        self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0)}
+        self.state.uploads[file_id] = {"filename": args.get("filename"), "length": int(args.get("length") or 0),
+                                       "alt_txt": args.get("alt_txt")}
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _api_files_completeUploadExternal(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
@@ -813,6 +854,9 @@ class FakeSlack:
                           initial_comment=args.get("initial_comment"))
             shared.append({"id": item["id"], "title": item.get("title"), "name": upload.get("filename")})
         return {"ok": True, "files": shared}
+
+    def _api_apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_mode().url}
 
     def _api_oauth_v2_access(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         if args.get("grant_type") == "refresh_token":

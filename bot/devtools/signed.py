@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from bot.devtools.fakeslack import FakeSlack
 
@@ -97,7 +97,7 @@ class SlackSender:
             "text": text,
             "api_app_id": "ACADENCE",
             "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(),
+            "response_url": self.fake.response_url(user=user),
             "trigger_id": self.fake.trigger_id(),
         }
         return self.form(fields, **kwargs)
@@ -142,7 +142,8 @@ class SlackSender:
                 if message is not None:
                     payload["message"] = {"ts": message_ts, "text": message.text, "blocks": message.blocks,
                                           "thread_ts": message.thread_ts}
-            payload["response_url"] = self.fake.response_url((channel, message_ts) if message_ts and channel else None)
+            payload["response_url"] = self.fake.response_url((channel, message_ts) if message_ts and channel else None,
+                                                             user=user)
         return self.interaction(payload, **kwargs)
 
     def click(self, message: Any, action_id: str, *, user: str = "U1", **kwargs: Any) -> Reply:
@@ -182,7 +183,7 @@ class SlackSender:
             "message": message,
             "message_ts": message["ts"],
             "trigger_id": self.fake.trigger_id(),
-            "response_url": self.fake.response_url(),
+            "response_url": self.fake.response_url(user=user),
             "token": "verification-token-unused",
         }
         return self.interaction(payload, **kwargs)
@@ -232,3 +233,24 @@ def form(view: dict[str, Any], **changes: dict[str, Any]) -> dict[str, dict[str,
         element = block["element"]
         values[block["block_id"]] = {element["action_id"]: {**_state(element), **changes.get(block["block_id"], {})}}
     return values
+
+
+class SocketModeSender(SlackSender):
+    """Delivers what `SlackSender` builds (slash commands, clicks, modal submissions, shortcuts, events) as Socket
+    Mode envelopes over the fake's WebSocket, unsigned, as Slack does; a Reply carries the acknowledgement's payload."""
+
+    def __init__(self, fake: FakeSlack, *, team_id: str = "T1") -> None:
+        super().__init__("http://socket-mode.invalid", "", fake, team_id=team_id)
+
+    def post(self, body: bytes, content_type: str, **_kwargs: Any) -> Reply:
+        if content_type == "application/json":
+            payload, kind = json.loads(body), "events_api"
+        else:
+            fields = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+            if "payload" in fields:
+                payload, kind = json.loads(fields["payload"]), "interactive"
+            else:
+                payload, kind = fields, "slash_commands"
+        ack = self.fake.socket_mode().deliver(kind, payload)
+        answer = ack.get("payload")
+        return Reply(200, json.dumps(answer).encode() if answer else b"")

@@ -12,9 +12,11 @@ from bot.jobs import outbox as outbox_jobs
 from bot.jobs.outbox import Delivered, Message
 from bot.server.runtime import Runtime
 from bot.views import poker as views
+from bot.views import trackers as tracker_views
 from ceremonies.errors import NotFound
 from storage import poker as store
 from storage import poker_cases as cases
+from storage import trackers
 
 
 @outbox_jobs.renderer(cases.STORY)
@@ -25,7 +27,8 @@ def render_story(runtime: Runtime, args: dict[str, Any]) -> Message | None:
             state = store.story_state(session, team_id=args["team_id"], story_id=args["story_id"])
         except NotFound:
             return None
-    text, blocks = views.story_message(state)
+        written = trackers.estimate_write(session, team_id=args["team_id"], story_id=args["story_id"])
+    text, blocks = views.story_message(state, tracker_line=tracker_views.estimate_line(written))
     return Message(text=text, blocks=blocks)
 
 

@@ -23,8 +23,6 @@ from storage import outbox
 from storage import retro as store
 from storage import retro_cases as cases
 
-CARD_TEXTS = {Phase.REVEAL: "The cards", Phase.VOTE: "Vote on the cards", Phase.DISCUSS: "The votes"}
-
 
 def board_state(session: Session, board: store.RetroBoard) -> views.BoardState:
     """Everything the board message shows now."""
@@ -111,7 +109,10 @@ def render_cards(runtime: Runtime, args: dict[str, Any]) -> Message | None:
             return None
         messages = _card_messages(session, board, phase)
     index = int(args["index"])
-    return Message(text=CARD_TEXTS[phase], blocks=messages[index]) if index < len(messages) else None
+    if index >= len(messages):
+        return None
+    return Message(text=views.cards_text(phase, title=board.title, part=index + 1, parts=len(messages)),
+                   blocks=messages[index])
 
 
 @outbox_jobs.renderer(cases.REVIEW)

@@ -11,12 +11,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import OperationalError
 
 from bot.jobs import blockers as blocker_jobs
+from bot.jobs import healthcheck as healthcheck_jobs
 from bot.jobs import outbox as outbox_jobs
 from bot.jobs import poker as poker_jobs
 from bot.jobs import polls as polls_jobs
 from bot.jobs import retro as retro_jobs
+from bot.jobs import review as review_jobs
+from bot.jobs import risks as risk_jobs
 from bot.jobs import sprint
 from bot.jobs import standup as standup_jobs
+from bot.jobs import trackers as tracker_jobs
 from bot.jobs import workspaces as workspace_jobs
 from bot.jobs.outbox import OutboxWorker
 from bot.server import metrics
@@ -39,6 +43,10 @@ JOB_MODULES: tuple[ModuleType, ...] = (
     workspace_jobs,
     poker_jobs,
     polls_jobs,
+    review_jobs,
+    risk_jobs,
+    healthcheck_jobs,
+    tracker_jobs,
     outbox_jobs,
 )
 

@@ -17,6 +17,7 @@ from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.slack.people import profile
 from bot.views import blockers as views
+from bot.views.common import SLACK_SLOW
 from bot.views.common import context as context_block
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import blockers as domain
@@ -144,13 +145,19 @@ def _resolve_command(ack: Ack, command: dict, respond: Respond, context: BoltCon
 
 
 def _open_settings(ack: Ack, command: dict, context: BoltContext) -> None:
+    """Open the modal at once (the trigger lasts 3 s); who may change the settings (users.info) is asked after."""
     ack()
     runtime, slack, channel_id = runtime_of(context), slack_of(context), command["channel_id"]
-    _require_facilitator(runtime, slack, team_id=command["team_id"], channel_id=channel_id,
-                         user_id=command["user_id"])
     with runtime.db.reading() as session:
         settings = _settings(session, runtime, team_id=command["team_id"], channel_id=channel_id)
-    slack.open_view(trigger_id=command["trigger_id"], view=views.settings_modal(settings, channel_id=channel_id))
+    opened = slack.open_view(trigger_id=command["trigger_id"], view=views.settings_modal(
+        settings, channel_id=channel_id, response_url=command.get("response_url")))["view"]
+    try:
+        _require_facilitator(runtime, slack, team_id=command["team_id"], channel_id=channel_id,
+                             user_id=command["user_id"])
+    except NotAllowed as refusal:
+        slack.update_view(view_id=opened["id"], hash=opened.get("hash"),
+                          view=views.settings_refusal_modal(f":warning: {refusal}"))
 
 
 def _flag_command(ack: Ack, command: dict, respond: Respond, context: BoltContext) -> None:
@@ -301,10 +308,15 @@ def submit_flag(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors={views.TEXT_BLOCK: str(problem)})
         return
     if owner:
-        try:
-            _check_member(runtime, slack, team_id=context.team_id, user_id=owner)
+        try:  # Slack's first answer within 2 s, never a retry's sleep: Slack waits 3 s for the ack
+            _check_member(runtime, slack.quick(), team_id=context.team_id, user_id=owner)
         except OwnerNotAMember as problem:
             ack(response_action="errors", errors={views.OWNER_BLOCK: str(problem)})
+            return
+        except SlackFailure as failure:
+            if not failure.answer.retryable:
+                raise
+            ack(response_action="errors", errors={views.OWNER_BLOCK: SLACK_SLOW})
             return
     ack()
     blocker, posted = flag_blocker(runtime, slack, team_id=context.team_id, channel_id=form.channel_id,
@@ -348,17 +360,22 @@ def submit_settings(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors=views.settings_errors(problems))
         return
     try:  # checked again on saving: the modal names its channel, and who may change it can change meanwhile
-        _require_facilitator(runtime, slack, team_id=context.team_id or "", channel_id=form.channel_id,
+        _require_facilitator(runtime, slack.quick(), team_id=context.team_id or "", channel_id=form.channel_id,
                              user_id=context.user_id or "")
     except NotAllowed as refusal:
         ack(response_action="errors", errors=views.settings_errors({"threshold": str(refusal)[:150]}))
+        return
+    except SlackFailure as failure:
+        if not failure.answer.retryable:
+            raise
+        ack(response_action="errors", errors=views.settings_errors({"threshold": SLACK_SLOW}))
         return
     ack()
     with runtime.db.transaction() as session:
         store.save_tracker_settings(session, team_id=context.team_id, channel_id=form.channel_id, settings=settings,
                                     user_id=context.user_id, now=runtime.now())
-    slack.ephemeral(channel=form.channel_id, user=context.user_id,
-                    text=views.settings_saved_text(settings, channel_id=form.channel_id))
+    slack.tell(user=context.user_id or "", response_url=form.response_url, channel=form.channel_id,
+               text=views.settings_saved_text(settings, channel_id=form.channel_id))
 
 
 # -- stand-up hooks -------------------------------------------------------------------------------------------------

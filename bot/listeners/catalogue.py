@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import blockers, home, poker, polls, retro, sprint, standup, workspaces
+from bot.listeners import (
+    blockers,
+    healthcheck,
+    home,
+    poker,
+    polls,
+    retro,
+    review,
+    risks,
+    sprint,
+    standup,
+    trackers,
+    workspaces,
+)
 from bot.listeners.commands import SlashCommand
 
-MODULES: tuple[ModuleType, ...] = (standup, blockers, poker, polls, retro, sprint, workspaces, home)
+MODULES: tuple[ModuleType, ...] = (
+    standup, blockers, poker, polls, retro, sprint, risks, workspaces, home, review, healthcheck, trackers,
+)
 
 
 def commands() -> list[SlashCommand]:

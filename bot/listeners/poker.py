@@ -6,15 +6,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 
 from bot import hooks
+from bot.listeners import trackers
 from bot.listeners.commands import SlashCommand, first_word
 from bot.listeners.home import message_link, refresh_home
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.views import poker as views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import poker
+from ceremonies import trackers as domain_trackers
 from ceremonies.errors import InvalidInput
 from storage import poker as store
 from storage import poker_cases as cases
@@ -32,7 +34,13 @@ def handle_poker_command(ack: Ack, command: dict, context: BoltContext) -> None:
     runtime, channel_id, user_id = runtime_of(context), command["channel_id"], command["user_id"]
     if subcommand == "":
         ack()
-        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id))
+        sources = trackers.connected_sources(runtime, command["team_id"], channel_id)
+        slack_of(context).open_view(trigger_id=command["trigger_id"], view=views.start_modal(channel_id, sources))
+        return
+    if subcommand in ("jira", "github"):  # stories from a tracker search (bot/listeners/trackers.py)
+        ack()
+        trackers.start_poker_from(context, kind=domain_trackers.Kind(subcommand), text=rest, channel_id=channel_id,
+                                  facilitator_id=user_id)
         return
     if subcommand == "end" and not rest:
         ack()
@@ -59,6 +67,12 @@ def submit_start(ack: Ack, body: dict, context: BoltContext) -> None:
         ack(response_action="errors", errors=errors)
         return
     ack()
+    if answers["search"]:  # from Jira or GitHub (bot/listeners/trackers.py)
+        trackers.start_poker_from(context, kind=domain_trackers.Kind(answers["source"]), text=answers["search"],
+                                  channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], deck=deck,
+                                  participants=answers["participants"], auto_reveal=answers["auto_reveal"],
+                                  reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))
+        return
     _start(context, channel_id=answers["channel_id"], facilitator_id=body["user"]["id"], stories=stories,
            participants=answers["participants"], deck=deck, auto_reveal=answers["auto_reveal"],
            reveal_policy=poker.RevealPolicy(answers["reveal_policy"]))
@@ -68,7 +82,7 @@ def _start(context: BoltContext, *, channel_id: str, facilitator_id: str, deck: 
            stories: list[poker.StoryDraft], **settings: Any) -> None:
     """Post the session's parent message first (a refusal leaves nothing stored), then store the session.
 
-    The bot joins a public channel first: each vote is confirmed with an ephemeral message, which needs it there."""
+    The bot joins a public channel first, so that its redraws and the facilitator's thread keep working there."""
     runtime, slack = runtime_of(context), slack_of(context)
     slack.ensure_member(channel=channel_id)
     text, blocks = views.parent_message(facilitator_id=facilitator_id, deck=deck, stories=len(stories))
@@ -81,7 +95,7 @@ def _start(context: BoltContext, *, channel_id: str, facilitator_id: str, deck: 
 # -- voting and deciding -------------------------------------------------------------------------------------------
 
 
-def vote(ack: Ack, body: dict, context: BoltContext) -> None:
+def vote(ack: Ack, body: dict, context: BoltContext, respond: Respond) -> None:
     """A card clicked: record it, redraw the story's message, tell the voter their card."""
     ack()
     runtime, team_id, user_id = runtime_of(context), context.team_id or "", body["user"]["id"]
@@ -93,8 +107,10 @@ def vote(ack: Ack, body: dict, context: BoltContext) -> None:
         return
     if not voted.revealed:
         text, blocks = views.your_vote(card, story_id, round, voted.label)
-        slack_of(context).ephemeral(channel=voted.channel_id, user=user_id, thread_ts=voted.parent_ts, text=text,
-                                    blocks=blocks)
+        # Through the click's response_url: it needs no membership (chat.postEphemeral answers not_in_channel in
+        # a public channel the bot was removed from or posted to with chat:write.public).
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False,
+                thread_ts=voted.parent_ts)
     refresh_home(runtime, team_id=team_id, user_id=user_id)
 
 

@@ -23,11 +23,12 @@ from bot.server.errors import cannot_work_in
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack
 from bot.views import retro as views
+from bot.views import trackers as tracker_views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import retro as domain
 from ceremonies.errors import CadenceError
 from ceremonies.retro import Phase
-from storage import outbox
+from storage import outbox, trackers
 from storage import people as people_store
 from storage import retro as store
 from storage import retro_cases as cases
@@ -284,9 +285,12 @@ def submit_action(ack: Ack, body: dict, view: dict, context: BoltContext) -> Non
             added = cases.add_action_item(session, team_id=team_id, board_id=fields["board_id"], item=item,
                                           created_by=body["user"]["id"], now=now)
             line = views.ActionLine(added.text, added.owner_id, added.due)
+            dm = views.owner_dm_text(line, title=added.title, channel_id=added.channel_id)
             outbox.add(session, team_id=team_id, key=f"{cases.OWNER_DM}:{added.item_id}", kind=cases.OWNER_DM,
-                       channel=added.owner_id, now=now,
-                       text=views.owner_dm_text(line, title=added.title, channel_id=added.channel_id))
+                       channel=added.owner_id, now=now, text=dm,
+                       # "Create issue" in each connected tracker (bot/listeners/trackers.py)
+                       blocks=tracker_views.create_issue_blocks(dm, trackers.connected_kinds(
+                           session, team_id=team_id, channel_id=added.channel_id), item_id=added.item_id))
     except CadenceError as error:
         ack(response_action="errors", errors={views.ACTION_TEXT_BLOCK: str(error)})
         return

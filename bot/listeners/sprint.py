@@ -11,10 +11,13 @@ from bot.listeners.commands import SlashCommand, first_word
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.people import profile
 from bot.views import sprint as views
+from bot.views import trackers as tracker_views
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import sprint as domain
+from ceremonies import trackers
 from storage import outbox, sprint_figures
 from storage import sprint as store
+from storage import trackers_cases as tracker_cases
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,23 @@ def start(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked
     person = profile(runtime, slack_of(context), team_id=asked.team_id, user_id=asked.user_id)
     timezone = (person.timezone if person and person.timezone else None) or runtime.settings.default_timezone
     now = runtime.now()
-    plan = domain.parse_start(asked.rest, today=domain.local_day(now, timezone))
+    link, rest = trackers.split_link_option(asked.rest)  # --jira BOARD:SPRINT or --github owner/repo#MILESTONE
+    plan = domain.parse_start(rest, today=domain.local_day(now, timezone))
     slack_of(context).ensure_member(channel=asked.channel_id)  # a refusal is told before anything is saved
     with runtime.db.transaction() as session:
         sprint = store.start_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id, plan=plan,
                                     timezone=timezone, starts_on=domain.local_day(now, timezone), by=asked.user_id,
                                     now=now)
+        if link is not None:  # its issues arrive with the first sync (bot/jobs/trackers.py), due at once
+            tracker_cases.link_running_sprint(session, team_id=asked.team_id, channel_id=asked.channel_id,
+                                              sprint_id=sprint.id, link=link, now=now)
         info, stories = sprint.info(), [s.story() for s in store.stories(session, team_id=asked.team_id,
                                                                           sprint_id=sprint.id)]
         outbox.add(session, team_id=asked.team_id, key=f"sprint.started:{sprint.id}", kind="sprint.started",
                    channel=asked.channel_id, now=now, text=views.started_text(info),
                    blocks=views.started_blocks(info, stories))
+    if link is not None:
+        respond(text=tracker_views.following_text(link), response_type="ephemeral")
 
 
 def done(runtime: Runtime, respond: Respond, context: BoltContext, asked: Asked) -> None:
@@ -145,6 +154,7 @@ SPRINT = SlashCommand(
     handle_sprint_command,
     (
         '/sprint start "Sprint 14" --until 2026-12-09 --goal "Checkout v2"',
+        '/sprint start "Sprint 14" --until 2026-12-09 --jira BOARD:SPRINT  (or --github owner/repo#MILESTONE)',
         "/sprint",
         "/sprint done PAY-123",
         "/sprint add PAY-124 3 [title]",

@@ -15,6 +15,7 @@ from bot.listeners.home import refresh_home
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.views import standup as views
+from bot.views.common import SLACK_SLOW
 from bot.views.help import command_usage_blocks, command_usage_text
 from ceremonies import standup as domain
 from ceremonies.errors import InvalidInput, NotAllowed, NotFound
@@ -45,7 +46,7 @@ def _setup(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest
     ack()
     runtime, slack, team_id, channel_id = runtime_of(context), slack_of(context), command["team_id"], command["channel_id"]
     _open_setup(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=command["user_id"],
-                trigger_id=command["trigger_id"])
+                trigger_id=command["trigger_id"], response_url=command.get("response_url"))
 
 
 def _pause_or_resume(ack: Ack, command: dict, context: BoltContext, respond: Respond, rest: str) -> None:
@@ -70,8 +71,9 @@ def _delete(ack: Ack, command: dict, context: BoltContext, respond: Respond, res
     if standup is None:
         ack(text="There is no stand-up in this channel.", response_type="ephemeral")
         return
-    # Before ack, so that the confirmation is the reply; the owner needs no Slack call, others one cached one.
-    roles.require_admin(runtime, slack_of(context), team_id=command["team_id"], user_id=command["user_id"],
+    # Before ack, so that the confirmation is the reply; the owner needs no Slack call, others one cached one (or
+    # Slack's first answer within 2 s: a slower Slack is told as busy, never a late ack).
+    roles.require_admin(runtime, slack_of(context).quick(), team_id=command["team_id"], user_id=command["user_id"],
                         owner_id=standup.owner_id, action="delete this stand-up", owner_label="the stand-up's owner")
     text, blocks = views.delete_confirmation(standup.id, channel_id)
     ack(text=text, blocks=blocks, response_type="ephemeral")
@@ -196,7 +198,7 @@ def _usergroups(slack: Slack) -> dict[str, str]:
 
 
 def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str, user_id: str,
-                trigger_id: str) -> None:
+                trigger_id: str, response_url: str | None) -> None:
     """Open the setup modal at once (the trigger lasts 3 s), then do what needs Slack: whether the person may change
     an existing stand-up (users.info for an admin), and the user groups; the modal is updated with what they say."""
     with runtime.db.transaction() as session:
@@ -204,7 +206,8 @@ def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str
         config = store.config_of(session, standup) if standup else domain.StandupConfig(
             channel_id=channel_id, report_channel_id=channel_id, participants=(),
             questions=domain.default_questions(), team_timezone=runtime.settings.default_timezone)
-    opened = slack.open_view(trigger_id=trigger_id, view=views.setup_modal(config, channel_id=channel_id, usergroups={}))
+    opened = slack.open_view(trigger_id=trigger_id, view=views.setup_modal(config, channel_id=channel_id, usergroups={},
+                                                                           response_url=response_url))
     view_id, view_hash = opened["view"]["id"], opened["view"].get("hash")
     try:
         _require_owner_or_admin(runtime, slack, team_id=team_id, channel_id=channel_id, user_id=user_id,
@@ -214,22 +217,52 @@ def _open_setup(runtime: Runtime, slack: Slack, *, team_id: str, channel_id: str
         return
     if groups := _usergroups(slack):
         slack.update_view(view_id=view_id, hash=view_hash,
-                          view=views.setup_modal(config, channel_id=channel_id, usergroups=groups))
+                          view=views.setup_modal(config, channel_id=channel_id, usergroups=groups,
+                                                 response_url=response_url))
 
 
 def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
     """Save the setup modal in one go, or refuse it inline (the bot must be in the report channel)."""
-    runtime, slack = runtime_of(context), slack_of(context)
-    team_id, user_id = body["team"]["id"], body["user"]["id"]
+    runtime, team_id, user_id = runtime_of(context), body["team"]["id"], body["user"]["id"]
     form = views.parse_setup(body["view"])
+    try:  # Slack's first answers within 2 s, never a retry's sleep: Slack waits 3 s for the ack
+        config, group_members, problems = _checked_setup(runtime, slack_of(context).quick(), form, team_id=team_id,
+                                                         user_id=user_id)
+    except SlackFailure as failure:
+        if not failure.answer.retryable:
+            raise
+        ack(response_action="errors", errors={views.B_REPORT_CHANNEL: SLACK_SLOW})
+        return
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return
+    ack()
+    with runtime.db.transaction() as session:
+        store.save_standup(session, team_id=team_id, channel_id=form.channel_id, owner_id=user_id, config=config,
+                           now=runtime.now(), from_usergroup=[m for m in group_members if m not in form.users])
+    slack_of(context).tell(user=user_id, response_url=form.response_url, channel=form.channel_id,
+                           text=f"Stand-up saved: {domain.days_label(config.days)} at "
+                                f"{config.local_time.strftime('%H:%M')} for {len(config.participants)} people; "
+                                f"report in <#{config.report_channel_id}>.")
+
+
+def _checked_setup(runtime: Runtime, slack: Slack, form: views.SetupForm, *, team_id: str, user_id: str
+                   ) -> tuple[domain.StandupConfig, list[str], dict[str, str]]:
+    """The configuration the modal asks for (with the participants it could not show, and a user group's members),
+    and what is wrong with it, by block."""
     problems = dict(form.problems)
-    members = list(form.users)
+    with runtime.db.reading() as session:
+        stored = store.get_standup(session, team_id=team_id, channel_id=form.channel_id)
+        kept = form.kept(store.config_of(session, stored).participants) if stored is not None else []
+    members = [*form.users, *kept]
     group_members: list[str] = []
     if form.usergroup_id:
         try:
             group_members = slack.usergroup_members(usergroup=form.usergroup_id)
             members.extend(group_members)
         except SlackFailure as failure:
+            if failure.answer.retryable:
+                raise
             problems[views.B_USERGROUP] = f"Slack would not list that group's members ({failure.error})."
     config = form.config(members)
     problems.update(views.setup_errors(domain.config_problems(config)))
@@ -239,32 +272,11 @@ def submit_setup(ack: Ack, body: dict, context: BoltContext) -> None:
         problems[views.B_REPORT_CHANNEL] = "Pick the channel the report goes to."
     # Checked again on saving: the modal names its channel, and its owner or the admins may have changed meanwhile.
     try:
-        _require_owner_or_admin(runtime, slack_of(context), team_id=team_id, channel_id=form.channel_id,
-                                user_id=user_id, action="change this stand-up's settings")
+        _require_owner_or_admin(runtime, slack, team_id=team_id, channel_id=form.channel_id, user_id=user_id,
+                                action="change this stand-up's settings")
     except NotAllowed as refusal:
         problems = {views.B_PARTICIPANTS: str(refusal)[:150]}
-    if problems:
-        ack(response_action="errors", errors=problems)
-        return
-    ack()
-    with runtime.db.transaction() as session:
-        store.save_standup(session, team_id=team_id, channel_id=form.channel_id, owner_id=user_id, config=config,
-                           now=runtime.now(), from_usergroup=[m for m in group_members if m not in form.users])
-    _confirm(slack, channel_id=form.channel_id, user_id=user_id,
-             text=f"Stand-up saved: {domain.days_label(config.days)} at "
-                         f"{config.local_time.strftime('%H:%M')} for {len(config.participants)} people; "
-                         f"report in <#{config.report_channel_id}>.")
-
-
-def _confirm(slack: Slack, *, channel_id: str, user_id: str, text: str) -> None:
-    """Confirm privately where the person typed the command, or in their DM where Cadence is not in that channel
-    (a modal's submission carries no response_url)."""
-    try:
-        slack.ephemeral(channel=channel_id, user=user_id, text=text)
-    except SlackFailure as failure:
-        if failure.verdict is not Verdict.UNREACHABLE:
-            raise
-        slack.post(channel=user_id, text=text)
+    return config, group_members, problems
 
 
 def _report_channel_problem(slack: Slack, channel_id: str) -> dict[str, str]:

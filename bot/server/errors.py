@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from bot.server.edge import VERIFIED
 from bot.server.runtime import slack_of
 from bot.slack.gateway import Slack, SlackFailure, Verdict
+from bot.views.common import SLACK_SLOW
 from ceremonies.errors import CadenceError
 
 log = logging.getLogger("cadence.errors")
@@ -51,10 +52,15 @@ def slack_failure_message(failure: SlackFailure, *, channel_id: str | None) -> s
 
 def cannot_work_in(slack: Slack, *, channel_id: str) -> str | None:
     """None when Cadence is in `channel_id` (it joins a public channel it is not in); else the one line telling the
-    person what to do, for a modal's inline error before anything is saved."""
+    person what to do, for a modal's inline error before anything is saved.
+
+    It runs before the modal's ack: Slack's first answers within 2 s, never a retry's sleep; when Slack is slower,
+    the modal says so and keeps what was typed."""
     try:
-        slack.ensure_member(channel=channel_id)
+        slack.quick().ensure_member(channel=channel_id)
     except SlackFailure as failure:
+        if failure.answer.retryable:
+            return SLACK_SLOW
         if failure.verdict is not Verdict.UNREACHABLE:
             raise
         return slack_failure_message(failure, channel_id=channel_id)

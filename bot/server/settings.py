@@ -70,10 +70,38 @@ class Settings(BaseSettings):
         description="a secret of at least 16 characters keying the hashes of anonymous retro authors and poll voters",
     )
 
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API base URL (https://HOST/api/v3 for GitHub Enterprise Server)",
+    )
+    cadence_public_url: str | None = Field(
+        default=None, description="Cadence's public https:// address, shown in the trackers' webhook URLs",
+    )
+    tracker_sync_minutes: float = Field(
+        default=5.0, gt=0, le=1440,
+        description="minutes between two syncs of a sprint or action item with Jira or GitHub, more than 0 up to 1440",
+    )
+
     @property
     def retro_anonymity_secret(self) -> str:
         """The former name of `cadence_anonymity_secret`."""
         return self.cadence_anonymity_secret
+
+    @field_validator("github_api_url")
+    @classmethod
+    def _github_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @field_validator("cadence_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("slack_api_url")
     @classmethod

@@ -18,6 +18,8 @@ from bot.server.edge import SlackEdge
 from bot.server.requestlog import ObservedRequests
 from bot.server.runtime import Runtime
 from bot.slack.oauth import record_single_workspace
+from bot.trackers.webhooks import PREFIX as WEBHOOKS_PREFIX
+from bot.trackers.webhooks import TrackerWebhooks
 from storage import due, outbox
 
 if TYPE_CHECKING:
@@ -30,18 +32,21 @@ SERVER_THREADS = 16
 
 class CadenceWSGI:
     """`POST /slack/events` for Slack (checked at the edge, see `bot.server.edge`), `GET /healthz` for the platform,
-    `GET /metrics` for Prometheus."""
+    `GET /metrics` for Prometheus, `POST /trackers/jira|github` for the trackers' webhooks (bot.trackers.webhooks)."""
 
     def __init__(self, runtime: Runtime, app: App) -> None:
         self.runtime = runtime
         self.app = app
         self.slack = ObservedRequests(SlackEdge(runtime, app))
+        self.trackers = TrackerWebhooks(runtime)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz":
             return self._health(start_response)
         if environ.get("PATH_INFO") == "/metrics":
             return self._metrics(start_response)
+        if str(environ.get("PATH_INFO") or "").startswith(WEBHOOKS_PREFIX):  # Jira and GitHub (bot/trackers)
+            return self.trackers(environ, start_response)
         return self.slack(environ, start_response)
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:

@@ -19,6 +19,9 @@ from bot.server.metrics import SlackCallCounter
 from bot.server.settings import Settings
 
 WEB_API_TIMEOUT_SECONDS = 15
+# What a call made before an acknowledgement or a views.open may take, all calls together: Slack waits 3 s for the
+# ack, and a trigger_id lasts 3 s from the request that carried it.
+QUICK_BUDGET_SECONDS = 2.0
 WORKER_HEADER = "X-Cadence-Worker"
 # One counter for every client: Bolt copies the handler list (not the handlers) into each request's client.
 CALL_COUNTER = SlackCallCounter()
@@ -47,16 +50,18 @@ def make_client(settings: Settings, token: str | None = None) -> WebClient:
     )
 
 
-def counting_only(client: WebClient) -> WebClient:
-    """A copy of `client` that counts its calls but leaves every retry to the caller.
+def counting_only(client: WebClient, *, timeout: float | None = None) -> WebClient:
+    """A copy of `client` that counts its calls but leaves every retry to the caller (and times out after `timeout`
+    seconds, if given).
 
     bot.slack.fanout paces and retries by itself: one 429 there pauses the whole workspace's stream, instead of each
-    thread sleeping on its own and the others running into the same limit.
+    thread sleeping on its own and the others running into the same limit. Calls before an ack or a views.open must
+    not sleep on a 429 at all (bot.slack.gateway.Slack.quick).
     """
     return WebClient(
         token=client.token,
         base_url=client.base_url,
-        timeout=client.timeout,
+        timeout=client.timeout if timeout is None else timeout,  # type: ignore[arg-type]
         ssl=client.ssl,
         proxy=client.proxy,
         headers=dict(client.headers),

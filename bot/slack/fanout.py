@@ -34,7 +34,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.client import counting_only
-from bot.slack.gateway import Answer, Verdict, classify
+from bot.slack.gateway import Answer, Verdict, classify, share_file
 
 log = logging.getLogger("cadence.fanout")
 
@@ -265,8 +265,10 @@ class FanOut:
 
     def _post(self, pending: _Pending, done: queue.Queue[_Outcome]) -> None:
         try:
-            call = getattr(self.client, pending.post.method.replace(".", "_"))
-            response = call(**pending.post.arguments())
+            if pending.post.method == "files.upload_v2":  # joins a public channel first where it must
+                response = share_file(self.client, **pending.post.arguments())
+            else:
+                response = getattr(self.client, pending.post.method.replace(".", "_"))(**pending.post.arguments())
             done.put(_Outcome(pending, response=response))
         except (SlackApiError, OSError) as error:
             done.put(_Outcome(pending, error=error))

@@ -20,6 +20,7 @@ worker (bot/jobs/outbox.py) turns the verdict into sent / retry at a time / give
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +28,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.webhook import WebhookClient
+
+from bot.slack.client import QUICK_BUDGET_SECONDS, counting_only
 
 log = logging.getLogger("cadence.slack")
 
@@ -142,11 +146,20 @@ WorkspaceGone = Callable[[str, str], None]  # (team_id, error code): mark the wo
 class Slack:
     """One workspace's Web API, through the gateway: each method makes one call and raises `SlackFailure`."""
 
-    def __init__(self, client: WebClient, *, team_id: str | None, on_workspace_gone: WorkspaceGone | None = None
-                 ) -> None:
+    def __init__(self, client: WebClient, *, team_id: str | None, on_workspace_gone: WorkspaceGone | None = None,
+                 deadline: float | None = None) -> None:
         self._client = client
         self.team_id = team_id
         self._on_workspace_gone = on_workspace_gone
+        self._deadline = deadline  # time.monotonic() by which every call of a quick handle has answered
+
+    def quick(self, seconds: float | None = None) -> Slack:
+        """This workspace's Web API for the calls made before an acknowledgement or a views.open: all of them
+        together get `seconds` (2 s by default), each answers Slack's first answer (no retry, no sleep on a 429), and
+        one that would run past the budget fails as RETRY_LATER at once, so the ack or the trigger is never late."""
+        budget = QUICK_BUDGET_SECONDS if seconds is None else seconds
+        return Slack(counting_only(self._client, timeout=budget), team_id=self.team_id,
+                     on_workspace_gone=self._on_workspace_gone, deadline=time.monotonic() + budget)
 
     @property
     def token(self) -> str | None:
@@ -155,6 +168,14 @@ class Slack:
     def call(self, method: str, **args: Any) -> dict[str, Any]:
         """Call Web API `method` (e.g. "chat.postMessage") with `args`; the answer's data, or SlackFailure."""
         function = getattr(self._client, method.replace(".", "_"), None)
+        if self._deadline is not None:
+            left = self._deadline - time.monotonic()
+            if left <= 0.05:
+                raise SlackFailure(method, Answer(Verdict.RETRY_LATER, "timeout"), team_id=self.team_id,
+                                   channel=args.get("channel"))
+            self._client.timeout = left  # type: ignore[assignment]  # this handle's own client: no one else's call
+        if method == "files.upload_v2":
+            function = lambda **upload: share_file(self._client, **upload)  # noqa: E731
         try:
             response = self._client.api_call(method, json=args) if function is None else function(**args)
         except Exception as error:
@@ -192,12 +213,29 @@ class Slack:
         return self.call("chat.postEphemeral", channel=channel, user=user, text=text,
                          **_some(blocks=blocks, thread_ts=thread_ts))
 
+    def tell(self, *, user: str, text: str, response_url: str | None = None, channel: str | None = None,
+             blocks: list[dict[str, Any]] | None = None) -> None:
+        """Tell one person something only they see: through the response_url of what they did while it works (it
+        needs no membership; 5 uses within 30 minutes), else privately in `channel` where the bot is a member, else in
+        their DM with the app."""
+        if response_url and respond(response_url, text=text, blocks=blocks):
+            return
+        if channel and not channel.startswith(("U", "W")):
+            try:
+                self.ephemeral(channel=channel, user=user, text=text, blocks=blocks)
+                return
+            except SlackFailure as failure:
+                if failure.verdict is not Verdict.UNREACHABLE:
+                    raise
+        self.post(channel=user, text=text, blocks=blocks)
+
     def permalink(self, *, channel: str, ts: str) -> str:
         return str(self.call("chat.getPermalink", channel=channel, message_ts=ts).get("permalink") or "")
 
     def upload(self, *, channel: str, content: bytes, filename: str, title: str, alt_text: str | None = None,
                thread_ts: str | None = None, initial_comment: str | None = None) -> dict[str, Any]:
-        """Share a file in a conversation (files.getUploadURLExternal + files.completeUploadExternal)."""
+        """Share a file in a conversation (files.getUploadURLExternal + files.completeUploadExternal); the bot joins
+        a public channel it is not in first (`share_file`). `alt_text` is what a screen reader says of an image."""
         return self.call("files.upload_v2", channel=channel, content=content, filename=filename, title=title,
                          **_some(alt_txt=alt_text, thread_ts=thread_ts, initial_comment=initial_comment))
 
@@ -271,6 +309,38 @@ class Slack:
             if metadata.get("event_type") == OUTBOX_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
                 return message
         return None
+
+
+def share_file(client: WebClient, **args: Any) -> Any:
+    """files.upload_v2 through `client`; where Slack answers `not_in_channel` (a public channel the bot is not in:
+    a file can only be shared where it is a member) it joins (channels:join) and shares again. A private channel it
+    is not in stays refused (channel_not_found): a person has to `/invite @Cadence` there."""
+    try:
+        return client.files_upload_v2(**args)
+    except SlackApiError as error:
+        data = error.response.data if isinstance(error.response.data, dict) else {}
+        if data.get("error") != "not_in_channel" or not args.get("channel"):
+            raise
+        try:
+            client.conversations_join(channel=args["channel"])
+        except SlackApiError:
+            raise error from None
+    return client.files_upload_v2(**args)
+
+
+RESPONSE_URL_TIMEOUT_SECONDS = 5
+
+
+def respond(response_url: str, *, text: str, blocks: list[dict[str, Any]] | None = None) -> bool:
+    """Answer one person privately through a response_url Slack gave with their command or click; False when it no
+    longer works (used 5 times, older than 30 minutes) or Slack could not be reached."""
+    try:
+        sent = WebhookClient(response_url, timeout=RESPONSE_URL_TIMEOUT_SECONDS).send(
+            text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    except OSError as error:
+        log.warning("a response_url could not be reached: %s", type(error).__name__)
+        return False
+    return sent.status_code == 200
 
 
 OUTBOX_EVENT = "cadence_outbox"

@@ -51,6 +51,7 @@ BOT_SCOPES = (
     "channels:join",
     "im:write",
     "users:read",
+    "users:read.email",  # assignees of issues created for action items (bot/jobs/trackers.py)
     "usergroups:read",
     "channels:read",
     "groups:read",

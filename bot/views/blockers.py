@@ -57,7 +57,8 @@ VALUE = "value"
 
 LIST_TEXT_LIMIT = 300
 PROMPT_BLOCKER_LIMIT = 8
-SOURCE_NAMES = {Source.STANDUP: "stand-up answer", Source.COMMAND: "/blocker", Source.MESSAGE: "message"}
+SOURCE_NAMES = {Source.STANDUP: "stand-up answer", Source.COMMAND: "/blocker", Source.MESSAGE: "message",
+                Source.RISK: "risk that occurred"}
 
 def blocker_text(text: str, limit: int = 2900) -> str:
     """User text safe for mrkdwn, keeping the @mentions people typed."""
@@ -273,8 +274,9 @@ def flag_modal(*, text: str, channel_id: str, message_ts: str) -> dict[str, Any]
     return _modal(FLAG_MODAL, "Flag as blocker", "Flag", [text_input, owner], metadata)
 
 
-def settings_modal(settings: TrackerSettings, *, channel_id: str) -> dict[str, Any]:
-    """A team channel's escalation threshold and contact, and the time of its daily digest."""
+def settings_modal(settings: TrackerSettings, *, channel_id: str, response_url: str | None = None) -> dict[str, Any]:
+    """A team channel's escalation threshold and contact, and the time of its daily digest (`response_url`: the
+    command's, for the confirmation after saving)."""
     blocks = [
         section(f"Blocker settings for <#{channel_id}>. Age counts working days only (no weekends or holidays)."),
         InputBlock(
@@ -304,7 +306,14 @@ def settings_modal(settings: TrackerSettings, *, channel_id: str) -> dict[str, A
                                           max_length=domain.TIMEZONE_LIMIT),
         ).to_dict(),
     ]
-    return _modal(SETTINGS_MODAL, "Blocker settings", "Save", blocks, {"channel_id": channel_id})
+    metadata = {"channel_id": channel_id, **({"response_url": response_url} if response_url else {})}
+    return _modal(SETTINGS_MODAL, "Blocker settings", "Save", blocks, metadata)
+
+
+def settings_refusal_modal(text: str) -> dict[str, Any]:
+    """What the settings modal turns into when the person may not change them."""
+    return {"type": "modal", "title": {"type": "plain_text", "text": "Blocker settings"},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": [section(text)]}
 
 
 # -- parsing modals back --------------------------------------------------------------------------------------------
@@ -349,10 +358,12 @@ class SettingsForm:
     contact_id: str | None
     digest_time: str | None
     timezone: str
+    response_url: str | None = None
 
 
 def parse_settings(view: dict[str, Any]) -> SettingsForm:
     return SettingsForm(
+        response_url=str(metadata(view).get("response_url") or "") or None,
         channel_id=str(metadata(view).get("channel_id") or ""),
         threshold=str(_state(view, THRESHOLD_BLOCK).get("value") or ""),
         contact_id=_state(view, CONTACT_BLOCK).get("selected_user") or None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
+from ceremonies.risks import IMPACT_NAMES, LIKELIHOOD_NAMES, band, score
 from ceremonies.sprint import SprintSummary
 
 CHART_SIZE_INCHES = (10, 6)
@@ -59,4 +61,36 @@ def velocity_png(history: list[tuple[str, float, float]], *, title: str = "Veloc
     axes.set_title(title)
     axes.legend()
     axes.grid(axis="y", alpha=0.3)
+    return _png(figure)
+
+
+# -- the risk register's heat map (issue 18) ------------------------------------------------------------------------
+HEAT_MAP_SIZE_INCHES = (10, 8)  # 1000 x 800 pixels
+BAND_COLOURS = {"low": "#2eb67d", "medium": "#ecb22e", "high": "#f2952f", "critical": "#e01e5a"}
+
+
+def risk_heat_map_png(cells: dict[tuple[int, int], list[int]], *, title: str) -> bytes:
+    """The 5×5 grid of likelihood (up) by impact (across), each cell coloured by its band, with the numbers of the
+    open risks in it."""
+    figure = Figure(figsize=HEAT_MAP_SIZE_INCHES, layout="constrained")
+    axes = figure.subplots()
+    for likelihood in range(1, 6):
+        for impact in range(1, 6):
+            ids = cells.get((likelihood, impact), [])
+            colour = BAND_COLOURS[band(score(likelihood, impact)).value]
+            axes.add_patch(Rectangle((impact - 0.5, likelihood - 0.5), 1, 1, facecolor=colour,
+                                     alpha=0.9 if ids else 0.25, edgecolor="white", linewidth=3))
+            label = ", ".join(f"#{i}" for i in ids[:4]) + (f" +{len(ids) - 4}" if len(ids) > 4 else "")
+            axes.text(impact, likelihood + 0.12, str(len(ids)) if ids else "", ha="center", va="center",
+                      fontsize=22, fontweight="bold", color="#1d1c1d")
+            axes.text(impact, likelihood - 0.22, label, ha="center", va="center", fontsize=9, color="#1d1c1d",
+                      wrap=True)
+    axes.set_xlim(0.5, 5.5)
+    axes.set_ylim(0.5, 5.5)
+    axes.set_xticks(range(1, 6), [f"{n}\n{IMPACT_NAMES[n]}" for n in range(1, 6)])
+    axes.set_yticks(range(1, 6), [f"{LIKELIHOOD_NAMES[n]} {n}" for n in range(1, 6)])
+    axes.set_xlabel("impact")
+    axes.set_ylabel("likelihood")
+    axes.set_title(title)
+    axes.set_aspect("auto")
     return _png(figure)

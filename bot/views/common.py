@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -28,6 +29,8 @@ MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 ACTIONS_ELEMENT_LIMIT = 25
 ELLIPSIS = "…"
+# A modal's inline error when Slack did not answer the checks made before the ack within their budget.
+SLACK_SLOW = "Slack was too slow to answer just now; press the button again in a moment (nothing you typed is lost)."
 
 
 def cut(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
@@ -35,6 +38,30 @@ def cut(text: str, limit: int = SECTION_TEXT_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def fit_list(items: Sequence[str], *, limit: int = SECTION_TEXT_LIMIT, prefix: str = "", separator: str = ", ",
+             more: str = "+{n} more", max_items: int | None = None) -> str:
+    """`prefix` and as many whole `items` as fit in `limit` characters (and at most `max_items`), joined by
+    `separator`, then `more` (with {n}, how many were left out) for the rest.
+
+    A list is cut by count, never inside an item: a mention, an escape or a link cut in half shows as garbage, and a
+    "+N more" cut off says nothing. An item is expected to fit on its own (callers shorten long texts first)."""
+    cap = len(items) if max_items is None else min(max_items, len(items))
+    best, length = 0, len(prefix)
+    for count in range(cap + 1):
+        if count:
+            length += (len(separator) if count > 1 else 0) + len(items[count - 1])
+        left = len(items) - count
+        tail = (separator if count else "") + more.format(n=left) if left else ""
+        if length + len(tail) > limit:
+            break
+        best = count
+    left = len(items) - best
+    text = prefix + separator.join(items[:best])
+    if left:
+        text += (separator if best else "") + more.format(n=left)
+    return cut(text, limit)
 
 
 _ESCAPED_PERSON = re.compile(r"&lt;@([UW][A-Z0-9]+)(?:\|[^&<>]*)?&gt;")

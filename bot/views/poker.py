@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -16,6 +17,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.views.common import (
+    CONTEXT_TEXT_LIMIT,
     Block,
     actions,
     button,
@@ -24,11 +26,12 @@ from bot.views.common import (
     divider,
     escape,
     fallback_text,
+    fit_list,
     fit_message,
     header,
     section,
 )
-from ceremonies import poker
+from ceremonies import poker, trackers
 from ceremonies.errors import InvalidInput
 from ceremonies.numbers import button_ids
 from storage.poker import AwaitingVote, StoryState
@@ -51,6 +54,8 @@ OPTIONS_BLOCK = "poker.options"
 REVEAL_POLICY_BLOCK = "poker.reveal_policy"
 ESTIMATE_BLOCK = "poker.estimate"
 REASON_BLOCK = "poker.reason_text"
+SOURCE_BLOCK = "poker.source"  # a connected tracker to import the stories from (bot/listeners/trackers.py)
+SEARCH_BLOCK = "poker.search"
 AUTO_REVEAL = "auto_reveal"
 CARDS_PER_ROW = 5
 
@@ -85,8 +90,9 @@ def _option(text: str, value: str) -> Option:
 # -- the start modal -----------------------------------------------------------------------------------------------
 
 
-def start_modal(channel_id: str) -> dict[str, Any]:
-    """The modal `/poker` opens: stories, deck, participants, auto-reveal and who may reveal."""
+def start_modal(channel_id: str, sources: Sequence[trackers.Kind] = ()) -> dict[str, Any]:
+    """The modal `/poker` opens: stories (typed, or from a connected tracker), deck, participants, auto-reveal and
+    who may reveal."""
     decks = [_option(label, name.value) for name, label in poker.DECK_LABELS.items()]
     policies = [
         _option("Only me (the facilitator)", poker.RevealPolicy.FACILITATOR.value),
@@ -99,7 +105,9 @@ def start_modal(channel_id: str) -> dict[str, Any]:
             label="Stories, one per line",
             hint="A line may start with an issue key (PAY-123 Pay by card) or be a link.",
             element=PlainTextInputElement(action_id=STORIES_BLOCK, multiline=True, max_length=3000),
+            optional=bool(sources),
         ),
+        *_source_blocks(sources),
         InputBlock(
             block_id=DECK_BLOCK,
             label="Deck",
@@ -143,6 +151,20 @@ def start_modal(channel_id: str) -> dict[str, Any]:
     return view.to_dict()
 
 
+def _source_blocks(sources: Sequence[trackers.Kind]) -> list[InputBlock]:
+    """Import the stories from a connected tracker instead of typing them."""
+    if not sources:
+        return []
+    options = [_option(trackers.LABELS[kind], kind.value) for kind in sources]
+    return [
+        InputBlock(block_id=SOURCE_BLOCK, label="Or import the stories from", optional=True,
+                   element=StaticSelectElement(action_id=SOURCE_BLOCK, options=options, initial_option=options[0])),
+        InputBlock(block_id=SEARCH_BLOCK, label="Search", optional=True,
+                   hint="Jira: JQL, e.g. project = PROJ AND sprint in futureSprints() · GitHub: owner/repo and words",
+                   element=PlainTextInputElement(action_id=SEARCH_BLOCK, max_length=trackers.JQL_MAX)),
+    ]
+
+
 def poker_deck_text_limit() -> int:
     return poker.DECK_MAX_CARDS * (poker.CARD_MAX_LENGTH + 2)
 
@@ -164,6 +186,8 @@ def parse_start(view: dict[str, Any]) -> dict[str, Any]:
         "participants": list(_state(view, PARTICIPANTS_BLOCK).get("selected_users") or []),
         "auto_reveal": AUTO_REVEAL in options,
         "reveal_policy": policy or poker.RevealPolicy.FACILITATOR.value,
+        "source": (_state(view, SOURCE_BLOCK).get("selected_option") or {}).get("value") or "",
+        "search": (_state(view, SEARCH_BLOCK).get("value") or "").strip(),
     }
 
 
@@ -173,9 +197,12 @@ def checked_start(answers: dict[str, Any]) -> tuple[list[poker.StoryDraft], poke
     stories: list[poker.StoryDraft] = []
     deck = poker.standard_deck(poker.DeckName.FIBONACCI)
     try:
-        stories = poker.parse_stories(answers["stories"])
+        if answers.get("search"):  # the stories come from the tracker, after the modal closes
+            trackers.parse_search(trackers.parse_kind(answers.get("source") or ""), answers["search"])
+        else:
+            stories = poker.parse_stories(answers["stories"])
     except InvalidInput as problem:
-        errors[STORIES_BLOCK] = str(problem)
+        errors[SEARCH_BLOCK if answers.get("search") else STORIES_BLOCK] = str(problem)
     try:
         deck = poker.deck_from(answers["deck"], answers["custom_deck"])
     except InvalidInput as problem:
@@ -212,11 +239,14 @@ def _story_heading(state: StoryState) -> str:
 
 
 def _voters(state: StoryState) -> str:
+    """Who voted (and who the story waits for), each list cut by count to share the context block's room."""
     voters = [v.user_id for v in state.votes]
-    line = f"*Votes ({len(voters)})*: " + (", ".join(f"<@{u}>" for u in voters) if voters else "nobody yet")
-    waiting = [p for p in state.participants if p not in voters]
-    if waiting and state.status is poker.StoryStatus.VOTING:
-        line += " · waiting for " + ", ".join(f"<@{u}>" for u in waiting)
+    waiting = [p for p in state.participants if p not in voters] if state.status is poker.StoryStatus.VOTING else []
+    room = CONTEXT_TEXT_LIMIT // 2 if waiting else CONTEXT_TEXT_LIMIT
+    line = (fit_list([f"<@{u}>" for u in voters], prefix=f"*Votes ({len(voters)})*: ", limit=room) if voters
+            else "*Votes (0)*: nobody yet")
+    if waiting:
+        line += fit_list([f"<@{u}>" for u in waiting], prefix=" · waiting for ", limit=CONTEXT_TEXT_LIMIT - len(line))
     return line
 
 
@@ -230,8 +260,9 @@ def _earlier_rounds(state: StoryState) -> list[Block]:
     return blocks
 
 
-def story_message(state: StoryState) -> tuple[str, list[Block]]:
-    """A story's message: the voters (never their cards) while voting; every vote and the statistics after reveal."""
+def story_message(state: StoryState, *, tracker_line: Block | None = None) -> tuple[str, list[Block]]:
+    """A story's message: the voters (never their cards) while voting; every vote and the statistics after reveal
+    (and, for a story from Jira or GitHub, where its estimate went)."""
     blocks: list[Block] = [section(_story_heading(state))]
     blocks.extend(_earlier_rounds(state))
     value = story_value(state.story_id, state.round)
@@ -268,6 +299,8 @@ def story_message(state: StoryState) -> tuple[str, list[Block]]:
     else:
         blocks.append(section(":fast_forward: Skipped without an estimate."))
         text = f"{escape(state.label)}: skipped"
+    if tracker_line is not None:
+        blocks.append(tracker_line)
     return fallback_text(text), fit_message(blocks)
 
 
@@ -408,5 +441,6 @@ def home_blocks(stories: list[tuple[AwaitingVote, str | None]], *, total: int) -
 
 
 def usage_lines() -> tuple[str, ...]:
-    return ("/poker", "/poker PAY-1 Title, PAY-2 Title", "/poker end", "/poker help")
+    return ("/poker", "/poker PAY-1 Title, PAY-2 Title", "/poker jira <JQL>", "/poker github <owner/repo> [words]",
+            "/poker end", "/poker help")
 

@@ -8,7 +8,20 @@ from typing import Any
 from slack_sdk.models.blocks import CheckboxesElement, InputBlock, Option, PlainTextInputElement
 from slack_sdk.models.views import View
 
-from bot.views.common import Block, actions, button, context, cut, divider, escape, fallback_text, fit_message, section
+from bot.views.common import (
+    SECTION_TEXT_LIMIT,
+    Block,
+    actions,
+    button,
+    context,
+    cut,
+    divider,
+    escape,
+    fallback_text,
+    fit_list,
+    fit_message,
+    section,
+)
 from ceremonies import polls
 from ceremonies.errors import InvalidInput
 from ceremonies.numbers import button_ids
@@ -69,8 +82,8 @@ def poll_message(state: PollState) -> tuple[str, list[Block]]:
     for index, (option, option_id) in enumerate(zip(tally.options, state.option_ids, strict=True)):
         share = polls.percent(option.votes, tally.voters)
         line = f"*{escape(option.text)}*\n`{_bar(option.votes, tally.voters)}` {option.votes} ({share}%)"
-        if option.voters:
-            line += "\n" + ", ".join(f"<@{u}>" for u in option.voters)
+        if option.voters:  # by count: 300 voters would not fit, and a mention cut in half shows as garbage
+            line += "\n" + fit_list([f"<@{u}>" for u in option.voters], limit=SECTION_TEXT_LIMIT - len(line) - 1)
         accessory = None if state.closed else button(option.text, vote_action_id(index),
                                                       vote_value(state.poll_id, option_id))
         blocks.append(section(line, accessory=accessory))

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.views import healthcheck as healthcheck_views
+from bot.views import risks as risk_views
 from ceremonies.sprint import SprintSummary
 
 
@@ -68,6 +70,9 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
                 None if r.previous_completion_rate is None else r.previous_completion_rate * 100
             ),
         },
+        "team_health": healthcheck_views.sprint_section_figures(summary.team_health),
+        **_review_figures(summary, names),
+        "risks": risk_views.summary_figures(summary.risks),
         "burn_up": [{"day": pt.day.isoformat(), "scope": pt.scope, "done": pt.done} for pt in summary.burn_up],
         "stories": [
             {"key": st.key, "title": st.title, "points": st.points, "committed": st.committed,
@@ -76,6 +81,35 @@ def figures(summary: SprintSummary, names: Callable[[str], str] = str) -> dict[s
             for st in summary.stories
         ],
     }
+
+
+def _review_figures(summary: SprintSummary, names: Callable[[str], str]) -> dict[str, Any]:
+    """The sprint review's outcome, when the sprint had one."""
+    r = summary.review
+    if r is None:
+        return {}
+    return {"review": {
+        "closed": r.closed, "accepted": r.accepted, "needs_changes": r.needs_changes, "undecided": r.undecided,
+        "questions": r.questions, "questions_open": r.questions_open, "follow_ups_created": r.follow_ups,
+        "took_part": [names(p) for p in r.participants],
+        "stories": [{"key": s.key, "title": s.title, "finished": s.finished, "outcome": s.outcome.value}
+                    for s in r.stories],
+    }}
+
+
+def _review_markdown(summary: SprintSummary) -> list[str]:
+    r = summary.review
+    if r is None:
+        return []
+    lines = ["", "## Review" + ("" if r.closed else " (still open)"), "",
+             f"- Accepted {r.accepted}, needs changes {r.needs_changes}, undecided {r.undecided}",
+             f"- Follow-ups created for the next sprint: {r.follow_ups}",
+             f"- Questions: {r.questions} ({r.questions_open} open)",
+             f"- Took part: {len(r.participants)}", "", "| Story | Finished | Outcome |", "|---|---|---|"]
+    names = {"accepted": "accepted", "needs_changes": "needs changes", "undecided": "undecided"}
+    lines += [f"| {s.label.replace('|', '/')} | {'yes' if s.finished else 'no'} | {names[s.outcome.value]} |"
+              for s in r.stories]
+    return lines
 
 
 def _iso(value: datetime | date | None) -> str | None:
@@ -147,6 +181,9 @@ def to_markdown(summary: SprintSummary) -> str:
     ]
     if r.top_cards:
         lines += ["", "Top cards:", ""] + [f"1. {text} ({votes} votes)" for text, votes in r.top_cards[:5]]
+    lines += healthcheck_views.sprint_section_markdown(summary.team_health)
+    lines += _review_markdown(summary)
+    lines += risk_views.summary_markdown(summary.risks)
     return "\n".join(lines) + "\n"
 
 

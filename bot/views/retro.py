@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.views.common import (
     MESSAGE_BLOCK_LIMIT,
+    SECTION_TEXT_LIMIT,
     Block,
     actions,
     button,
@@ -31,6 +32,7 @@ from bot.views.common import (
     divider,
     escape,
     fallback_text,
+    fit_list,
     header,
     section,
 )
@@ -188,13 +190,13 @@ def _votes(count: int) -> str:
 
 
 def _action_lines(items: Sequence[ActionLine]) -> str:
+    """One line an item, at most 20, cut by count to fit a section under its heading (escaping can make a line
+    several times longer), with its own "…and N more." always shown."""
     lines = []
-    for item in items[:20]:
+    for item in items:
         due = f", due {item.due.isoformat()}" if item.due else ""
         lines.append(f"• {escape(cut(item.text, 200))} — <@{item.owner_id}>{due}")
-    if len(items) > 20:
-        lines.append(f"…and {len(items) - 20} more.")
-    return "\n".join(lines)
+    return fit_list(lines, separator="\n", more="…and {n} more.", max_items=20, limit=SECTION_TEXT_LIMIT - 100)
 
 
 # -- cards in the thread -------------------------------------------------------------------------------------------
@@ -215,6 +217,15 @@ def card_messages(
     purpose = "vote here" if vote_buttons else "the votes" if show_votes else "the cards"
     intro = context(f"“{escape(title)}” — {purpose}")
     return _split([intro, *blocks])
+
+
+CARDS_PURPOSE = {Phase.REVEAL: "the cards", Phase.VOTE: "vote on the cards", Phase.DISCUSS: "the cards and their votes"}
+
+
+def cards_text(phase: Phase, *, title: str, part: int, parts: int) -> str:
+    """What a message of cards is, for notifications and screen readers: "Retro “Sprint 8”: vote on the cards (2/3)"."""
+    of = f" ({part}/{parts})" if parts > 1 else ""
+    return fallback_text(f"Retro “{escape(cut(title, 200))}”: {CARDS_PURPOSE.get(phase, 'the cards')}{of}")
 
 
 def _group_text(group: CardGroup, *, anonymous: bool, votes: bool = False) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.views import healthcheck as healthcheck_views
+from bot.views import risks as risk_views
 from bot.views.common import Block, button, context, divider, escape, fallback_text, fit_message, header, section
 from ceremonies.sprint import Health, SprintInfo, SprintSummary, Story
 
@@ -150,6 +152,8 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
             f"{percent(p.consensus_rate)} · {p.revotes} re-vote{'s' if p.revotes != 1 else ''}"
         )
     )
+    if (team_health := healthcheck_views.sprint_section_text(summary.team_health)) is not None:
+        blocks.append(section(team_health))
     r = summary.retro
     top = "\n".join(f"• {escape(text)} ({votes} vote{'s' if votes != 1 else ''})" for text, votes in r.top_cards[:5])
     blocks.append(
@@ -159,7 +163,21 @@ def summary_blocks(summary: SprintSummary) -> list[Block]:
             + (f"\n{top}" if top else "")
         )
     )
+    blocks.extend(_review(summary))
+    blocks.extend(risk_views.summary_section(summary.risks))
     return fit_message(blocks)
+
+
+def _review(summary: SprintSummary) -> list[Block]:
+    """The sprint review's outcome, when the sprint had one."""
+    review = summary.review
+    if review is None:
+        return []
+    state = "" if review.closed else " (still open)"
+    line = (f"{review.accepted} accepted · {review.needs_changes} need changes · {review.undecided} undecided · "
+            f"{review.follow_ups} follow-up{'s' if review.follow_ups != 1 else ''} created · "
+            f"{review.questions_open} of {review.questions} questions open · {len(review.participants)} took part")
+    return [section(f"*Review*{state} · {line}")]
 
 
 def _headline(summary: SprintSummary) -> str:

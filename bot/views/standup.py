@@ -17,6 +17,8 @@ from bot.views.common import (
     cut,
     divider,
     escape,
+    fallback_text,
+    fit_list,
     fit_message,
     section,
 )
@@ -114,16 +116,27 @@ def _reminder_label(delay: timedelta) -> str:
 
 # -- setup ----------------------------------------------------------------------------------------------------------
 
-def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[str, str]) -> dict[str, Any]:
-    """The `/standup setup` modal, filled with `config` (the current or the default one)."""
+SHOWN_PARTICIPANTS = 100  # a multi_users_select takes at most 100 initial_users
+
+
+def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[str, str],
+                response_url: str | None = None) -> dict[str, Any]:
+    """The `/standup setup` modal, filled with `config` (the current or the default one).
+
+    Slack pre-fills at most 100 participants: the others are named by count and kept on saving (the metadata lists
+    who was shown, so only someone removed from the field leaves). `response_url` is the command's, for the
+    confirmation after saving (it needs no membership in the channel)."""
+    shown = list(config.participants)[:SHOWN_PARTICIPANTS]
+    hidden = len(config.participants) - len(shown)
     blocks: list[Block] = [
         _input(B_REPORT_CHANNEL, "Report channel",
                {"type": "conversations_select", "initial_conversation": config.report_channel_id,
                 "filter": {"include": ["public", "private"], "exclude_bot_users": True}},
                hint="Where the daily report goes. Cadence must be a member (/invite @Cadence)."),
         _input(B_PARTICIPANTS, "Participants",
-               {"type": "multi_users_select", **({"initial_users": list(config.participants)[:100]}
-                                                 if config.participants else {})}, optional=True),
+               {"type": "multi_users_select", **({"initial_users": shown} if shown else {})}, optional=True,
+               hint=(f"Showing {len(shown)} of {len(config.participants)}: the other {hidden} stay on the stand-up "
+                     "(Slack shows at most 100 here)." if hidden else None)),
     ]
     if usergroups:
         options = [_option(name, gid) for gid, name in list(usergroups.items())[:100]]
@@ -169,7 +182,12 @@ def setup_modal(config: StandupConfig, *, channel_id: str, usergroups: Mapping[s
     blocks.append(_input(B_STYLE, "Report style", {
         "type": "radio_buttons", "options": style_options,
         "initial_option": style_options[0 if config.report_style is ReportStyle.THREAD else 1]}))
-    return _modal(SETUP_VIEW, "Stand-up setup", blocks, {"channel_id": channel_id}, "Save")
+    metadata: dict[str, Any] = {"channel_id": channel_id}
+    if hidden:
+        metadata["shown"] = shown
+    if response_url:
+        metadata["response_url"] = response_url
+    return _modal(SETUP_VIEW, "Stand-up setup", blocks, metadata, "Save")
 
 
 @dataclass(frozen=True)
@@ -189,6 +207,15 @@ class SetupForm:
     window_end: time
     report_style: ReportStyle
     problems: dict[str, str]
+    shown: tuple[str, ...] | None = None  # the participants the modal pre-filled, when it could not show them all
+    response_url: str | None = None
+
+    def kept(self, stored: Iterable[str]) -> list[str]:
+        """The stored participants the modal could not show: they stay."""
+        if self.shown is None:
+            return []
+        shown = set(self.shown)
+        return [user for user in stored if user not in shown]
 
     def config(self, participants: Iterable[str]) -> StandupConfig:
         return StandupConfig(
@@ -243,6 +270,8 @@ def parse_setup(view: Mapping[str, Any]) -> SetupForm:
         window_end=clock(B_WINDOW_END, time(17, 0)),
         report_style=ReportStyle(_selected(values, B_STYLE) or ReportStyle.THREAD.value),
         problems=problems,
+        shown=tuple(str(u) for u in metadata["shown"]) if isinstance(metadata.get("shown"), list) else None,
+        response_url=str(metadata.get("response_url") or "") or None,
     )
 
 
@@ -403,8 +432,10 @@ def answer_report(answer: AnswerView, *, day: date, standalone: bool) -> tuple[s
     return text, fit_message(blocks)
 
 
-def _mentions(user_ids: Iterable[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids)
+def _mentions(user_ids: Iterable[str], *, limit: int = 600, prefix: str = "") -> str:
+    """`prefix` and the people as mentions, cut by count ("+N more") to `limit` characters; "" for nobody."""
+    mentions = [f"<@{u}>" for u in user_ids]
+    return fit_list(mentions, prefix=prefix, limit=limit) if mentions else ""
 
 
 def parent_message(*, day: date, answered: int, expected: int, closed: bool, missing: Iterable[str] = (),
@@ -414,13 +445,13 @@ def parent_message(*, day: date, answered: int, expected: int, closed: bool, mis
     blocks = [section(f"*{text}*")]
     details = []
     if closed and (missing := list(missing)):
-        details.append(f"Did not answer: {_mentions(missing)}")
+        details.append(_mentions(missing, prefix="Did not answer: "))
     if skipped := list(skipped):
-        details.append(f"Skipped: {_mentions(skipped)}")
+        details.append(_mentions(skipped, prefix="Skipped: "))
     if away := list(away):
-        details.append(f"Away: {_mentions(away)}")
-    if details:
-        blocks.append(context(cut(" · ".join(details), 1900)))
+        details.append(_mentions(away, prefix="Away: "))
+    if details:  # three lists of at most 600 characters each: the context's 2,000 hold them whole
+        blocks.append(context(" · ".join(details)))
     blocks.append(context("Answers are in the thread." if not closed else "The answer window is closed; late "
                           "answers are still added."))
     return text, blocks
@@ -436,15 +467,20 @@ def status_blocks(config: StandupConfig, *, paused: bool, day: date | None, answ
         f"{days_label(config.days)} at {_hhmm(config.local_time)} ({tz}); on time until {_hhmm(config.window_end)}; "
         f"reminder: {_reminder_label(config.reminder_delay).lower()}; report in <#{config.report_channel_id}> "
         f"({'one thread a day' if config.report_style is ReportStyle.THREAD else 'one message per answer'}).",
-        f"Participants: {_mentions(config.participants) or 'nobody'}",
+        _mentions(config.participants, prefix="Participants: ", limit=1500) or "Participants: nobody",
         "Questions: " + " · ".join(f"{escape(q.text)}{' (blocker)' if q.is_blocker else ''}" for q in config.questions),
     ]
+    blocks = [section(line) for line in lines]
+    if day is not None:  # each list cut by count to share one section's room
+        lists = [f"*{day_label(day)}*", _mentions(answered, prefix="answered ", limit=650) or "answered —",
+                 _mentions(pending, prefix="pending ", limit=650) or "pending —"]
+        lists += [_mentions(away, prefix="away ", limit=650)] if away else []
+        lists += [_mentions(skipped, prefix="skipped ", limit=650)] if skipped else []
+        blocks.append(section(lists[0] + ": " + "; ".join(lists[1:])))
+    summary = f"Stand-up of <#{config.channel_id}>" + (" (paused)" if paused else "")
     if day is not None:
-        lines.append(f"*{day_label(day)}*: answered {_mentions(answered) or '—'}; pending {_mentions(pending) or '—'}"
-                     + (f"; away {_mentions(away)}" if away else "") + (f"; skipped {_mentions(skipped)}"
-                                                                          if skipped else ""))
-    text = "\n".join(lines)
-    return cut(text, 3000), [section(text)]
+        summary += f" · {day_label(day)}: {len(answered)} answered, {len(pending)} pending"
+    return fallback_text(summary), blocks
 
 
 def delete_confirmation(standup_id: int, channel_id: str) -> tuple[str, list[Block]]:
