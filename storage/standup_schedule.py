@@ -108,22 +108,30 @@ def usergroup_synced(session: Session, *, team_id: str, standup_id: int, now: da
             standup.next_due_at = now
 
 
-def stale_participants(session: Session, *, now: datetime, ahead: timedelta, max_age: timedelta
-                       ) -> dict[str, list[str]]:
-    """By workspace, the participants of stand-ups due within `ahead` whose profile is missing or older than
-    `max_age`: whose timezone must be asked of Slack before their prompt. One indexed query."""
+@dataclass(frozen=True)
+class StaleProfiles:
+    """Whose profiles to ask Slack about, by workspace, and the workspaces where someone has none cached at all."""
+
+    by_team: dict[str, list[str]]
+    never_fetched: set[str]
+
+
+def stale_participants(session: Session, *, now: datetime, ahead: timedelta, max_age: timedelta) -> StaleProfiles:
+    """The participants of stand-ups due within `ahead` whose profile is missing or older than `max_age`: whose
+    timezone must be asked of Slack before their prompt. One indexed query."""
     person = and_(Person.team_id == store.StandupParticipant.team_id,
                   Person.user_id == store.StandupParticipant.user_id)
     rows = session.execute(
-        select(store.StandupParticipant.team_id, store.StandupParticipant.user_id)
+        select(store.StandupParticipant.team_id, store.StandupParticipant.user_id, Person.id.is_(None))
         .join(store.Standup, store.Standup.id == store.StandupParticipant.standup_id)
         .outerjoin(Person, person)
         .where(*_due_soon(now, ahead), store.StandupParticipant.gone_since.is_(None),
                or_(Person.id.is_(None), Person.fetched_at < now - max_age))
         .distinct()
         .order_by(store.StandupParticipant.team_id, store.StandupParticipant.user_id))
-    found: dict[str, list[str]] = {}
-    for team_id, user_id in rows:
-        found.setdefault(team_id, []).append(user_id)
+    found = StaleProfiles({}, set())
+    for team_id, user_id, missing in rows:
+        found.by_team.setdefault(team_id, []).append(user_id)
+        if missing:
+            found.never_fetched.add(team_id)
     return found
-

@@ -295,16 +295,19 @@ def refresh_ahead(runtime: Runtime, now: datetime) -> None:
     with runtime.db.reading() as session:
         groups = schedule.groups_to_sync(session, now=now, ahead=REFRESH_AHEAD)
         stale = schedule.stale_participants(session, now=now, ahead=REFRESH_AHEAD, max_age=PROFILE_MAX_AGE)
-    teams = sorted({g.team_id for g in groups} | stale.keys())
+    teams = sorted({g.team_id for g in groups} | stale.by_team.keys())
     if not teams:
         return
     by_team: dict[str, list[schedule.UsergroupDue]] = defaultdict(list)
     for group in groups:
         by_team[group.team_id].append(group)
     pool = _refreshing(runtime)
-    futures = [f for f in (pool.submit(team_id, _refresh_team, runtime, team_id, by_team[team_id],
-                                       stale.get(team_id, []), now) for team_id in teams) if f is not None]
-    wait(futures, timeout=REFRESH_WAIT.total_seconds())
+    started = {team_id: pool.submit(team_id, _refresh_team, runtime, team_id, by_team[team_id],
+                                    stale.by_team.get(team_id, []), now) for team_id in teams}
+    # Only someone with no profile at all (a new participant, a new group member) would miss a prompt due now;
+    # a day-old profile still has the timezone, so those refreshes are not waited for.
+    wait([f for team_id, f in started.items() if f is not None and (team_id in stale.never_fetched or team_id in by_team)],
+         timeout=REFRESH_WAIT.total_seconds())
 
 
 def _refresh_team(runtime: Runtime, team_id: str, groups: list[schedule.UsergroupDue], stale: list[str],
@@ -315,7 +318,7 @@ def _refresh_team(runtime: Runtime, team_id: str, groups: list[schedule.Usergrou
     if groups:  # the groups may have brought new people, whose profiles are needed too
         with runtime.db.reading() as session:
             stale = schedule.stale_participants(session, now=now, ahead=REFRESH_AHEAD,
-                                                max_age=PROFILE_MAX_AGE).get(team_id, [])
+                                                max_age=PROFILE_MAX_AGE).by_team.get(team_id, [])
     people.refresh(runtime, slack, team_id=team_id, user_ids=stale, now=now)
 
 
