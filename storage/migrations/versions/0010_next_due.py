@@ -4,7 +4,7 @@ Stand-ups and open blockers are due at once after the upgrade (their job compute
 tick, as after any change); running sprints get their end moment and open polls their closing time.
 
 Revision ID: 0010
-Revises: 0013 (after the risk register, trackers, health checks and sprint reviews, merged before it)
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0010"
-down_revision = "0013"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
