@@ -22,6 +22,8 @@ BENCHMARKS: tuple[tuple[str, str], ...] = (
     ("retro", "benchmarks.retro"),  # prints its own lines above the table
     ("platform", "benchmarks.platform"),  # prints its own lines above the table
     ("risks", "benchmarks.risks"),
+    ("scale_idle", "benchmarks.scale_idle"),  # a tick with nothing due at 100 to 10,000 workspaces
+    ("scale_rush", "benchmarks.scale_rush"),  # the 09:00 rush over 1, 2 and 4 processes (Postgres only; ~30 min)
 )
 
 

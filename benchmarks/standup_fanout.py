@@ -5,8 +5,9 @@ The fake answers 429 with a Retry-After above 20 chat.postMessage a second for t
 second per channel, like Slack; the app's fan-out is set to the same pace (SLACK_FANOUT_PER_SECOND=20; the default, 4,
 stays well inside what Slack documents). Measured for the first fan-out (nobody's timezone cached yet) and the next
 day (every cached profile a day old, so refreshed): total time against the least the limit allows, prompts lost and
-duplicated, Web API calls per participant (timezones come from users.list, 200 people a call; each prompt is exactly
-one chat.postMessage with the user id as the channel, no conversations.open), and the process's peak memory.
+duplicated, Web API calls per participant (timezones come from users.info, one call per stale person, as `/standup
+now` asks them; each prompt is exactly one chat.postMessage with the user id as the channel, no conversations.open),
+and the process's peak memory.
 
     /work/venv/bin/python -m benchmarks.standup_fanout [PARTICIPANTS]
 """
@@ -67,7 +68,7 @@ def run(participants: int) -> list[Row]:
         slack = runtime.gateway.for_team(TEAM)
         worker = OutboxWorker(runtime)
         minimum = (participants - BURST) / PER_SECOND
-        for label, day in (("day 1 (no profile cached)", 0), ("day 2 (profiles refreshed in bulk)", 1)):
+        for label, day in (("day 1 (no profile cached)", 0), ("day 2 (profiles refreshed)", 1)):
             now = clock() + timedelta(days=day)
             clock.set(now)
             before = len(fake.calls())

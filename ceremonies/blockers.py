@@ -154,6 +154,37 @@ def escalation_level(age: timedelta, *, threshold_days: int) -> int:
     return int(age // (WORKING_DAY * threshold_days))
 
 
+def next_escalation_at(created_at: datetime, *, level: int, threshold_days: int, holidays: Set[date], timezone: str,
+                       max_days: int = 800) -> datetime | None:
+    """When a blocker flagged at `created_at` reaches escalation step `level + 1` (its working age passes
+    `(level + 1) × threshold_days` working days); None when that is more than `max_days` away."""
+    target = WORKING_DAY * threshold_days * (level + 1)
+    zone = ZoneInfo(timezone)
+    aged = timedelta(0)
+    day = created_at.astimezone(zone).date()
+    for _ in range(max_days):
+        if is_working_day(day, holidays):
+            day_start = max(created_at, datetime.combine(day, time(0), zone).astimezone(UTC))
+            day_end = datetime.combine(day + timedelta(days=1), time(0), zone).astimezone(UTC)
+            if day_end > day_start:
+                if aged + (day_end - day_start) >= target:
+                    return day_start + (target - aged)
+                aged += day_end - day_start
+        day += timedelta(days=1)
+    return None
+
+
+def next_digest_at(now: datetime, *, settings: TrackerSettings, holidays: Set[date], max_days: int = 60
+                   ) -> datetime | None:
+    """The first digest moment after `now`: the digest time of the next working day (today's, if still to come)."""
+    day = now.astimezone(ZoneInfo(settings.timezone)).date()
+    for offset in range(max_days):
+        moment = digest_moment(day + timedelta(days=offset), settings=settings)
+        if moment > now and is_working_day(day + timedelta(days=offset), holidays):
+            return moment
+    return None
+
+
 def describe_age(age: timedelta) -> str:
     """A working age a person reads at a glance: "40 min", "5 h", "2 working days 3 h"."""
     minutes = int(age.total_seconds() // 60)

@@ -190,6 +190,38 @@ def due_prompts(config: StandupConfig, participants: Iterable[Participant], *, n
     return work
 
 
+NEXT_PROMPT_HORIZON_DAYS = 8  # how far ahead the next prompt is looked for; beyond it, the schedule looks again
+
+
+def next_prompt_at(config: StandupConfig, participants: Iterable[Participant], *, now: datetime,
+                   holidays: Iterable[date] = (), prompted: Collection[tuple[str, date]] = (),
+                   horizon_days: int = NEXT_PROMPT_HORIZON_DAYS) -> datetime | None:
+    """When this stand-up's next prompt falls due: the earliest window, open at `now` or later, on a stand-up day of a
+    participant (not a holiday, not one of their days away) for which they have no prompt yet (`prompted`: (user,
+    local date) pairs). At or before `now` means a prompt is due now; None: none within `horizon_days`.
+
+    The same rules as `due_prompts`, so that the scheduler wakes exactly when `due_prompts` has work.
+    """
+    holiday_days = frozenset(holidays)
+    best: datetime | None = None
+    for person in participants:
+        today = now.astimezone(zone(person.timezone)).date()
+        for offset in range(-1, horizon_days + 1):
+            day = today + timedelta(days=offset)
+            window = answer_window(config, day, person.timezone)
+            if window.closes_at <= now:
+                continue
+            if best is not None and window.opens_at >= best:
+                break  # this person's later windows open later still
+            if not is_working_day(day, weekdays=config.days, holidays=holiday_days, away=person.away):
+                continue
+            if (person.user_id, day) in prompted:
+                continue
+            best = window.opens_at
+            break
+    return best
+
+
 def reminder_due(config: StandupConfig, *, due_at: datetime, closes_at: datetime, now: datetime) -> bool:
     """True when a prompt due (or, if later, sent) at `due_at` and not answered deserves its one reminder at `now`.
 

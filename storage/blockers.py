@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import blockers as domain
 from ceremonies.blockers import BlockerNotFound, BlockerRecord, BlockerStats, Source, Status, TrackerSettings
-from storage import outbox, workspaces
+from storage import due, outbox, workspaces
 from storage import sprint as sprints
 from storage import standup as standups
 from storage.calendar import holiday_days
@@ -20,7 +20,7 @@ SOURCE_LENGTH = 16
 STATUS_LENGTH = 16
 
 
-class Blocker(Base):
+class Blocker(due.Scheduled, Base):
     """Something stopping a team member, tracked from the moment it is flagged until someone resolves it.
 
     `text` at most 2,000 characters, `link` (stand-up answer or message permalink) 500, `resolution_note` 1,000.
@@ -29,6 +29,7 @@ class Blocker(Base):
     """
 
     __tablename__ = "blockers"
+    __due_kind__ = "blocker"  # next_due_at: its next escalation step or its channel's next digest; None once resolved
     __table_args__ = (
         UniqueConstraint("team_id", "standup_answer_id"),
         Index("ix_blockers_team_channel_status", "team_id", "channel_id", "status"),
@@ -120,6 +121,7 @@ def open_blocker(
         status=Status.OPEN.value,
         escalation_level=0,
         escalation_count=0,
+        next_due_at=now,  # its job computes when it next escalates, and its channel's next digest
     )
     session.add(blocker)
     session.flush()
@@ -160,6 +162,7 @@ def resolve_blocker(session: Session, *, team_id: str, blocker_id: int, user_id:
     blocker.resolved_at = now
     blocker.resolved_by = user_id
     blocker.resolution_note = domain.clean_note(note) or None
+    blocker.next_due_at = None
     session.flush()
     return blocker
 
@@ -233,6 +236,36 @@ def teams_with_open_blockers(session: Session) -> list[tuple[str, str]]:
     return [(team_id, channel_id) for team_id, channel_id in session.execute(query.order_by(Blocker.team_id))]
 
 
+def claim_due_channels(session: Session, *, now: datetime, limit: int = 500) -> list[tuple[str, str]]:
+    """The (workspace, team channel) pairs with an open blocker due at `now` (an escalation step or the digest),
+    claimed for this process (storage.due): one indexed query."""
+    rows = due.claim(session, Blocker, now=now, limit=limit, where=[Blocker.status == Status.OPEN.value])
+    return list(dict.fromkeys((b.team_id, b.channel_id) for b in rows))
+
+
+ESCALATION_HORIZON = timedelta(days=90)
+
+
+def schedule_channel(session: Session, *, team_id: str, channel_id: str, now: datetime, default_timezone: str) -> None:
+    """Store each open blocker's next due moment in a channel after a run at `now`: its next escalation step, or the
+    channel's next digest, whichever comes first."""
+    blockers = open_blockers(session, team_id=team_id, channel_id=channel_id)
+    if not blockers:
+        return
+    settings = tracker_settings(session, team_id=team_id, channel_id=channel_id, default_timezone=default_timezone)
+    first = min(b.created_at for b in blockers)
+    holidays = holiday_days(session, team_id=team_id, start=first.date() - timedelta(days=1),
+                            end=(now + ESCALATION_HORIZON).date())
+    digest = domain.next_digest_at(now, settings=settings, holidays=holidays) or now + ESCALATION_HORIZON
+    for blocker in blockers:
+        age = domain.working_time_between(blocker.created_at, now, holidays=holidays, timezone=settings.timezone)
+        level = max(blocker.escalation_level, domain.escalation_level(age, threshold_days=settings.threshold_days))
+        step = domain.next_escalation_at(blocker.created_at, level=level, threshold_days=settings.threshold_days,
+                                         holidays=holidays, timezone=settings.timezone)
+        due.set_next(blocker, at=min(digest, step or digest), now=now)
+    session.flush()
+
+
 def record_escalation(session: Session, *, team_id: str, blocker_id: int, level: int, contact_id: str,
                       now: datetime) -> None:
     """Note that escalation step `level` was sent to `contact_id`."""
@@ -270,6 +303,9 @@ def save_tracker_settings(session: Session, *, team_id: str, channel_id: str, se
     row.updated_by = user_id
     row.updated_at = now
     session.flush()
+    # Another threshold, digest time or timezone: the channel's open blockers compute their next moment again.
+    due.reschedule(session, Blocker, now=now, where=[Blocker.team_id == team_id, Blocker.channel_id == channel_id,
+                                                     Blocker.status == Status.OPEN.value])
 
 
 def settings_saved_by(session: Session, *, team_id: str, channel_id: str) -> str | None:

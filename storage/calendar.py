@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from storage import due
 from storage.models import HOLIDAY_NAME_LENGTH, Holiday
 
 
@@ -32,12 +33,15 @@ def add_holiday(session: Session, *, team_id: str, day: date, name: str, added_b
         return False
     session.add(Holiday(team_id=team_id, day=day, name=name[:HOLIDAY_NAME_LENGTH], added_by=added_by, added_at=now))
     session.flush()
+    due.reschedule_team(session, team_id=team_id, now=now)  # a day off moves every schedule's next moment
     return True
 
 
-def remove_holiday(session: Session, *, team_id: str, day: date) -> bool:
+def remove_holiday(session: Session, *, team_id: str, day: date, now: datetime) -> bool:
     """Remove a holiday; False when that day was not one."""
     removed = session.execute(
         delete(Holiday).where(Holiday.team_id == team_id, Holiday.day == day).returning(Holiday.id)
     ).first()
+    if removed is not None:
+        due.reschedule_team(session, team_id=team_id, now=now)
     return removed is not None

@@ -17,7 +17,7 @@ nothing more, and a change while it is being sent queues exactly one more redraw
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +42,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_key", "key", unique=True),
         Index("ix_outbox_due", "state", "due_at"),
         Index("ix_outbox_team", "team_id", "kind"),
+        Index("ix_outbox_sent", "sent_at"),  # pruning what was delivered long ago, without reading the rest
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -170,6 +171,34 @@ def add(
     return inserted.scalar_one_or_none() is not None
 
 
+@dataclass(frozen=True)
+class Queued:
+    """One message for `add_many`: a rendered-when-sent post (`render` and its `args`) to `channel`."""
+
+    team_id: str
+    key: str
+    kind: str
+    channel: str
+    render: str
+    args: dict[str, Any]
+    due_at: datetime
+
+
+def add_many(session: Session, messages: Iterable[Queued], *, now: datetime) -> set[str]:
+    """Queue many posts in one statement (a stand-up's prompts), each as `add` would; the keys newly queued (a key
+    queued before is left alone)."""
+    values = [dict(team_id=m.team_id, key=m.key, kind=m.kind, action=POST, channel=m.channel, ts=None, thread_ts=None,
+                   ref_key=None, payload=dict(m.args), render=m.render, state=PENDING, due_at=m.due_at, created_at=now,
+                   attempts=0, dirty=False) for m in messages]
+    if not values:
+        return set()
+    inserted = session.execute(
+        _insert(session)(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.key))
+    _queued(session)
+    return set(inserted.scalars())
+
+
 def redraw(
     session: Session,
     *,
@@ -218,8 +247,10 @@ def redraw(
 
 def claim_due(
     session: Session, *, now: datetime, lease: timedelta, limit: int = 200, per_team: int = 50,
+    skip_teams: Collection[str] = (), max_teams: int | None = None,
 ) -> list[Claimed]:
-    """Take up to `limit` due rows (at most `per_team` of one workspace), oldest first, for `lease`.
+    """Take up to `limit` due rows (at most `per_team` of one workspace, of at most `max_teams` workspaces, none of
+    `skip_teams`: those the caller is still serving), oldest first, for `lease`.
 
     Rows of uninstalled workspaces wait (they resume on reinstall); rows whose lease ran out are taken again. On
     Postgres the rows are locked with SKIP LOCKED, so processes claiming at once split the work between them. The
@@ -235,13 +266,18 @@ def claim_due(
     active = ~select(Workspace.team_id).where(
         Workspace.team_id == OutboxMessage.team_id, Workspace.uninstalled_at.is_not(None)
     ).exists()
+    serving = [OutboxMessage.team_id.not_in(list(skip_teams))] if skip_teams else []
     ranked = (
         select(OutboxMessage.id, func.row_number().over(
             partition_by=OutboxMessage.team_id, order_by=(OutboxMessage.due_at, OutboxMessage.id)).label("rank"))
-        .where(due, active)
+        .where(due, active, *serving)
         .subquery()
     )
-    candidates = select(ranked.c.id).where(ranked.c.rank <= per_team).limit(limit * 2).scalar_subquery()
+    # Two statements, not a subquery: right after a burst (the morning rush queues thousands of rows into an outbox
+    # whose statistics say it is empty) Postgres would plan the subquery as a nested loop run once per row.
+    candidates = list(session.scalars(select(ranked.c.id).where(ranked.c.rank <= per_team).limit(limit * 2)))
+    if not candidates:
+        return []
     query = (
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(candidates), due)
@@ -252,7 +288,12 @@ def claim_due(
         query = query.with_for_update(skip_locked=True)
     rows = list(session.scalars(query))
     claimed = []
+    teams: set[str] = set()
     for row in rows:
+        if max_teams is not None and row.team_id not in teams:
+            if len(teams) >= max_teams:
+                continue  # left unclaimed (and unlocked at commit) for the next free worker
+            teams.add(row.team_id)
         row.attempts += 1
         row.lease_until = now + lease
         row.claim_token = token

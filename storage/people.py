@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import standup
 from storage.models import Person
 
 
@@ -41,6 +42,9 @@ def save_person(
     if person is None:
         person = Person(team_id=team_id, user_id=user_id, fetched_at=fetched_at)
         session.add(person)
+    elif person.timezone != timezone or person.is_deleted != is_deleted:
+        # Their prompts move to another hour (or stop): their stand-ups compute their next moment again.
+        standup.reschedule_participant(session, team_id=team_id, user_id=user_id, now=fetched_at)
     person.display_name = display_name[:255]
     person.timezone = timezone
     person.is_deleted = is_deleted

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import polls
 from ceremonies.errors import NotAllowed, NotFound
-from storage import outbox, workspaces
+from storage import due, outbox
 from storage.models import SLACK_ID_LENGTH, Base
 
 TS_LENGTH = 32
@@ -31,10 +31,11 @@ POLL_REDRAW = "polls.poll.redraw"
 VOTER_LENGTH = 64  # a user id, or the hex SHA-256 keyed hash of one in anonymous polls
 
 
-class Poll(Base):
-    """A quick poll posted in a channel."""
+class Poll(due.Scheduled, Base):
+    """A quick poll posted in a channel; `next_due_at` is its closing time while it is open (storage.due)."""
 
     __tablename__ = "polls"
+    __due_kind__ = "poll"
     __table_args__ = (Index("ix_polls_team_channel", "team_id", "channel_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -111,6 +112,7 @@ def create_poll(
         anonymous=draft.anonymous,
         created_at=now,
         closes_at=draft.closes_at(now),
+        next_due_at=draft.closes_at(now),
     )
     session.add(poll)
     session.flush()
@@ -215,19 +217,14 @@ def close(session: Session, *, team_id: str, poll_id: int, now: datetime, user_i
     if poll.closed_at is not None:
         return False
     poll.closed_at = now
+    poll.next_due_at = None
     return True
 
 
 def due_to_close(session: Session, *, now: datetime, limit: int = 100) -> list[tuple[str, int]]:
-    """(team_id, poll id) of open polls whose closing time has come."""
-    rows = session.execute(
-        select(Poll.team_id, Poll.id)
-        .where(Poll.closed_at.is_(None), Poll.closes_at.is_not(None), Poll.closes_at <= now,
-               workspaces.active_clause(Poll.team_id))
-        .order_by(Poll.closes_at)
-        .limit(limit)
-    )
-    return [(team_id, poll_id) for team_id, poll_id in rows]
+    """(team_id, poll id) of open polls whose closing time has come, claimed for this process (storage.due)."""
+    return [(p.team_id, p.id) for p in due.claim(session, Poll, now=now, limit=limit,
+                                                 where=[Poll.closed_at.is_(None)])]
 
 
 def poll_state(session: Session, *, team_id: str, poll_id: int) -> PollState:

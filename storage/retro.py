@@ -119,6 +119,7 @@ class RetroActionItem(Base):
     __table_args__ = (
         Index("ix_retro_action_items_channel", "team_id", "channel_id", "status"),
         Index("ix_retro_action_items_owner", "team_id", "owner_id", "status"),
+        Index("ix_retro_action_items_due", "due_date"),  # the reminder job's "what is due?" (by date)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import sprint as domain
 from ceremonies.errors import InvalidInput, NotFound
-from storage import outbox, workspaces
+from ceremonies.schedule import local_instant, zone
+from storage import due, outbox, workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 
-class Sprint(Base):
-    """A team channel's sprint. At most one per channel is running (ended_at is null)."""
+class Sprint(due.Scheduled, Base):
+    """A team channel's sprint. At most one per channel is running (ended_at is null); `next_due_at` is when it
+    ends by itself (the midnight after its last day, in its timezone) while it runs (storage.due)."""
 
     __tablename__ = "sprints"
+    __due_kind__ = "sprint"
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "name"),
         Index("ix_sprints_running", "team_id", "channel_id", "ended_at"),
@@ -177,6 +180,7 @@ def start_sprint(
         ends_on=plan.ends_on,
         started_at=now,
         started_by=by,
+        next_due_at=ends_at(plan.ends_on, timezone),
     )
     session.add(sprint)
     session.flush()
@@ -223,7 +227,8 @@ def end_sprint(session: Session, *, sprint_id: int, by: str, now: datetime) -> R
     """End the sprint and queue its final report, together; None when it had ended already (whoever ends it first,
     a person or the end-date job, is the only one)."""
     ended = session.execute(
-        update(Sprint).where(Sprint.id == sprint_id, Sprint.ended_at.is_(None)).values(ended_at=now, ended_by=by)
+        update(Sprint).where(Sprint.id == sprint_id, Sprint.ended_at.is_(None))
+        .values(ended_at=now, ended_by=by, next_due_at=None)
         .returning(Sprint.id).execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if ended is None:
@@ -250,9 +255,15 @@ def report_so_far(session: Session, *, team_id: str, channel_id: str, request: s
     return _queue_report(session, sprint, at=now, suffix=f":{request}", now=now)
 
 
-def overdue_sprints(session: Session, *, now: datetime) -> list[int]:
-    """Running sprints (of installed workspaces) whose last day is over in their timezone: they end by themselves."""
-    return [s.id for s in running_sprints(session)
+def ends_at(ends_on: date, timezone: str) -> datetime:
+    """When a sprint whose last day is `ends_on` ends by itself: the next midnight in its timezone."""
+    return local_instant(ends_on + timedelta(days=1), time(0), zone(timezone))
+
+
+def overdue_sprints(session: Session, *, now: datetime, limit: int = 200) -> list[int]:
+    """Running sprints (of installed workspaces) whose last day is over in their timezone: they end by themselves.
+    Claimed for this process (storage.due), found by their indexed end moment."""
+    return [s.id for s in due.claim(session, Sprint, now=now, limit=limit, where=[Sprint.ended_at.is_(None)])
             if domain.is_over(ends_on=s.ends_on, timezone=s.timezone, now=now)]
 
 

@@ -39,7 +39,7 @@ from ceremonies.standup import (
     StandupConfig,
     TimezoneMode,
 )
-from storage import workspaces
+from storage import due, workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 TIMEZONE_LENGTH = 64
@@ -49,10 +49,14 @@ DAYS_LENGTH = 16  # weekday numbers joined by commas, "0,1,2,3,4"
 PERMALINK_LENGTH = 500
 
 
-class Standup(Base):
-    """One team channel's stand-up and how it runs."""
+class Standup(due.Scheduled, Base):
+    """One team channel's stand-up and how it runs.
+
+    `next_due_at` (storage.due): the next prompt, reminder or window close, whichever comes first; None while paused.
+    """
 
     __tablename__ = "standups"
+    __due_kind__ = "standup"
     __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -71,6 +75,7 @@ class Standup(Base):
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    usergroup_synced_at: Mapped[datetime | None]  # the last daily sync of the user group's members
 
 
 class StandupQuestion(Base):
@@ -279,6 +284,7 @@ def save_standup(session: Session, *, team_id: str, channel_id: str, owner_id: s
     standup.team_timezone = config.team_timezone
     standup.report_style = config.report_style.value
     standup.updated_at = now
+    standup.next_due_at = None if standup.paused else now  # the job computes the schedule's next moment
     session.flush()
     session.execute(delete(StandupQuestion).where(StandupQuestion.team_id == team_id,
                                                   StandupQuestion.standup_id == standup.id))
@@ -350,9 +356,18 @@ def active_standups(session: Session, *, team_id: str) -> list[Standup]:
                                 .order_by(Standup.id)))
 
 
-def set_paused(session: Session, *, standup: Standup, paused: bool) -> None:
+def set_paused(session: Session, *, standup: Standup, paused: bool, now: datetime) -> None:
     """Pause a stand-up (no prompts, reminders or closes) or resume it."""
     standup.paused = paused
+    standup.next_due_at = None if paused else now
+
+
+def reschedule_participant(session: Session, *, team_id: str, user_id: str, now: datetime) -> int:
+    """The stand-ups of a participant whose days changed (time away, timezone, account gone) are due at once, to
+    compute their next moment again."""
+    of_user = select(StandupParticipant.standup_id).where(StandupParticipant.team_id == team_id,
+                                                          StandupParticipant.user_id == user_id)
+    return due.reschedule(session, Standup, now=now, where=[Standup.team_id == team_id, Standup.id.in_(of_user)])
 
 
 def mark_gone(session: Session, *, team_id: str, standup_id: int, user_id: str, now: datetime) -> bool:
@@ -372,6 +387,7 @@ def add_away(session: Session, *, team_id: str, user_id: str, away: DateRange, n
     row = StandupAway(team_id=team_id, user_id=user_id, start_date=away.start, end_date=away.end, created_at=now)
     session.add(row)
     session.flush()
+    reschedule_participant(session, team_id=team_id, user_id=user_id, now=now)
     return row
 
 

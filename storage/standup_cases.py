@@ -109,23 +109,24 @@ def queue_prompts(session: Session, *, standup: store.Standup, config: domain.St
     if config.report_style is domain.ReportStyle.THREAD:
         for run in runs.values():
             queue_parent(session, run=run, now=now)
-    queued = 0
-    # One order for every process, so that two of them queueing the same keys cannot deadlock.
-    for prompt in sorted(due, key=lambda p: prompt_key(standup.id, p.user_id, p.local_date)):
-        key = prompt_key(standup.id, prompt.user_id, prompt.local_date)
-        args = {"team_id": standup.team_id, "standup_id": standup.id, "user_id": prompt.user_id,
-                "day": prompt.local_date.isoformat()}
-        if not outbox.add(session, team_id=standup.team_id, key=key, kind=PROMPT, channel=prompt.user_id, now=now,
-                          render=PROMPT, args=args, due_at=min(now, prompt.due_at)):
-            continue
-        if store.prompt_of(session, team_id=standup.team_id, standup_id=standup.id, user_id=prompt.user_id,
-                           local_date=prompt.local_date) is None:
-            store.record_prompt(session, team_id=standup.team_id, standup_id=standup.id,
-                                run_id=runs[prompt.local_date].id, user_id=prompt.user_id,
-                                local_date=prompt.local_date, timezone=prompt.timezone, due_at=prompt.due_at,
-                                closes_at=prompt.closes_at, sent_at=now, dm_channel_id="", dm_ts="")
-        queued += 1
-    return queued
+    # One statement, in one order for every process, so that two of them queueing the same keys cannot deadlock.
+    ordered = sorted(due, key=lambda p: prompt_key(standup.id, p.user_id, p.local_date))
+    queued = outbox.add_many(session, [
+        outbox.Queued(team_id=standup.team_id, key=prompt_key(standup.id, p.user_id, p.local_date), kind=PROMPT,
+                      channel=p.user_id, render=PROMPT, due_at=min(now, p.due_at),
+                      args={"team_id": standup.team_id, "standup_id": standup.id, "user_id": p.user_id,
+                            "day": p.local_date.isoformat()})
+        for p in ordered], now=now)
+    fresh = [p for p in ordered if prompt_key(standup.id, p.user_id, p.local_date) in queued]
+    if fresh:
+        recorded = store.prompted(session, team_id=standup.team_id, standup_id=standup.id,
+                                  dates={p.local_date for p in fresh})
+        session.add_all([store.StandupPrompt(
+            team_id=standup.team_id, standup_id=standup.id, run_id=runs[p.local_date].id, user_id=p.user_id,
+            local_date=p.local_date, timezone=p.timezone, due_at=p.due_at, closes_at=p.closes_at, sent_at=now,
+            dm_channel_id="", dm_ts="") for p in fresh if (p.user_id, p.local_date) not in recorded])
+        session.flush()
+    return len(fresh)
 
 
 def prompt_sent(session: Session, *, team_id: str, standup_id: int, user_id: str, day: date, channel: str,

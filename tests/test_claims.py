@@ -107,6 +107,6 @@ def test_holidays_are_per_workspace(db: Database) -> None:
     with db.transaction() as session:
         assert calendar.holiday_days(session, team_id="T1") == {date(2026, 12, 25)}
         assert calendar.holiday_days(session, team_id="T1", start=date(2026, 12, 26)) == set()
-        assert calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25))
-        assert not calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25))
+        assert calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25), now=NOW)
+        assert not calendar.remove_holiday(session, team_id="T1", day=date(2026, 12, 25), now=NOW)
         assert calendar.holiday_days(session, team_id="T2") == {date(2026, 12, 26)}

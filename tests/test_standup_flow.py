@@ -373,6 +373,7 @@ def test_a_day_when_everyone_is_away_stays_quiet(cadence: Cadence) -> None:
 
 def test_prompts_follow_berlin_across_the_spring_change(cadence: Cadence) -> None:
     team(cadence)
+    cadence.clock.set(utc(2026, 3, 27, 8, 0))  # set up before the change (the clock never runs backwards)
     set_up(cadence, users=("U1",))
     cadence.tick(utc(2026, 3, 27, 8, 29))
     assert cadence.fake.dms("U1") == []

@@ -210,6 +210,7 @@ class FakeSlack:
         self.refresh_grants: dict[str, dict[str, Any]] = {}  # refresh token -> oauth.v2.access answer (rotation)
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.latency: dict[str, float] = {}  # method -> seconds each call takes, like a slow Slack
+        self._team_trouble: dict[str, tuple[float, int | None]] = {}  # team -> (seconds, HTTP status): team_trouble
         self._flaky: dict[str, Flaky] = {}
         self._rate_limit: RateLimit | None = None
         self._response_targets: dict[str, tuple[str, str] | None] = {}
@@ -342,6 +343,24 @@ class FakeSlack:
         with self._lock:
             self._flaky[method] = Flaky(share, status, retry_after, random.Random(seed))
 
+    def team_trouble(self, team_id: str, *, latency: float = 0.0, status: int | None = None) -> None:
+        """One workspace's Slack is slow (every call of its token takes `latency` seconds) or failing (answers
+        HTTP `status`, e.g. 500), the others' not; `latency=0, status=None` ends it."""
+        with self._lock:
+            if latency or status:
+                self._team_trouble[team_id] = (latency, status)
+            else:
+                self._team_trouble.pop(team_id, None)
+
+    def _team_troubled(self, request: BaseHTTPRequestHandler, method: str, token: str | None) -> bool:
+        latency, status = self._team_trouble.get(self.team_of(token), (0.0, None))
+        if latency:
+            time.sleep(latency)
+        if status is not None and method != "oauth.v2.access":
+            self._send_json(request, status, {"ok": False, "error": "internal_error"})
+            return True
+        return False
+
     def rate_limit(self, *, per_second: float, burst: int = 1, per_channel_per_second: float | None = 1.0,
                    per_channel_burst: int = 2, methods: tuple[str, ...] = ("chat.postMessage",),
                    clock: Callable[[], float] = time.monotonic) -> None:
@@ -466,6 +485,8 @@ class FakeSlack:
             return
         if self.latency.get(method):
             time.sleep(self.latency[method])
+        if self._team_troubled(request, method, token):
+            return
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         if handler is None:
             self._send_json(request, 200, {"ok": False, "error": "unknown_method"})

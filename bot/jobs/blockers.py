@@ -60,56 +60,70 @@ def escalation_sent(session: Session, sent: outbox_jobs.Delivered) -> None:
                           level=int(sent.payload["level"]), contact_id=sent.payload["contact_id"], now=sent.now)
 
 
-def escalate_blockers(runtime: Runtime, now: datetime) -> None:
-    """DM the escalation contact about every open blocker that passed another threshold step, each step once."""
-    default_timezone = runtime.settings.default_timezone
-    with runtime.db.reading() as session:
-        teams = store.teams_with_open_blockers(session)
-    for team_id, channel_id in teams:
-        with runtime.db.reading() as session:
-            settings = store.tracker_settings(session, team_id=team_id, channel_id=channel_id,
-                                              default_timezone=default_timezone)
-            items = store.aged_in_channel(session, store.open_blockers(session, team_id=team_id,
-                                                                       channel_id=channel_id),
-                                          team_id=team_id, channel_id=channel_id,
-                                          default_timezone=default_timezone, now=now)
-        for item in items:
-            level = domain.escalation_level(item.age, threshold_days=settings.threshold_days)
-            contact = settings.contact_id or item.blocker.owner_id
-            if level <= item.blocker.escalation_level or not contact:
-                continue
-            with runtime.db.transaction() as session:
-                store.queue_escalation(session, team_id=team_id, blocker_id=item.blocker.id, level=level,
-                                       contact_id=contact, now=now)
+BATCH = 500
 
 
-def send_digests(runtime: Runtime, now: datetime) -> None:
-    """Post each team channel's open blockers, oldest first, once a working day at its digest time."""
+def run_blockers(runtime: Runtime, now: datetime) -> None:
+    """The team channels with an open blocker due now (storage.due): escalation steps and the daily digest, each
+    queued once; then each blocker's next due moment. Channels with nothing due are not read."""
     default_timezone = runtime.settings.default_timezone
-    with runtime.db.reading() as session:
-        teams = store.teams_with_open_blockers(session)
-    for team_id, channel_id in teams:
+    while True:
         with runtime.db.transaction() as session:
-            settings = store.tracker_settings(session, team_id=team_id, channel_id=channel_id,
-                                              default_timezone=default_timezone)
-            holidays = holiday_days(session, team_id=team_id, start=now.date() - timedelta(days=1),
-                                    end=now.date() + timedelta(days=1))
-            day = domain.digest_day(now, settings=settings, holidays=holidays)
-            if day is None:
-                continue
-            # Blockers flagged after the digest time wait for tomorrow's digest, so that a late tick (after an
-            # outage) sends the digest that was due and flagging a blocker in the afternoon does not set one off.
-            moment = domain.digest_moment(day, settings=settings)
-            due = [b for b in store.open_blockers(session, team_id=team_id, channel_id=channel_id)
-                   if b.created_at <= moment]
-            items = store.aged_in_channel(session, due, team_id=team_id, channel_id=channel_id,
-                                          default_timezone=default_timezone, now=now)
-            if not items:
-                continue
-            label = f"{day:%a} {day.day} {day:%b}"
-            outbox.add(session, team_id=team_id, key=f"blocker.digest:{team_id}:{channel_id}:{day.isoformat()}",
-                       kind="blocker.digest", channel=channel_id, now=now,
-                       text=views.digest_text(items, day_label=label), blocks=views.digest_blocks(items, day_label=label))
+            channels = store.claim_due_channels(session, now=now, limit=BATCH)
+        for team_id, channel_id in channels:
+            escalate_channel(runtime, team_id=team_id, channel_id=channel_id, now=now)
+            send_digest(runtime, team_id=team_id, channel_id=channel_id, now=now)
+            with runtime.db.transaction() as session:
+                store.schedule_channel(session, team_id=team_id, channel_id=channel_id, now=now,
+                                       default_timezone=default_timezone)
+        if len(channels) < BATCH:
+            return
 
 
-JOBS = (escalate_blockers, send_digests)
+def escalate_channel(runtime: Runtime, *, team_id: str, channel_id: str, now: datetime) -> None:
+    """DM the escalation contact about every open blocker of a channel that passed another threshold step, each
+    step once."""
+    default_timezone = runtime.settings.default_timezone
+    with runtime.db.reading() as session:
+        settings = store.tracker_settings(session, team_id=team_id, channel_id=channel_id,
+                                          default_timezone=default_timezone)
+        items = store.aged_in_channel(session, store.open_blockers(session, team_id=team_id, channel_id=channel_id),
+                                      team_id=team_id, channel_id=channel_id, default_timezone=default_timezone,
+                                      now=now)
+    for item in items:
+        level = domain.escalation_level(item.age, threshold_days=settings.threshold_days)
+        contact = settings.contact_id or item.blocker.owner_id
+        if level <= item.blocker.escalation_level or not contact:
+            continue
+        with runtime.db.transaction() as session:
+            store.queue_escalation(session, team_id=team_id, blocker_id=item.blocker.id, level=level,
+                                   contact_id=contact, now=now)
+
+
+def send_digest(runtime: Runtime, *, team_id: str, channel_id: str, now: datetime) -> None:
+    """Post a team channel's open blockers, oldest first, once a working day at its digest time."""
+    default_timezone = runtime.settings.default_timezone
+    with runtime.db.transaction() as session:
+        settings = store.tracker_settings(session, team_id=team_id, channel_id=channel_id,
+                                          default_timezone=default_timezone)
+        holidays = holiday_days(session, team_id=team_id, start=now.date() - timedelta(days=1),
+                                end=now.date() + timedelta(days=1))
+        day = domain.digest_day(now, settings=settings, holidays=holidays)
+        if day is None:
+            return
+        # Blockers flagged after the digest time wait for tomorrow's digest, so that a late tick (after an
+        # outage) sends the digest that was due and flagging a blocker in the afternoon does not set one off.
+        moment = domain.digest_moment(day, settings=settings)
+        due = [b for b in store.open_blockers(session, team_id=team_id, channel_id=channel_id)
+               if b.created_at <= moment]
+        items = store.aged_in_channel(session, due, team_id=team_id, channel_id=channel_id,
+                                      default_timezone=default_timezone, now=now)
+        if not items:
+            return
+        label = f"{day:%a} {day.day} {day:%b}"
+        outbox.add(session, team_id=team_id, key=f"blocker.digest:{team_id}:{channel_id}:{day.isoformat()}",
+                   kind="blocker.digest", channel=channel_id, now=now,
+                   text=views.digest_text(items, day_label=label), blocks=views.digest_blocks(items, day_label=label))
+
+
+JOBS = (run_blockers,)

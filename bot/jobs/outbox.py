@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,7 @@ LEASE = timedelta(seconds=20)
 RENEW_EVERY_SECONDS = 5.0
 BATCH = 500
 PER_TEAM = 200  # a workspace's own rate limit is the bottleneck: one worker sends its batch, paced
-TEAMS_AT_ONCE = 8
+TEAMS_AT_ONCE = 32  # workspaces served side by side by one process (each paced by its own FanOut)
 WAIT_FOR_REF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=15)
 GIVE_UP_AFTER = 12  # attempts that Slack answered "later"; then a person is told
@@ -137,7 +138,12 @@ class _Prepared:
 
 @dataclass
 class OutboxWorker:
-    """Claims and delivers due outbox rows; `drain()` in tests, `start()` for a process's delivery loop."""
+    """Claims and delivers due outbox rows; `drain()` in tests, `start()` for a process's delivery loop.
+
+    Workspaces are delivered side by side, each by one worker of a bounded pool (`teams_at_once`), as a pipeline: a
+    workspace's batch is claimed when a worker is free and no batch of that workspace is in flight, so a workspace
+    whose Slack is slow keeps one worker busy and never holds up the others' rounds.
+    """
 
     runtime: Runtime
     batch: int = BATCH
@@ -150,6 +156,11 @@ class OutboxWorker:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _round_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor | None = None
+    _busy: set[str] = field(default_factory=set)  # workspaces with a batch in flight
+    _tokens: dict[str, int] = field(default_factory=dict)  # claim token -> its workspaces still in flight
+    _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+    _renewer: threading.Thread | None = None
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def kick(self) -> None:
@@ -167,11 +178,17 @@ class OutboxWorker:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
+        with self._busy_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            # What is in flight is not waited for: its rows' leases run out and another process (or this one, on
+            # its next start) delivers them, looking first for what had reached Slack.
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.deliver_due() > 0
+                busy = self.deliver_due(wait=False) > 0
             except OperationalError as error:
                 metrics.job_failed("outbox")
                 _database_unavailable(error)
@@ -199,41 +216,80 @@ class OutboxWorker:
         return total
 
     # -- one round ------------------------------------------------------------------------------------------------
-    def deliver_due(self) -> int:
-        """Claim what is due now and deliver it; the number of rows claimed."""
+    def deliver_due(self, *, wait: bool = True) -> int:
+        """Claim what is due now for the workspaces not already being served (as many as there are free workers) and
+        start delivering it; the number of rows claimed. `wait`: return once they are delivered (tests, `drain`)."""
         with self._round_lock:
+            with self._busy_lock:
+                busy = set(self._busy)
+            free = self.teams_at_once - len(busy)
+            if free <= 0:
+                return 0
             now = self.runtime.now()
             with self.runtime.db.transaction() as session:
-                rows = outbox.claim_due(session, now=now, lease=LEASE, limit=self.batch, per_team=self.per_team)
+                rows = outbox.claim_due(session, now=now, lease=LEASE, limit=self.batch, per_team=self.per_team,
+                                        skip_teams=busy, max_teams=free)
             if not rows:
                 return 0
             by_team: dict[str, list[outbox.Claimed]] = {}
             for row in rows:
                 by_team.setdefault(row.team_id, []).append(row)
-            done = threading.Event()
-            heartbeat = threading.Thread(target=self._renew, args=(rows[0].claim_token, done), daemon=True,
-                                         name="outbox-lease")
-            heartbeat.start()
-            try:
-                if len(by_team) == 1:
-                    self._deliver_team(*next(iter(by_team.items())))
-                else:
-                    with ThreadPoolExecutor(max_workers=min(self.teams_at_once, len(by_team)),
-                                            thread_name_prefix="outbox-team") as pool:
-                        for future in [pool.submit(self._deliver_team, team, team_rows)
-                                       for team, team_rows in by_team.items()]:
-                            future.result()
-            finally:
-                done.set()
-                heartbeat.join()
-            return len(rows)
+            token = rows[0].claim_token
+            with self._busy_lock:
+                self._busy.update(by_team)
+                self._tokens[token] = len(by_team)
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self.teams_at_once, thread_name_prefix="outbox-team")
+                pool = self._pool
+                self._keep_renewing()
+            futures = [pool.submit(self._serve_team, team, team_rows, token) for team, team_rows in by_team.items()]
+        if wait:
+            for future in futures:
+                future.result()
+        return len(rows)
 
-    def _renew(self, token: str, done: threading.Event) -> None:
-        """Keep the round's claim alive while it sends (a paced batch can take longer than the lease)."""
-        while not done.wait(RENEW_EVERY_SECONDS):
+    def _serve_team(self, team_id: str, rows: list[outbox.Claimed], token: str) -> None:
+        try:
+            self._deliver_team(team_id, rows)
+        except OperationalError as error:
+            _database_unavailable(error)
+        except Exception as error:
+            # The process is stopping under it (stop(), or the interpreter exiting, which refuses new threads to the
+            # FanOut's pool): expected, and nothing is lost.
+            if self._stop.is_set() or (isinstance(error, RuntimeError) and "after shutdown" in str(error)):
+                log.info("outbox delivery stopped with the process (%s); its rows go again after their lease",
+                         error, extra={"team": team_id})
+                return
+            metrics.job_failed("outbox")
+            log.exception("outbox delivery of a workspace failed; its rows go again after their lease",
+                          extra={"team": team_id})
+        finally:
+            with self._busy_lock:
+                self._busy.discard(team_id)
+                self._tokens[token] -= 1
+                if self._tokens[token] <= 0:
+                    del self._tokens[token]
+            self._wake.set()  # a worker is free: the loop claims the next workspace's rows
+
+    def _keep_renewing(self) -> None:
+        # Called holding _busy_lock. One thread keeps every claim in flight alive (a paced batch can take longer
+        # than the lease); it ends when none is left and the next claim starts another.
+        if self._renewer is None:
+            self._renewer = threading.Thread(target=self._renew, daemon=True, name="outbox-lease")
+            self._renewer.start()
+
+    def _renew(self) -> None:
+        while True:
+            time.sleep(RENEW_EVERY_SECONDS)
+            with self._busy_lock:
+                tokens = list(self._tokens)
+                if not tokens:
+                    self._renewer = None
+                    return
             try:
                 with self.runtime.db.transaction() as session:
-                    outbox.renew(session, token=token, now=self.runtime.now(), lease=LEASE)
+                    for token in tokens:
+                        outbox.renew(session, token=token, now=self.runtime.now(), lease=LEASE)
             except OperationalError as error:
                 _database_unavailable(error)
 

@@ -51,7 +51,7 @@ def poll_not_posted(session: Session, failed: Undelivered) -> None:
 
 def close_due_polls(runtime: Runtime, now: datetime) -> None:
     """Close every poll whose time has come and show its final counts: one transaction per poll."""
-    with runtime.db.reading() as session:
+    with runtime.db.transaction() as session:  # a claim (storage.due), so a write
         due = store.due_to_close(session, now=now)
     for team_id, poll_id in due:
         with runtime.db.transaction() as session:

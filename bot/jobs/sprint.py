@@ -19,7 +19,7 @@ from storage import sprint as store
 
 def end_overdue_sprints(runtime: Runtime, now: datetime) -> None:
     """Sprints whose last day is over in their timezone end by themselves, with their report (each exactly once)."""
-    with runtime.db.reading() as session:
+    with runtime.db.transaction() as session:  # a claim (storage.due), so a write
         due = store.overdue_sprints(session, now=now)
     for sprint_id in due:
         with runtime.db.transaction() as session:

@@ -9,31 +9,38 @@ of the moment it is delivered; the hooks record where it landed, or what its fai
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import hooks
 from bot.jobs import outbox as outbox_jobs
 from bot.server.runtime import Runtime
+from bot.slack import people
 from bot.slack.gateway import Slack, SlackFailure, Verdict
 from bot.slack.people import PROFILE_MAX_AGE
 from bot.views import standup as views
 from ceremonies import standup as domain
-from storage import calendar, claims
+from storage import calendar, claims, due
 from storage import people as people_store
 from storage import standup as store
 from storage import standup_cases as cases
+from storage import standup_schedule as schedule
 from storage.models import Person
 
 log = logging.getLogger("cadence.standup")
 
-BULK_PROFILES_FROM = 20  # with more stale profiles than this, one users.list page fetches 200 at a time
-USERS_LIST_PAGE = 200
+BATCH = 200  # stand-ups claimed at a time
+RUNS_AT_ONCE = 4
 USERGROUP_RETRY = timedelta(minutes=1)
+REFRESH_AHEAD = timedelta(hours=1)  # profiles and user groups are made fresh this long before the prompts
+REFRESH_WAIT = timedelta(seconds=5)  # the most a tick waits for the refresh before it goes on with the prompts
+REFRESH_TEAMS_AT_ONCE = 8
 
 
 # -- renderers: each message built from the state of the moment it is sent ------------------------------------------
@@ -156,23 +163,54 @@ def answer_updated(session: Session, sent: outbox_jobs.Delivered) -> None:
 # -- the jobs ---------------------------------------------------------------------------------------------------------
 
 def run_standups(runtime: Runtime, now: datetime) -> None:
-    """Everything stand-ups do on a tick: user groups, prompts, reminders and window closes, each queued once."""
-    with runtime.db.reading() as session:
-        teams = store.scheduled_workspaces(session)
-    for team_id in teams:
-        slack = runtime.gateway.for_team(team_id)
-        with runtime.db.reading() as session:
-            standup_ids = [s.id for s in store.active_standups(session, team_id=team_id)]
-        for standup_id in standup_ids:
-            sync_usergroup(runtime, slack, team_id=team_id, standup_id=standup_id, now=now)
-            queue_due_prompts(runtime, slack, team_id=team_id, standup_id=standup_id, now=now)
-            queue_reminders(runtime, team_id=team_id, standup_id=standup_id, now=now)
-        close_runs(runtime, team_id=team_id, now=now)
+    """The stand-ups due now (storage.due): their prompts, reminders and window closes, each queued once.
+
+    Only the stand-ups whose next moment has come are read, in batches claimed by this process (several processes
+    split them); each run ends by storing the stand-up's next moment. Nothing here calls Slack: profiles and user
+    groups were refreshed ahead (`refresh_ahead`), and the messages go out through the outbox.
+    """
+    while True:
+        with runtime.db.transaction() as session:
+            claimed = schedule.claim_due(session, now=now, limit=BATCH)
+        if len(claimed) == 1:
+            _run_safely(runtime, claimed[0], now)
+        elif claimed:
+            # Mostly waiting for the database: a few side by side (the morning rush is thousands of them).
+            with ThreadPoolExecutor(max_workers=min(RUNS_AT_ONCE, len(claimed)),
+                                    thread_name_prefix="standup-run") as pool:
+                list(pool.map(lambda due_now: _run_safely(runtime, due_now, now), claimed))
+        if len(claimed) < BATCH:
+            return
 
 
-def queue_due_prompts(runtime: Runtime, slack: Slack, *, team_id: str, standup_id: int, now: datetime,
+def _run_safely(runtime: Runtime, claimed: tuple[str, int], now: datetime) -> None:
+    team_id, standup_id = claimed
+    try:
+        run_standup(runtime, team_id=team_id, standup_id=standup_id, now=now)
+    except Exception:
+        # One broken stand-up must not hold up the others; its claim runs out and it is tried again.
+        log.exception("stand-up %s could not run; it is tried again shortly", standup_id, extra={"team": team_id})
+
+
+def run_standup(runtime: Runtime, *, team_id: str, standup_id: int, now: datetime) -> None:
+    """One stand-up's due work at `now`, then its next due moment."""
+    queue_due_prompts(runtime, None, team_id=team_id, standup_id=standup_id, now=now)
+    queue_reminders(runtime, team_id=team_id, standup_id=standup_id, now=now)
+    close_runs(runtime, team_id=team_id, standup_id=standup_id, now=now)
+    with runtime.db.transaction() as session:
+        standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+        if standup is not None:
+            due.set_next(standup, now=now, at=schedule.next_due_at(
+                session, standup, now=now, default_timezone=runtime.settings.default_timezone))
+
+
+def queue_due_prompts(runtime: Runtime, slack: Slack | None, *, team_id: str, standup_id: int, now: datetime,
                       force: bool = False) -> int:
-    """Queue every prompt due at `now` (and the days' report parents); the number newly queued."""
+    """Queue every prompt due at `now` (and the days' report parents); the number newly queued.
+
+    Timezones come from the cached profiles. Given `slack` (`/standup now`), missing or day-old profiles are asked of
+    Slack first; without it (the scheduler) someone with no cached profile waits for the refresh ahead.
+    """
     with runtime.db.reading() as session:
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
@@ -183,8 +221,11 @@ def queue_due_prompts(runtime: Runtime, slack: Slack, *, team_id: str, standup_i
         start, end = (now - timedelta(days=2)).date(), (now + timedelta(days=2)).date()
         holidays = calendar.holiday_days(session, team_id=team_id, start=start, end=end)
         away = store.away_ranges(session, team_id=team_id, user_ids=config.participants, start=start, end=end)
-    users = [u for u in config.participants if u not in gone]
-    profiles = _profiles(runtime, slack, team_id, users, now)  # cached a day: who left, and everyone's timezone
+        users = [u for u in config.participants if u not in gone]
+        profiles: dict[str, Person | None] = dict(people_store.people(session, team_id=team_id, user_ids=users))
+    if slack is not None:
+        stale = [u for u in users if u not in profiles or now - profiles[u].fetched_at >= PROFILE_MAX_AGE]
+        profiles.update(people.refresh(runtime, slack, team_id=team_id, user_ids=stale, now=now))
     left = [u for u in users if u in profiles and (profiles[u] is None or profiles[u].is_deleted)]
     participants = [domain.Participant(u, domain.participant_zone(config, profiles[u].timezone,
                                                                   runtime.settings.default_timezone),
@@ -202,14 +243,17 @@ def queue_due_prompts(runtime: Runtime, slack: Slack, *, team_id: str, standup_i
             cases.person_gone(session, team_id=team_id, standup_id=standup_id, user_id=user_id, now=now)
         done = store.prompted(session, team_id=team_id, standup_id=standup_id,
                               dates={p.local_date for p in work.prompts})
-        due = [p for p in work.prompts if (p.user_id, p.local_date) not in done]
-        if not due:
+        due_now = [p for p in work.prompts if (p.user_id, p.local_date) not in done]
+        if not due_now:
             return 0
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return 0
-        return cases.queue_prompts(session, standup=standup, config=config, due=due,
-                                   closes={p.local_date: closes[p.local_date] for p in due}, now=now)
+        queued = cases.queue_prompts(session, standup=standup, config=config, due=due_now,
+                                     closes={p.local_date: closes[p.local_date] for p in due_now}, now=now)
+        if force:  # the day's window and its reminders are new: the schedule looks again
+            standup.next_due_at = now if not standup.paused else None
+        return queued
 
 
 def queue_reminders(runtime: Runtime, *, team_id: str, standup_id: int, now: datetime) -> int:
@@ -229,13 +273,94 @@ def queue_reminders(runtime: Runtime, *, team_id: str, standup_id: int, now: dat
         return cases.queue_reminders(session, team_id=team_id, standup=standup, prompts=waiting, now=now)
 
 
-def close_runs(runtime: Runtime, *, team_id: str, now: datetime) -> None:
+def close_runs(runtime: Runtime, *, team_id: str, standup_id: int, now: datetime) -> None:
     """At the end of the answer window, the parent lists who did not answer and who was away (exactly once)."""
     with runtime.db.reading() as session:
-        due = [r.id for r in store.runs_to_close(session, team_id=team_id, now=now)]
-    for run_id in due:
+        due_runs = [r.id for r in store.runs_to_close(session, team_id=team_id, now=now)
+                    if r.standup_id == standup_id]
+    for run_id in due_runs:
         with runtime.db.transaction() as session:
             cases.close_run(session, team_id=team_id, run_id=run_id, now=now)
+
+
+# -- ahead of the prompts: user groups and profiles --------------------------------------------------------------------
+
+def refresh_ahead(runtime: Runtime, now: datetime) -> None:
+    """For the stand-ups due within the next hour: sync their user groups (once a UTC day) and refresh the profiles
+    (timezone, who left) of participants whose cached profile is missing or a day old, with users.info for each.
+
+    Workspaces are served side by side (bounded); the tick waits at most REFRESH_WAIT for them, so a workspace whose
+    Slack is slow delays nobody's prompts: its refresh goes on in the background and the next tick skips it.
+    """
+    with runtime.db.reading() as session:
+        groups = schedule.groups_to_sync(session, now=now, ahead=REFRESH_AHEAD)
+        stale = schedule.stale_participants(session, now=now, ahead=REFRESH_AHEAD, max_age=PROFILE_MAX_AGE)
+    teams = sorted({g.team_id for g in groups} | stale.by_team.keys())
+    if not teams:
+        return
+    by_team: dict[str, list[schedule.UsergroupDue]] = defaultdict(list)
+    for group in groups:
+        by_team[group.team_id].append(group)
+    pool = _refreshing(runtime)
+    started = {team_id: pool.submit(team_id, _refresh_team, runtime, team_id, by_team[team_id],
+                                    stale.by_team.get(team_id, []), now) for team_id in teams}
+    # Only someone with no profile at all (a new participant, a new group member) would miss a prompt due now;
+    # a day-old profile still has the timezone, so those refreshes are not waited for.
+    wait([f for team_id, f in started.items() if f is not None and (team_id in stale.never_fetched or team_id in by_team)],
+         timeout=REFRESH_WAIT.total_seconds())
+
+
+def _refresh_team(runtime: Runtime, team_id: str, groups: list[schedule.UsergroupDue], stale: list[str],
+                  now: datetime) -> None:
+    slack = runtime.gateway.for_team(team_id)
+    for group in groups:
+        sync_usergroup(runtime, slack, team_id=team_id, standup_id=group.standup_id, now=now)
+    if groups:  # the groups may have brought new people, whose profiles are needed too
+        with runtime.db.reading() as session:
+            stale = schedule.stale_participants(session, now=now, ahead=REFRESH_AHEAD,
+                                                max_age=PROFILE_MAX_AGE).by_team.get(team_id, [])
+    people.refresh(runtime, slack, team_id=team_id, user_ids=stale, now=now)
+
+
+class _PerTeam:
+    """A bounded pool running at most one task per workspace at a time (a slow workspace's task is not doubled)."""
+
+    def __init__(self, workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="standup-refresh")
+        self._running: set[str] = set()
+        self._lock = threading.Lock()
+
+    def submit(self, team_id: str, function: Any, *args: Any) -> Future[None] | None:
+        with self._lock:
+            if team_id in self._running:
+                return None
+            self._running.add(team_id)
+
+        def run() -> None:
+            try:
+                function(*args)
+            except Exception:
+                log.exception("refreshing profiles and user groups failed; tried again on a later tick",
+                              extra={"team": team_id})
+            finally:
+                with self._lock:
+                    self._running.discard(team_id)
+
+        return self._pool.submit(run)
+
+
+_pools: dict[int, _PerTeam] = {}
+_pools_lock = threading.Lock()
+
+
+def _refreshing(runtime: Runtime) -> _PerTeam:
+    """The refresh pool of one app (a process has one; tests run several side by side)."""
+    with _pools_lock:
+        pool = _pools.get(id(runtime))
+        if pool is None:
+            pool = _pools[id(runtime)] = _PerTeam(REFRESH_TEAMS_AT_ONCE)
+            weakref.finalize(runtime, _pools.pop, id(runtime), None)
+        return pool
 
 
 def sync_usergroup(runtime: Runtime, slack: Slack, *, team_id: str, standup_id: int, now: datetime) -> None:
@@ -259,75 +384,8 @@ def sync_usergroup(runtime: Runtime, slack: Slack, *, team_id: str, standup_id: 
         return
     with runtime.db.transaction() as session:
         store.sync_usergroup(session, team_id=team_id, standup_id=standup_id, members=members)
+        schedule.usergroup_synced(session, team_id=team_id, standup_id=standup_id, now=now)
         claims.finish(session, key=key, now=now)
 
 
-# -- profiles, for timezones and who left ----------------------------------------------------------------------------
-
-def _profiles(runtime: Runtime, slack: Slack, team_id: str, user_ids: list[str], now: datetime
-              ) -> dict[str, Person | None]:
-    """Profiles of many people: one query for the fresh cache; users.list pages (or users.info) for the rest.
-
-    Someone Slack did not answer about is left out (their prompt waits for a later tick); None: no such user.
-    """
-    with runtime.db.reading() as session:
-        cached = people_store.people(session, team_id=team_id, user_ids=user_ids)
-    found: dict[str, Person | None] = {
-        u: row for u, row in cached.items() if now - row.fetched_at < PROFILE_MAX_AGE}
-    stale = [u for u in user_ids if u not in found]
-    if len(stale) > BULK_PROFILES_FROM:
-        found.update(_refresh_from_users_list(runtime, slack, team_id, set(stale), now))
-    for user_id in user_ids:
-        if user_id in found:
-            continue
-        try:
-            user = slack.user_info(user=user_id)
-        except SlackFailure as failure:
-            if failure.verdict is Verdict.PERSON_GONE or failure.error == "user_not_found":
-                found[user_id] = None
-            else:
-                log.warning("users.info failed; %s waits for a later tick: %s", user_id, failure.error,
-                            extra={"team": team_id, "user": user_id})
-            continue
-        with runtime.db.transaction() as session:
-            found[user_id] = _save(session, team_id, user, now)
-    return found
-
-
-def _refresh_from_users_list(runtime: Runtime, slack: Slack, team_id: str, wanted: set[str], now: datetime
-                             ) -> dict[str, Person]:
-    """Refresh many cached profiles with users.list (200 a call instead of one users.info each)."""
-    saved: dict[str, Person] = {}
-    cursor = ""
-    while wanted - saved.keys():
-        try:
-            page = slack.list_users(limit=USERS_LIST_PAGE, cursor=cursor or None)
-        except SlackFailure as failure:
-            log.warning("users.list failed; falling back to users.info: %s", failure.error, extra={"team": team_id})
-            break
-        try:
-            with runtime.db.transaction() as session:
-                for user in page.get("members") or []:
-                    if user.get("id") in wanted:
-                        saved[user["id"]] = _save(session, team_id, user, now)
-        except IntegrityError:
-            # Another process cached the same people at the same moment; the cache is fresh either way.
-            log.info("profiles were refreshed concurrently by another process", extra={"team": team_id})
-            return {}
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or ""
-        if not cursor:
-            break
-    return saved
-
-
-def _save(session: Session, team_id: str, user: dict[str, Any], now: datetime) -> Person:
-    prof = user.get("profile") or {}
-    name = prof.get("display_name") or prof.get("real_name") or user.get("real_name") or user.get("name") \
-        or user["id"]
-    return people_store.save_person(
-        session, team_id=team_id, user_id=user["id"], display_name=name, timezone=user.get("tz"),
-        is_deleted=bool(user.get("deleted")), is_bot=bool(user.get("is_bot")), is_admin=bool(user.get("is_admin")),
-        is_owner=bool(user.get("is_owner")), fetched_at=now)
-
-
-JOBS = (run_standups,)
+JOBS = (refresh_ahead, run_standups)

@@ -58,7 +58,8 @@ def _pause_or_resume(ack: Ack, command: dict, context: BoltContext, respond: Res
     roles.require_admin(runtime, slack_of(context), team_id=team_id, user_id=command["user_id"], owner_id=owner_id,
                         action=f"{'pause' if pause else 'resume'} this stand-up", owner_label="the stand-up's owner")
     with runtime.db.transaction() as session:
-        store.set_paused(session, standup=_standup_here(session, team_id, channel_id), paused=pause)
+        store.set_paused(session, standup=_standup_here(session, team_id, channel_id), paused=pause,
+                         now=runtime.now())
     respond(text="Stand-up paused: no prompts until `/standup resume`." if pause else "Stand-up resumed.",
             response_type="ephemeral")
 
@@ -157,7 +158,7 @@ def _holidays(ack: Ack, runtime: Runtime, *, team_id: str, user_id: str, text: s
             message = f"{day.isoformat()} is a holiday: no stand-up prompts for anyone." if changed \
                 else f"{day.isoformat()} already was a holiday."
         else:
-            changed = calendar.remove_holiday(session, team_id=team_id, day=day)
+            changed = calendar.remove_holiday(session, team_id=team_id, day=day, now=runtime.now())
             message = f"{day.isoformat()} is no longer a holiday." if changed else f"{day.isoformat()} was no holiday."
     ack(text=message, response_type="ephemeral")
 

@@ -7,6 +7,8 @@ worker answers, adds them up (prometheus_client's multiprocess mode).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
@@ -130,3 +133,41 @@ def exposition(multiprocess_dir: str | None = None) -> tuple[bytes, str]:
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """Scheduled work of one kind that is due and not done yet (a schedule kind of storage.due, or the outbox)."""
+
+    kind: str
+    waiting: int
+    oldest_due_at: datetime | None
+
+
+class _BacklogCollector:
+    def __init__(self, backlogs: Iterable[Backlog], now: datetime) -> None:
+        self.backlogs, self.now = list(backlogs), now
+
+    def collect(self) -> Iterator[Metric]:
+        waiting = GaugeMetricFamily(
+            "cadence_scheduler_backlog",
+            "Scheduled work due now and not done yet, by kind (stand-ups, blockers, sprints and polls due; outbox "
+            "rows due and not sent); read from the database, the same whichever process answers",
+            labels=["kind"])
+        lag = GaugeMetricFamily(
+            "cadence_scheduler_oldest_due_seconds",
+            "How long the oldest due item of each kind has waited (0 when nothing waits)",
+            labels=["kind"])
+        for item in self.backlogs:
+            waiting.add_metric([_label(item.kind)], item.waiting)
+            age = (self.now - item.oldest_due_at).total_seconds() if item.oldest_due_at is not None else 0.0
+            lag.add_metric([_label(item.kind)], max(0.0, age))
+        yield waiting
+        yield lag
+
+
+def backlog_exposition(backlogs: Iterable[Backlog], now: datetime) -> bytes:
+    """The scheduler's backlog gauges in Prometheus text format (appended to `exposition`'s)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_BacklogCollector(backlogs, now))  # type: ignore[arg-type]
+    return generate_latest(registry)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 from slack_bolt import App
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.jobs.scheduler import Scheduler
 from bot.reports.web import PREFIX as REPORTS_PREFIX
@@ -21,6 +22,7 @@ from bot.server.runtime import Runtime
 from bot.slack.oauth import record_single_workspace
 from bot.trackers.webhooks import PREFIX as WEBHOOKS_PREFIX
 from bot.trackers.webhooks import TrackerWebhooks
+from storage import due, outbox
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -55,8 +57,22 @@ class CadenceWSGI:
 
     def _metrics(self, start_response: StartResponse) -> Iterable[bytes]:
         body, content_type = metrics.exposition(self.runtime.settings.prometheus_multiproc_dir)
+        body += self._backlog()
         start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
+
+    def _backlog(self) -> bytes:
+        """The scheduler's and the outbox's backlog, from the database (nothing when it is down)."""
+        now = self.runtime.now()
+        try:
+            with self.runtime.db.reading() as session:
+                found = [metrics.Backlog(b.kind, b.waiting, b.oldest_due_at) for b in due.backlog(session, now=now)]
+                sending = outbox.backlog(session, now=now)
+        except SQLAlchemyError as error:
+            log.warning("/metrics without the scheduler backlog: database unavailable (%s)", type(error).__name__)
+            return b""
+        found.append(metrics.Backlog("outbox", sending.waiting, sending.oldest_due_at))
+        return metrics.backlog_exposition(found, now)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         healthy = self.runtime.db.ping()

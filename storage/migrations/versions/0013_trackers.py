@@ -1,7 +1,7 @@
 """Jira and GitHub: connections, imported poker stories, the tracker outbox, linked sprints and action-item issues.
 
 Revision ID: 0013
-Revises: 0016
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0016"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
