@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -38,10 +39,19 @@ def together(haystack: str, user: str) -> list[str]:
     return found + sorted({m.group(0) for m in RATING_WORD.finditer(haystack)})
 
 
+@pytest.fixture
+def context_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Records carry the request's user, as in production; pytest keeps one capture handler, so the filter goes after."""
+    context = ContextFilter()
+    caplog.handler.addFilter(context)
+    yield
+    caplog.handler.removeFilter(context)
+
+
 def test_no_call_export_or_log_puts_a_participant_next_to_their_answer(cadence: Cadence,
-                                                                        caplog: pytest.LogCaptureFixture) -> None:
+                                                                        caplog: pytest.LogCaptureFixture,
+                                                                        context_logged: None) -> None:
     caplog.set_level(logging.DEBUG)
-    caplog.handler.addFilter(ContextFilter())  # as in production: each record names the request's user
     cadence.clock.set(START)
     set_up(cadence)
     open_round(cadence)
