@@ -25,7 +25,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,6 +46,9 @@ log = logging.getLogger("cadence.outbox")
 # for another within about LEASE, however long its batch would have taken.
 LEASE = timedelta(seconds=20)
 RENEW_EVERY_SECONDS = 5.0
+# How long stop() lets the deliveries already under way finish, so that a clean stop leaves no row waiting out its
+# lease (and a frozen clock in tests or the demo, whose leases never run out, leaves none stuck).
+STOP_GRACE_SECONDS = 15.0
 BATCH = 500
 PER_TEAM = 200  # a workspace's own rate limit is the bottleneck: one worker sends its batch, paced
 TEAMS_AT_ONCE = 32  # workspaces served side by side by one process (each paced by its own FanOut)
@@ -161,6 +165,7 @@ class OutboxWorker:
     _tokens: dict[str, int] = field(default_factory=dict)  # claim token -> its workspaces still in flight
     _busy_lock: threading.Lock = field(default_factory=threading.Lock)
     _renewer: threading.Thread | None = None
+    _in_flight: set[Future[None]] = field(default_factory=set)
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def kick(self) -> None:
@@ -181,9 +186,13 @@ class OutboxWorker:
         with self._busy_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            # What is in flight is not waited for: its rows' leases run out and another process (or this one, on
-            # its next start) delivers them, looking first for what had reached Slack.
+            # Batches not started are dropped (their leases run out and any process delivers them); those under way
+            # get a short grace to finish and record what they sent. One that outlasts it is left to its lease, and
+            # whoever claims it next looks first for what had reached Slack.
             pool.shutdown(wait=False, cancel_futures=True)
+            with self._busy_lock:
+                running = set(self._in_flight)
+            wait_for(running, timeout=STOP_GRACE_SECONDS)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -243,10 +252,18 @@ class OutboxWorker:
                 pool = self._pool
                 self._keep_renewing()
             futures = [pool.submit(self._serve_team, team, team_rows, token) for team, team_rows in by_team.items()]
+            with self._busy_lock:
+                self._in_flight.update(futures)
+            for future in futures:
+                future.add_done_callback(self._finished)
         if wait:
             for future in futures:
                 future.result()
         return len(rows)
+
+    def _finished(self, future: Future[None]) -> None:
+        with self._busy_lock:
+            self._in_flight.discard(future)
 
     def _serve_team(self, team_id: str, rows: list[outbox.Claimed], token: str) -> None:
         try:
