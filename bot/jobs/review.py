@@ -26,13 +26,29 @@ from storage import review_cases as cases
 log = logging.getLogger("cadence.review")
 
 
+def _review_of(session: Session, args: dict[str, Any]) -> store.Review | None:
+    """The review an outbox row names, or None once it is gone (nothing left to draw)."""
+    try:
+        return store.get_review(session, team_id=args["team_id"], review_id=int(args["review_id"]))
+    except NotFound:
+        return None
+
+
+def _question_of(session: Session, args: dict[str, Any]) -> tuple[store.ReviewQuestion, store.StoryState] | None:
+    """The question an outbox row names and its story as it stands, or None once either is gone."""
+    try:
+        question = store.get_question(session, team_id=args["team_id"], question_id=int(args["question_id"]))
+        return question, store.story_state(session, team_id=args["team_id"], story_id=question.review_story_id)
+    except NotFound:
+        return None
+
+
 @outbox_jobs.renderer(cases.HEADER)
 def render_header(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     """The review's header: who runs it, who is invited, its stories by name."""
     with runtime.db.reading() as session:
-        try:
-            review = store.get_review(session, team_id=args["team_id"], review_id=int(args["review_id"]))
-        except NotFound:
+        review = _review_of(session, args)
+        if review is None:
             return None
         result = store.outcome(session, review=review)
         invited = store.stakeholders(session, team_id=review.team_id, review_id=review.id)
@@ -54,11 +70,10 @@ def render_story(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 def render_question(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     """A question in its story's thread, answered or not."""
     with runtime.db.reading() as session:
-        try:
-            question = store.get_question(session, team_id=args["team_id"], question_id=int(args["question_id"]))
-            state = store.story_state(session, team_id=args["team_id"], story_id=question.review_story_id)
-        except NotFound:
+        found = _question_of(session, args)
+        if found is None:
             return None
+        question, state = found
     blocks = views.question_blocks(question, presenter_id=state.story.presenter_id,
                                    closed=state.review.closed_at is not None)
     return Message(text=views.question_text(question), blocks=blocks)
@@ -68,11 +83,10 @@ def render_question(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 def render_asked(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     """The presenter's DM about a question on their story."""
     with runtime.db.reading() as session:
-        try:
-            question = store.get_question(session, team_id=args["team_id"], question_id=int(args["question_id"]))
-            state = store.story_state(session, team_id=args["team_id"], story_id=question.review_story_id)
-        except NotFound:
+        found = _question_of(session, args)
+        if found is None:
             return None
+        question, state = found
     return Message(text=views.asked_text(question, story_label=state.result.label,
                                          channel_id=state.review.channel_id))
 
@@ -81,9 +95,8 @@ def render_asked(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 def render_invite(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     """A stakeholder's DM, or the invitation in their channel, with the link to the review's header."""
     with runtime.db.reading() as session:
-        try:
-            review = store.get_review(session, team_id=args["team_id"], review_id=int(args["review_id"]))
-        except NotFound:
+        review = _review_of(session, args)
+        if review is None:
             return None
     try:
         link = runtime.gateway.for_team(review.team_id).permalink(channel=args["channel"], ts=args["ts"]) or None
@@ -97,9 +110,8 @@ def render_invite(runtime: Runtime, args: dict[str, Any]) -> Message | None:
 def render_closing(runtime: Runtime, args: dict[str, Any]) -> Message | None:
     """What came of each story, when the review closed."""
     with runtime.db.reading() as session:
-        try:
-            review = store.get_review(session, team_id=args["team_id"], review_id=int(args["review_id"]))
-        except NotFound:
+        review = _review_of(session, args)
+        if review is None:
             return None
         result = store.outcome(session, review=review)
     return Message(text=views.closing_text(review, result), blocks=views.closing_blocks(review, result))
