@@ -364,6 +364,20 @@ def postpone(session: Session, row: Claimed, *, at: datetime, reason: str) -> No
     )
 
 
+def release(session: Session, rows: Iterable[Claimed]) -> int:
+    """Give back claimed rows that were never tried (their worker was cancelled as the process stopped): due again
+    at once, for this process or another, instead of after their lease; the claim does not count as an attempt."""
+    released = 0
+    for row in rows:
+        result = session.execute(
+            update(OutboxMessage).where(_owned(row), OutboxMessage.lease_until.is_not(None))
+            .values(lease_until=None, attempts=OutboxMessage.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        released += int(result.rowcount or 0)
+    return released
+
+
 def give_up(session: Session, row: Claimed, *, now: datetime, error: str) -> bool:
     """Stop trying `row` for good (the conversation or person is gone, or Slack calls it our bug)."""
     result = session.execute(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -202,6 +204,24 @@ def test_a_renewed_claim_keeps_its_rows_and_an_abandoned_one_frees_them(cadence:
         assert taken.claim_token != held.claim_token
         # The dead worker's late outcome is not recorded over the new claim's.
         assert not outbox.mark_sent(session, held, now=cadence.clock(), channel="C1", ts="1.0")
+
+
+def test_a_batch_claimed_but_not_started_when_the_process_stops_goes_out_at_once(cadence: Cadence,
+                                                                                 fake: FakeSlack) -> None:
+    # The worker's pool is busy with something else, so the batch it claims waits in its queue when stop() comes:
+    # the moment a storm of votes ends just as the process stops. The clock is frozen, so a lease never runs out.
+    worker = cadence.scheduler.outbox
+    hold = threading.Event()
+    worker._pool = ThreadPoolExecutor(max_workers=1)
+    worker._pool.submit(hold.wait, 10)
+    queue(cadence, "late")
+    assert worker.deliver_due(wait=False) == 1
+    worker.stop()
+    hold.set()
+    assert row(cadence, "late").lease_until is None  # given back, not left to a lease
+    cadence.settle()
+    assert [m.text for m in fake.messages("C1")] == ["note late"]
+    assert row(cadence, "late").attempts == 1
 
 
 def test_delivered_rows_are_forgotten_after_thirty_days_and_waiting_ones_never(cadence: Cadence, fake: FakeSlack) -> None:

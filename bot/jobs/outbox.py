@@ -165,7 +165,7 @@ class OutboxWorker:
     _tokens: dict[str, int] = field(default_factory=dict)  # claim token -> its workspaces still in flight
     _busy_lock: threading.Lock = field(default_factory=threading.Lock)
     _renewer: threading.Thread | None = None
-    _in_flight: set[Future[None]] = field(default_factory=set)
+    _in_flight: dict[Future[None], list[outbox.Claimed]] = field(default_factory=dict)
 
     # -- the loop -------------------------------------------------------------------------------------------------
     def kick(self) -> None:
@@ -186,13 +186,25 @@ class OutboxWorker:
         with self._busy_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            # Batches not started are dropped (their leases run out and any process delivers them); those under way
-            # get a short grace to finish and record what they sent. One that outlasts it is left to its lease, and
-            # whoever claims it next looks first for what had reached Slack.
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Batches not started are given back, due at once for whoever claims next; those under way get a short
+            # grace to finish and record what they sent. One that outlasts it is left to its lease, and whoever
+            # claims it next looks first for what had reached Slack.
             with self._busy_lock:
-                running = set(self._in_flight)
-            wait_for(running, timeout=STOP_GRACE_SECONDS)
+                in_flight = dict(self._in_flight)
+            pool.shutdown(wait=False, cancel_futures=True)
+            untried = [rows for future, rows in in_flight.items() if future.cancelled()]
+            for rows in untried:
+                self._done_with(rows[0].team_id, rows[0].claim_token)
+            if untried:
+                self._give_back([row for rows in untried for row in rows])
+            wait_for([future for future in in_flight if not future.cancelled()], timeout=STOP_GRACE_SECONDS)
+
+    def _give_back(self, rows: list[outbox.Claimed]) -> None:
+        try:
+            with self.runtime.db.transaction() as session:
+                outbox.release(session, rows)
+        except OperationalError as error:  # left to their lease, as after a crash
+            _database_unavailable(error)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -251,7 +263,8 @@ class OutboxWorker:
                     self._pool = ThreadPoolExecutor(max_workers=self.teams_at_once, thread_name_prefix="outbox-team")
                 pool = self._pool
                 self._keep_renewing()
-            futures = [pool.submit(self._serve_team, team, team_rows, token) for team, team_rows in by_team.items()]
+            futures = {pool.submit(self._serve_team, team, team_rows, token): team_rows
+                       for team, team_rows in by_team.items()}
             with self._busy_lock:
                 self._in_flight.update(futures)
             for future in futures:
@@ -263,7 +276,7 @@ class OutboxWorker:
 
     def _finished(self, future: Future[None]) -> None:
         with self._busy_lock:
-            self._in_flight.discard(future)
+            self._in_flight.pop(future, None)
 
     def _serve_team(self, team_id: str, rows: list[outbox.Claimed], token: str) -> None:
         try:
@@ -281,12 +294,15 @@ class OutboxWorker:
             log.exception("outbox delivery of a workspace failed; its rows go again after their lease",
                           extra={"team": team_id})
         finally:
-            with self._busy_lock:
-                self._busy.discard(team_id)
-                self._tokens[token] -= 1
-                if self._tokens[token] <= 0:
-                    del self._tokens[token]
+            self._done_with(team_id, token)
             self._wake.set()  # a worker is free: the loop claims the next workspace's rows
+
+    def _done_with(self, team_id: str, token: str) -> None:
+        with self._busy_lock:
+            self._busy.discard(team_id)
+            self._tokens[token] -= 1
+            if self._tokens[token] <= 0:
+                del self._tokens[token]
 
     def _keep_renewing(self) -> None:
         # Called holding _busy_lock. One thread keeps every claim in flight alive (a paced batch can take longer
