@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -66,6 +67,7 @@ class FakeService:
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._server: ThreadingHTTPServer | None = None
         self.calls: list[Call] = []
+        self.latency: dict[str, float] = {}  # "METHOD /path" prefix -> seconds before answering, as a slow server
 
     # -- lifecycle ------------------------------------------------------------------------------------------------
     def start(self) -> FakeService:
@@ -151,6 +153,10 @@ class FakeService:
                     failure = queued.popleft()
                     break
             reply = self.failure_reply(failure) if failure is not None else self.answer(request)
+            delay = max((s for route, s in self.latency.items()
+                         if f"{handler.command} {parsed.path}".startswith(route)), default=0.0)
+        if delay:
+            time.sleep(delay)
         self._send(handler, reply)
 
     @staticmethod

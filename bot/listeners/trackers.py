@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from sqlalchemy.orm import Session
 
 from bot import hooks
 from bot.listeners import roles
+from bot.server.background import within
 from bot.server.runtime import Runtime, runtime_of, slack_of
 from bot.slack.gateway import Slack
 from bot.trackers import connections
@@ -77,43 +80,68 @@ def disconnect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None
     slack.ephemeral(channel=channel_id, user=user_id, text=views.disconnected_text(kind, removed))
 
 
+# A check that has not answered by then is acknowledged with "checking…" and shown when it answers: Slack closes a
+# modal whose submission is not acknowledged within 3 s, and the admin check and the save come on top of the call.
+ANSWER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class _Checked:
+    view: dict[str, Any] | None = None  # the connection made
+    errors: dict[str, str] | None = None  # or why not, by block id
+
+
 def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
     """The connect modal submitted: the credentials are checked with one call and, when the tracker takes them,
-    stored encrypted. Its refusal is shown in the modal in its own words.
+    stored encrypted. Its refusal is shown on the field it concerns, in its own words.
 
-    Slack closes a modal whose submission is not answered within 3 s, so the check call gets at most 2 s
-    (connections.CHECK_TIMEOUT_SECONDS) and the answer (`errors` or the connected view) is the ack itself."""
+    The answer is the acknowledgement itself when the check is done within ANSWER_SECONDS (almost always); a slower
+    tracker gets a "checking…" modal that is updated with the answer when it comes."""
     runtime, slack = runtime_of(context), slack_of(context)
     answers = views.parse_connect(body["view"])
-    team_id, user_id = context.team_id or "", body["user"]["id"]
     form, problems = domain.check_connect_form(answers.kind, site_url=answers.site_url, email=answers.email,
                                                token=answers.token, project=answers.project)
     if form is None:
         ack(response_action="errors", errors=views.connect_errors(problems))
         return
+    checking = within(ANSWER_SECONDS, lambda: _check_and_save(runtime, slack, form, answers, team_id=context.team_id
+                                                              or "", user_id=body["user"]["id"]))
+    if checking.done():
+        checked = checking.result()
+        if checked.view:
+            ack(response_action="update", view=checked.view)
+        else:
+            ack(response_action="errors", errors=checked.errors)
+        return
+    ack(response_action="update", view=views.checking_view(form.kind))
+    checked = checking.result()
+    slack.update_view(view_id=body["view"]["id"], view=checked.view or views.connect_modal(
+        form.kind, answers.channel_id, filled=answers, refusal=checked.errors))
+
+
+def _check_and_save(runtime: Runtime, slack: Slack, form: domain.ConnectForm, answers: views.ConnectAnswers, *,
+                    team_id: str, user_id: str) -> _Checked:
     try:  # checked again on submit: who may connect can change while the modal is open
         _require_admin(runtime, slack, team_id=team_id, channel_id=answers.channel_id, user_id=user_id)
         secret = connections.encrypt_credentials(runtime.settings, form.credentials)
         webhook_clear, webhook_secret = connections.new_webhook_secret(runtime.settings)
     except (NotAllowed, connections.NoEncryptionKey) as problem:
-        ack(response_action="errors", errors=views.connect_errors({"token": str(problem)}))
-        return
+        return _Checked(errors=views.connect_errors({"token": str(problem)}))
     tracker = connections.tracker_for(runtime.settings, form.kind, site_url=form.site_url,
                                       credentials=form.credentials, timeout=connections.CHECK_TIMEOUT_SECONDS)
     try:
         account = tracker.whoami()
     except TrackerError as refused:
         field = "site_url" if form.kind is domain.Kind.JIRA and refused.status in (0, 404) else "token"
-        ack(response_action="errors", errors=views.connect_errors({field: refused.message}))
-        return
+        return _Checked(errors=views.connect_errors({field: refused.message}))
     webhook_clear = _save(runtime, form, team_id=team_id, channel_id=answers.scope, user_id=user_id, account=account,
                           secret=secret, webhook=(webhook_clear, webhook_secret))
     base = runtime.settings.cadence_public_url or WEBHOOK_BASE
     url = f"{base}/trackers/{form.kind.value}?team={team_id}" + (
         f"&channel={answers.scope}" if answers.scope else "")
-    ack(response_action="update", view=views.connected_view(form.kind, account=account, webhook_url=url,
-                                                             webhook_secret=webhook_clear, channel_id=answers.scope))
     log.info("%s connected", form.kind.value, extra={"team": team_id, "user": user_id})
+    return _Checked(view=views.connected_view(form.kind, account=account, webhook_url=url,
+                                              webhook_secret=webhook_clear, channel_id=answers.scope))
 
 
 def _save(runtime: Runtime, form: domain.ConnectForm, *, team_id: str, channel_id: str, user_id: str, account: str,

@@ -14,10 +14,12 @@ import logging
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import TypeVar
 
 log = logging.getLogger("cadence.background")
 
 BACKGROUND_THREADS = 2
+T = TypeVar("T")
 
 
 class BackgroundWork:
@@ -63,3 +65,23 @@ class BackgroundWork:
     def shutdown(self) -> None:
         """Run what is queued, then let the threads go."""
         self._pool.shutdown(wait=True)
+
+
+def within(seconds: float, work: Callable[[], T]) -> Future[T]:
+    """Start `work` on a thread of its own and wait for it at most `seconds`: the caller answers at once when it is
+    done (`done()`), otherwise acknowledges with a "still working" answer and then waits for `result()`.
+
+    For a listener whose answer needs a slow call (a tracker checking a token) and whose acknowledgement Slack wants
+    within 3 s; its own thread, so a busy pool can never hold it past its moment."""
+    future: Future[T] = Future()
+    future.set_running_or_notify_cancel()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as error:  # re-raised by result(), in the listener's thread
+            future.set_exception(error)
+
+    threading.Thread(target=contextvars.copy_context().run, args=(run,), name="within", daemon=True).start()
+    wait([future], timeout=seconds)
+    return future

@@ -22,46 +22,6 @@ BLOCKS = {"site_url": SITE_BLOCK, "email": EMAIL_BLOCK, "token": TOKEN_BLOCK, "p
 CREATE_ISSUE = "trackers.create_issue"  # the action item's "Create issue" button
 
 
-def _input(block_id: str, label: str, *, hint: str | None = None, optional: bool = False,
-           max_length: int = 500) -> InputBlock:
-    return InputBlock(block_id=block_id, label=label, hint=hint, optional=optional,
-                      element=PlainTextInputElement(action_id=block_id, max_length=max_length))
-
-
-def connect_modal(kind: domain.Kind, channel_id: str) -> dict[str, Any]:
-    """The modal of `/cadence connect jira|github`: where, and the credentials (checked with one call on submit)."""
-    if kind is domain.Kind.JIRA:
-        blocks = [
-            _input(SITE_BLOCK, "Jira site", hint="e.g. https://your-team.atlassian.net, or your Data Center's URL",
-                   max_length=domain.URL_MAX),
-            _input(EMAIL_BLOCK, "Account e-mail (Jira Cloud)", optional=True, max_length=domain.ACCOUNT_MAX,
-                   hint="Leave empty for a Data Center personal access token."),
-            _input(TOKEN_BLOCK, "API token, or personal access token (Data Center)", max_length=domain.TOKEN_MAX,
-                   hint="Jira Cloud: id.atlassian.com → Security → API tokens."),
-            _input(PROJECT_BLOCK, "Project for new issues (retro action items)", optional=True,
-                   max_length=domain.PROJECT_MAX, hint="A project key such as PROJ."),
-        ]
-    else:
-        blocks = [
-            _input(TOKEN_BLOCK, "Fine-grained personal access token", max_length=domain.TOKEN_MAX,
-                   hint="Repository access to your repositories, with Issues: read and write."),
-            _input(PROJECT_BLOCK, "Default repository (owner/name)", optional=True, max_length=domain.PROJECT_MAX,
-                   hint="New issues from retro action items go here."),
-        ]
-    only_here = Option(text=f"Only for this team channel (<#{channel_id}>), not the whole workspace", value=ONLY_HERE)
-    blocks.append(InputBlock(block_id=SCOPE_BLOCK, label="Scope", optional=True,
-                             element=CheckboxesElement(action_id=SCOPE_BLOCK, options=[only_here])))
-    view = View(type="modal", callback_id=CONNECT, title=f"Connect {domain.LABELS[kind]}", submit="Connect",
-                close="Cancel", private_metadata=f"{kind.value}:{channel_id}",
-                blocks=[*blocks, _note()])
-    return view.to_dict()
-
-
-def _note() -> dict[str, Any]:
-    return context(":lock: The token is checked with one call, then stored encrypted; it is never shown again nor "
-                   "logged. Only an admin or the team's facilitator can connect.")
-
-
 @dataclass(frozen=True)
 class ConnectAnswers:
     kind: domain.Kind
@@ -76,6 +36,66 @@ class ConnectAnswers:
     def scope(self) -> str:
         """The connection's channel_id: this channel, or "" for the workspace."""
         return self.channel_id if self.only_here else ""
+
+
+def _input(block_id: str, label: str, *, hint: str | None = None, optional: bool = False,
+           max_length: int = 500, initial: str = "", refusal: dict[str, str] | None = None) -> InputBlock:
+    problem = (refusal or {}).get(block_id)
+    return InputBlock(block_id=block_id, label=label, hint=f"⚠️ {problem}" if problem else hint, optional=optional,
+                      element=PlainTextInputElement(action_id=block_id, max_length=max_length,
+                                                    initial_value=initial or None))
+
+
+def connect_modal(kind: domain.Kind, channel_id: str, *, filled: ConnectAnswers | None = None,
+                  refusal: dict[str, str] | None = None) -> dict[str, Any]:
+    """The modal of `/cadence connect jira|github`: where, and the credentials (checked with one call on submit).
+
+    Shown again with what was typed (`filled`, the token excepted: it is never sent back to Slack) and the tracker's
+    refusal (`connect_errors`) under its field when the check outlasted Slack's 3 s and the refusal came after the
+    acknowledgement."""
+    was = filled or ConnectAnswers(kind, channel_id, "", "", "", "", only_here=False)
+    if kind is domain.Kind.JIRA:
+        blocks = [
+            _input(SITE_BLOCK, "Jira site", hint="e.g. https://your-team.atlassian.net, or your Data Center's URL",
+                   max_length=domain.URL_MAX, initial=was.site_url, refusal=refusal),
+            _input(EMAIL_BLOCK, "Account e-mail (Jira Cloud)", optional=True, max_length=domain.ACCOUNT_MAX,
+                   hint="Leave empty for a Data Center personal access token.", initial=was.email, refusal=refusal),
+            _input(TOKEN_BLOCK, "API token, or personal access token (Data Center)", max_length=domain.TOKEN_MAX,
+                   hint="Jira Cloud: id.atlassian.com → Security → API tokens.", refusal=refusal),
+            _input(PROJECT_BLOCK, "Project for new issues (retro action items)", optional=True,
+                   max_length=domain.PROJECT_MAX, hint="A project key such as PROJ.", initial=was.project,
+                   refusal=refusal),
+        ]
+    else:
+        blocks = [
+            _input(TOKEN_BLOCK, "Fine-grained personal access token", max_length=domain.TOKEN_MAX,
+                   hint="Repository access to your repositories, with Issues: read and write.", refusal=refusal),
+            _input(PROJECT_BLOCK, "Default repository (owner/name)", optional=True, max_length=domain.PROJECT_MAX,
+                   hint="New issues from retro action items go here.", initial=was.project, refusal=refusal),
+        ]
+    only_here = Option(text=f"Only for this team channel (<#{channel_id}>), not the whole workspace", value=ONLY_HERE)
+    blocks.append(InputBlock(block_id=SCOPE_BLOCK, label="Scope", optional=True,
+                             element=CheckboxesElement(action_id=SCOPE_BLOCK, options=[only_here],
+                                                       initial_options=[only_here] if was.only_here else None)))
+    top = [section(f":warning: {escape(' '.join(refusal.values()))}")] if refusal else []
+    view = View(type="modal", callback_id=CONNECT, title=f"Connect {domain.LABELS[kind]}", submit="Connect",
+                close="Cancel", private_metadata=f"{kind.value}:{channel_id}",
+                blocks=[*top, *blocks, _note()])
+    return view.to_dict()
+
+
+def checking_view(kind: domain.Kind) -> dict[str, Any]:
+    """Shown while a slow tracker is still answering the check (Slack wants an answer to a submission in 3 s)."""
+    label = domain.LABELS[kind]
+    return View(type="modal", callback_id=f"{CONNECT}.checking", title=f"Connect {label}", close="Close",
+                blocks=[section(f":hourglass_flowing_sand: Checking the token with {label}… This modal changes "
+                                "as soon as it answers; if you close it, nothing is lost: a connection that works "
+                                "is stored all the same.")]).to_dict()
+
+
+def _note() -> dict[str, Any]:
+    return context(":lock: The token is checked with one call, then stored encrypted; it is never shown again nor "
+                   "logged. Only an admin or the team's facilitator can connect.")
 
 
 def _value(view: dict[str, Any], block_id: str) -> str:
