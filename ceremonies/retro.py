@@ -460,19 +460,8 @@ def reminder_key(item_id: int, due: date) -> str:
     return f"retro.action_due:{item_id}:{due.isoformat()}"
 
 
-def reminder_window(now: datetime) -> date:
-    """The latest due date that can be due anywhere on Earth at `now` (UTC+14 is a day ahead)."""
-    return (now + timedelta(hours=14)).date()
-
-
+# A reminder missed while the app was down is sent when it is back, up to a week late; older ones are not.
 REMINDER_CATCH_UP = timedelta(days=7)
-
-
-def reminder_window_start(now: datetime) -> date:
-    """The earliest due date still worth a reminder at `now`: a day that may still run somewhere (UTC-12), less a
-    week for catching up after an outage (a reminder missed while the app was down is sent when it is back). Older
-    items are not scanned on every tick, and nobody is reminded of them."""
-    return (now - timedelta(hours=12) - REMINDER_CATCH_UP).date()
 
 
 # -- statistics (for the sprint summary) ---------------------------------------------------------------------------

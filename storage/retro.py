@@ -26,8 +26,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ceremonies import retro as domain
 from ceremonies.retro import ActionStatus, Phase, ReviewOutcome
+from storage import due
 from storage import people as people_store
-from storage import workspaces
 from storage.models import SLACK_ID_LENGTH, Base
 
 TS_LENGTH = 32
@@ -112,14 +112,18 @@ class RetroVote(Base):
     cast_at: Mapped[datetime]
 
 
-class RetroActionItem(Base):
-    """An action item: who does what by when, and how it ended (done or dropped, and when)."""
+class RetroActionItem(due.Scheduled, Base):
+    """An action item: who does what by when, and how it ended (done or dropped, and when).
+
+    `next_due_at`: the owner's reminder (09:00 on the due date, their time) while the item is open and unreminded;
+    due at once when the item is added, and its job (bot/jobs/retro.py) computes the moment from the owner's
+    timezone."""
 
     __tablename__ = "retro_action_items"
+    __due_kind__ = "action_item_reminders"
     __table_args__ = (
         Index("ix_retro_action_items_channel", "team_id", "channel_id", "status"),
         Index("ix_retro_action_items_owner", "team_id", "owner_id", "status"),
-        Index("ix_retro_action_items_due", "due_date"),  # the reminder job's "what is due?" (by date)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -525,6 +529,7 @@ def add_action_item(
         created_by=created_by,
         created_at=now,
         carried_count=0,
+        next_due_at=now if item.due is not None else None,
     )
     session.add(row)
     session.flush()
@@ -647,21 +652,9 @@ def answer_review(
     else:
         item.resolved_at = now
         item.resolved_by = user_id
+        item.next_due_at = None  # nobody is reminded of a settled item
     session.flush()
     return ReviewAnswered(review, item, board, changed=True)
-
-
-def action_items_due_by(session: Session, *, since: date, through: date) -> list[RetroActionItem]:
-    """Open items of every workspace due from `since` to `through`: the scheduler's scan, grouped by workspace after."""
-    return list(
-        session.scalars(
-            select(RetroActionItem)
-            .where(RetroActionItem.status == ActionStatus.OPEN, RetroActionItem.due_date <= through,
-                   RetroActionItem.due_date >= since,
-                   workspaces.active_clause(RetroActionItem.team_id))
-            .order_by(RetroActionItem.team_id, RetroActionItem.id)
-        )
-    )
 
 
 # -- queries for the sprint summary and exports ------------------------------------------------------------------

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ceremonies import retro as domain
 from ceremonies.retro import Phase, ReviewOutcome
-from storage import healthcheck, outbox
+from storage import due, healthcheck, outbox, people
 from storage import retro as store
 
 # Outbox kinds, which are also the names of their renderers.
@@ -273,13 +273,43 @@ class DueItem:
         return domain.reminder_key(self.item_id, self.due)
 
 
-def unreminded_due_items(session: Session, *, now: datetime) -> list[DueItem]:
-    """Open items that may be due somewhere on Earth now and whose owner was not reminded for this due date."""
-    due = [DueItem(i.id, i.team_id, i.channel_id, i.owner_id, i.text, i.due_date)
-           for i in store.action_items_due_by(session, since=domain.reminder_window_start(now),
-                                              through=domain.reminder_window(now)) if i.due_date is not None]
-    if not due:
-        return []
-    queued = set(session.scalars(select(outbox.OutboxMessage.key).where(
-        outbox.OutboxMessage.key.in_([d.reminder_key for d in due]))))
-    return [d for d in due if d.reminder_key not in queued]
+@dataclass(frozen=True)
+class DueReminders:
+    """What the reminder job found due: the items whose owner is reminded now, and the owners whose timezone is not
+    known yet (looked up off the tick; their items are looked at again in a minute)."""
+
+    remind: list[DueItem]
+    unknown_owners: list[tuple[str, str]]  # (team_id, user_id)
+
+
+# When nobody knows an owner's timezone, 09:00 has passed everywhere on Earth by 09:00 at UTC-12.
+LATEST_ZONE = "Etc/GMT+12"
+
+
+def due_reminders(session: Session, *, now: datetime, default_timezone: str, limit: int = 100) -> DueReminders:
+    """Claim the open action items whose reminder moment has come (the indexed `next_due_at`, storage.due) and
+    decide each: remind its owner now (09:00 on the due date in their timezone has come, within a week), wait for
+    that moment (stored as the item's next due moment), or wait a minute for their timezone to be looked up.
+
+    The caller queues the reminders (outbox, key per item and due date) in this same transaction."""
+    remind: list[DueItem] = []
+    unknown: list[tuple[str, str]] = []
+    for item in due.claim(session, store.RetroActionItem, now=now, limit=limit,
+                          where=[store.RetroActionItem.status == domain.ActionStatus.OPEN.value]):
+        if item.due_date is None:
+            due.set_next(item, at=None, now=now)
+            continue
+        person = people.get_person(session, team_id=item.team_id, user_id=item.owner_id)
+        timezone = person.timezone if person is not None and person.timezone else None
+        if timezone is None and now < domain.reminder_at(item.due_date, LATEST_ZONE):
+            unknown.append((item.team_id, item.owner_id))
+            due.set_next(item, at=now, now=now)  # again after due.RETRY, once the profile is cached
+            continue
+        at = domain.reminder_at(item.due_date, timezone or default_timezone)
+        if now < at:
+            due.set_next(item, at=at, now=now)
+            continue
+        due.set_next(item, at=None, now=now)
+        if now - at <= domain.REMINDER_CATCH_UP:  # older ones were missed during a long outage: not sent now
+            remind.append(DueItem(item.id, item.team_id, item.channel_id, item.owner_id, item.text, item.due_date))
+    return DueReminders(remind, sorted(set(unknown)))

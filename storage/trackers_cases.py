@@ -241,7 +241,7 @@ def action_issue_closed(session: Session, *, row: store.TrackerActionIssue, now:
     if item.status != retro.ActionStatus.OPEN:
         return
     item.status = retro.ActionStatus.DONE.value
-    item.resolved_at, item.resolved_by = now, row.kind
+    item.resolved_at, item.resolved_by, item.next_due_at = now, row.kind, None
     waiting = session.scalars(select(retro_store.RetroActionReview).where(
         retro_store.RetroActionReview.team_id == row.team_id,
         retro_store.RetroActionReview.action_item_id == item.id,

@@ -137,6 +137,28 @@ def test_the_owner_is_reminded_once_on_the_due_date_at_nine_their_time(cadence: 
         assert (row.key, row.state, row.attempts) == ("retro.action_due:1:2026-12-10", "sent", 2)
 
 
+def test_an_owner_nobody_has_looked_up_is_reminded_at_nine_their_time(cadence: Cadence) -> None:
+    setup_people(cadence)
+    cadence.fake.add_user("U4", "dave", tz="America/New_York")  # 09:00 there is 14:00 UTC in December
+    retro_with_actions(cadence, [("Ship the fix", "U4", "2026-12-10"), ("Write it up", "U3", "2026-12-10")])
+    cadence.tick(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))  # their timezones are looked up beside the tick...
+    cadence.tick(datetime(2026, 12, 10, 9, 1, tzinfo=UTC))  # ...and used a minute later
+    assert [call.args["user"] for call in cadence.fake.calls("users.info")].count("U4") == 1
+    with cadence.db.reading() as session:
+        moments = dict(session.execute(select(store.RetroActionItem.text, store.RetroActionItem.next_due_at)).all())
+    # Carol (Berlin, 09:00 is 08:00 UTC) is reminded and no longer due; Dave's moment is stored, found by index.
+    assert moments == {"Ship the fix": datetime(2026, 12, 10, 14, 0, tzinfo=UTC), "Write it up": None}
+    dms_before = len(cadence.fake.dms("U4"))
+    cadence.tick(datetime(2026, 12, 10, 13, 59, tzinfo=UTC))
+    assert len(cadence.fake.dms("U4")) == dms_before
+    cadence.tick(datetime(2026, 12, 10, 14, 0, tzinfo=UTC))
+    cadence.tick(datetime(2026, 12, 10, 14, 1, tzinfo=UTC))
+    assert [m.text for m in cadence.fake.dms("U4")[dms_before:]] == [
+        ":alarm_clock: Your retro action item from <#CTEAM> is due today: Ship the fix. "
+        "Mark it at the next retro, or see `/retro actions`."
+    ]
+
+
 def test_the_home_tab_query_lists_a_persons_open_items(cadence: Cadence) -> None:
     setup_people(cadence)
     retro_with_actions(cadence, [("B later", "U3", "2026-12-20"), ("A sooner", "U3", "2026-12-05"),

@@ -6,6 +6,7 @@ them (their rows carry only ids); a board Slack refuses to post is taken back an
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +16,17 @@ from bot.jobs import outbox as outbox_jobs
 from bot.jobs.outbox import Delivered, Message, Undelivered
 from bot.server.runtime import Runtime
 from bot.slack import people
-from bot.slack.gateway import Verdict
+from bot.slack.gateway import SlackFailure, Verdict
 from bot.views import retro as views
 from ceremonies import retro as domain
 from ceremonies.retro import Phase
 from storage import outbox
 from storage import retro as store
 from storage import retro_cases as cases
+
+log = logging.getLogger("cadence.retro")
+
+BATCH = 100  # action items claimed a transaction
 
 
 def board_state(session: Session, board: store.RetroBoard) -> views.BoardState:
@@ -154,19 +159,29 @@ def board_refused(session: Session, failed: Undelivered) -> None:
 
 # -- scheduled work ------------------------------------------------------------------------------------------------
 def remind_due_action_items(runtime: Runtime, now: datetime) -> None:
-    """DM each owner on an open item's due date (09:00 their time), exactly once per item and due date."""
-    with runtime.db.reading() as session:
-        due = cases.unreminded_due_items(session, now=now)
-    for item in due:
-        person = people.profile(runtime, runtime.gateway.for_team(item.team_id), team_id=item.team_id,
-                                user_id=item.owner_id)
-        timezone = person.timezone if person is not None and person.timezone else runtime.settings.default_timezone
-        if now < domain.reminder_at(item.due, timezone):
-            continue
-        line = views.ActionLine(item.text, item.owner_id, item.due)
+    """DM each owner on an open item's due date (09:00 their time), exactly once per item and due date: the items
+    whose moment has come are claimed by index, and their reminders queued in the same transaction."""
+    while True:
         with runtime.db.transaction() as session:
-            outbox.add(session, team_id=item.team_id, key=item.reminder_key, kind=cases.ACTION_DUE,
-                       channel=item.owner_id, text=views.reminder_text(line, channel_id=item.channel_id), now=now)
+            found = cases.due_reminders(session, now=now, default_timezone=runtime.settings.default_timezone,
+                                        limit=BATCH)
+            for item in found.remind:
+                line = views.ActionLine(item.text, item.owner_id, item.due)
+                outbox.add(session, team_id=item.team_id, key=item.reminder_key, kind=cases.ACTION_DUE,
+                           channel=item.owner_id, text=views.reminder_text(line, channel_id=item.channel_id), now=now)
+        for team_id, user_id in found.unknown_owners:  # off the tick: Slack is not called here
+            runtime.background.submit(("profile", team_id, user_id),
+                                      lambda team=team_id, user=user_id: _look_up(runtime, team, user))
+        if len(found.remind) + len(found.unknown_owners) < BATCH:
+            return
+
+
+def _look_up(runtime: Runtime, team_id: str, user_id: str) -> None:
+    try:
+        people.profile(runtime, runtime.gateway.for_team(team_id), team_id=team_id, user_id=user_id)
+    except SlackFailure as failure:  # the reminder goes at 09:00 in the workspace's default timezone after all
+        log.warning("no profile for an action item's owner: %s", failure.error,
+                    extra={"team": team_id, "user": user_id})
 
 
 JOBS = (remind_due_action_items,)
