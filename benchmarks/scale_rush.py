@@ -95,13 +95,13 @@ def _profile_threads() -> Any:
 
     def start(*_args: Any) -> None:
         sys.setprofile(None)
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.thread_time)
         with lock:
             profiles.append(profile)
         profile.enable()
 
     threading.setprofile(start)
-    main = cProfile.Profile()
+    main = cProfile.Profile(time.thread_time)
     profiles.append(main)
     main.enable()
 
