@@ -23,7 +23,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
     delete,
+    func,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -581,6 +583,41 @@ def previous_answer(session: Session, *, team_id: str, standup_id: int, user_id:
         StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id,
         StandupAnswer.user_id == user_id, StandupAnswer.local_date < before,
         StandupAnswerItem.position == position).order_by(StandupAnswer.local_date.desc()).limit(1))
+
+
+def previous_answers(session: Session, *, team_id: str, standup_id: int, user_ids: Iterable[str], before: date,
+                     position: int) -> dict[str, str]:
+    """`previous_answer` for many participants in one statement: each one's latest answer to question `position`
+    before `before`, by user id (someone with none is missing)."""
+    users = sorted(set(user_ids))
+    if not users:
+        return {}
+    answered = and_(StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id,
+                    StandupAnswer.user_id.in_(users), StandupAnswer.local_date < before,
+                    StandupAnswerItem.position == position)
+    latest = (select(StandupAnswer.user_id, func.max(StandupAnswer.local_date).label("day"))
+              .join(StandupAnswerItem, StandupAnswer.id == StandupAnswerItem.answer_id)
+              .where(answered).group_by(StandupAnswer.user_id).subquery())
+    rows = session.execute(
+        select(StandupAnswer.user_id, StandupAnswerItem.text)
+        .join(StandupAnswerItem, StandupAnswer.id == StandupAnswerItem.answer_id)
+        .join(latest, and_(latest.c.user_id == StandupAnswer.user_id, latest.c.day == StandupAnswer.local_date))
+        .where(answered))
+    return {user_id: text for user_id, text in rows}
+
+
+def prompts_of(session: Session, *, team_id: str, keys: Iterable[tuple[int, str, date]]
+               ) -> dict[tuple[int, str, date], StandupPrompt]:
+    """The prompts named by (stand-up id, user id, local date), in one statement; those not found are missing."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(StandupPrompt).where(
+        StandupPrompt.team_id == team_id, StandupPrompt.standup_id.in_(sorted({k[0] for k in wanted})),
+        StandupPrompt.user_id.in_(sorted({k[1] for k in wanted})),
+        StandupPrompt.local_date.in_(sorted({k[2] for k in wanted}))))
+    found = {(p.standup_id, p.user_id, p.local_date): p for p in rows}
+    return {key: prompt for key, prompt in found.items() if key in wanted}
 
 
 # -- what a day looks like ------------------------------------------------------------------------------------------

@@ -137,6 +137,27 @@ def prompt_sent(session: Session, *, team_id: str, standup_id: int, user_id: str
         prompt.dm_channel_id, prompt.dm_ts = channel, ts
 
 
+@dataclass(frozen=True)
+class PromptSent:
+    """Where one prompt landed, for `prompts_sent`."""
+
+    standup_id: int
+    user_id: str
+    day: date
+    channel: str
+    ts: str
+
+
+def prompts_sent(session: Session, *, team_id: str, sent: Iterable[PromptSent]) -> None:
+    """`prompt_sent` for many prompts of a workspace: read in one statement, written in one flush."""
+    sent = list(sent)
+    prompts = store.prompts_of(session, team_id=team_id, keys=[(s.standup_id, s.user_id, s.day) for s in sent])
+    for one in sent:
+        prompt = prompts.get((one.standup_id, one.user_id, one.day))
+        if prompt is not None:
+            prompt.dm_channel_id, prompt.dm_ts = one.channel, one.ts
+
+
 def queue_reminders(session: Session, *, team_id: str, standup: store.Standup,
                     prompts: Iterable[store.StandupPrompt], now: datetime) -> int:
     """Queue one reminder to each of `prompts` and record it; the number newly queued."""

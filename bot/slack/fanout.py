@@ -5,7 +5,9 @@ app. `FanOut.send` keeps to both with a token bucket for the workspace and a per
 bounded thread pool, pauses the whole stream when Slack answers 429 (for its Retry-After), retries 5xx and
 connection errors with backoff, and returns one `Delivery` per message — sent with its ts, or failed with the error —
 so the caller can finish or release each claim. `on_delivery` is called on the caller's thread as each message is
-settled, so claims can be finished as the run goes rather than at its end.
+settled, so claims can be finished as the run goes rather than at its end; `on_deliveries` instead gets, in one call,
+every message settled since the last call (those whose answers came in together), so that they can be recorded in
+one transaction without waiting for any of them.
 
     deliveries = FanOut(client).send(posts, on_delivery=record_outcome)
 
@@ -189,8 +191,8 @@ class FanOut:
                            clock=clock)
         self._order = itertools.count()  # ties between channels ready at once go first come, first served
 
-    def send(self, posts: Iterable[Post], *, on_delivery: Callable[[Delivery], None] | None = None
-             ) -> list[Delivery]:
+    def send(self, posts: Iterable[Post], *, on_delivery: Callable[[Delivery], None] | None = None,
+             on_deliveries: Callable[[list[Delivery]], None] | None = None) -> list[Delivery]:
         """Send every post; one Delivery per post, in the order given."""
         posts = list(posts)
         keys = [post.key for post in posts]
@@ -206,7 +208,7 @@ class FanOut:
         deliveries: dict[str, Delivery] = {}
         in_flight = 0
 
-        def settle(outcome: _Outcome) -> None:
+        def settle(outcome: _Outcome) -> Delivery | None:
             nonlocal in_flight
             in_flight -= 1
             delivery = self._settle(outcome)
@@ -214,23 +216,31 @@ class FanOut:
                 pending = outcome.pending
                 queues.setdefault(pending.post.lane, deque()).appendleft(pending)
                 heapq.heappush(ready, (pending.not_before, next(order), pending.post.lane))
-                return
+                return None
             deliveries[delivery.post.key] = delivery
             if on_delivery is not None:
                 on_delivery(delivery)
+            return delivery
+
+        def settle_all(first: _Outcome | None = None) -> None:
+            # Every answer already in, at once: nothing waits for a later one.
+            settled = [] if first is None else [settle(first)]
+            while True:
+                try:
+                    settled.append(settle(done.get_nowait()))
+                except queue.Empty:
+                    break
+            if on_deliveries is not None and (delivered := [d for d in settled if d is not None]):
+                on_deliveries(delivered)
 
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fanout") as pool:
             while True:
-                while True:
-                    try:
-                        settle(done.get_nowait())
-                    except queue.Empty:
-                        break
+                settle_all()
                 channel = self._next_channel(ready, queues)
                 if channel is None and in_flight == 0:
                     break
                 if channel is None or in_flight >= self.concurrency:
-                    settle(done.get())
+                    settle_all(done.get())
                     continue
                 start = max(self.pacer.ready_at(channel), queues[channel][0].not_before)
                 wait = start - self.clock()
