@@ -2,10 +2,11 @@
 
 A round claims the due rows (several processes split them), groups them by workspace and sends each workspace's rows
 through its own paced FanOut, workspaces side by side (a slow or failing workspace delays only itself). Each outcome
-is recorded in its own transaction, by the gateway's one classification of Slack's answer:
+is recorded by the gateway's one classification of Slack's answer:
 
 - sent: the row is marked sent, with the message's channel and ts, and the kind's `after_sent` hook records what the
-  ceremony needs (a prompt's DM ts, a report's thread) in the same transaction;
+  ceremony needs (a prompt's DM ts, a report's thread) in the same transaction; the rows of a workspace's batch sent
+  within GATHER_SECONDS of each other are recorded in one transaction;
 - retry later (429, 5xx, timeouts): the row is given back with a due time that backs off;
 - unreachable / person gone / our bug: the row is given up and the kind's `on_failed` hook tells someone (and may
   queue that message in the same transaction);
@@ -58,6 +59,10 @@ TEAMS_AT_ONCE = 32  # workspaces served side by side by one process (each paced 
 WAIT_FOR_REF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=15)
 GIVE_UP_AFTER = 12  # attempts that Slack answered "later"; then a person is told
+# Deliveries are recorded together, at most this long after the first of them reached Slack: a workspace's paced
+# batch costs a few transactions instead of one a message. (A crash in between only means the row is looked for in
+# Slack before it is sent again, as for any row whose outcome was not recorded.)
+GATHER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -369,7 +374,8 @@ class OutboxWorker:
         fanout = self._fanout(team_id, client)
         fanout.send([p.post for p in prepared if p.post is not None],
                     on_deliveries=lambda deliveries: self._settle_all(
-                        [(posts[delivery.post.key], delivery) for delivery in deliveries]))
+                        [(posts[delivery.post.key], delivery) for delivery in deliveries]),
+                    gather_seconds=GATHER_SECONDS)
 
     def _fanout(self, team_id: str, client: Any) -> FanOut:
         # One FanOut a workspace, kept between rounds so that its pace carries over (bounded: least recent go).
