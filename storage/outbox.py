@@ -192,9 +192,11 @@ def add_many(session: Session, messages: Iterable[Queued], *, now: datetime) -> 
                    attempts=0, dirty=False) for m in messages]
     if not values:
         return set()
+    # The table's insert, run for many parameter sets: SQLAlchemy sends them as one multi-row statement, compiled
+    # once and cached (the ORM's insert with a list of values built and compiled one bind parameter per value).
+    table = OutboxMessage.__table__
     inserted = session.execute(
-        _insert(session)(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.key))
+        _insert(session)(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key), values)
     _queued(session)
     return set(inserted.scalars())
 

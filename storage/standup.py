@@ -250,9 +250,12 @@ def participants_of(session: Session, *, team_id: str, standup_id: int) -> list[
                                 .order_by(StandupParticipant.id)))
 
 
-def config_of(session: Session, standup: Standup) -> StandupConfig:
-    """The domain configuration of a stored stand-up."""
-    participants = participants_of(session, team_id=standup.team_id, standup_id=standup.id)
+def config_of(session: Session, standup: Standup, *, participants: list[StandupParticipant] | None = None
+              ) -> StandupConfig:
+    """The domain configuration of a stored stand-up (`participants`: its participants, when the caller has just
+    read them with `participants_of`)."""
+    if participants is None:
+        participants = participants_of(session, team_id=standup.team_id, standup_id=standup.id)
     return StandupConfig(
         channel_id=standup.channel_id,
         report_channel_id=standup.report_channel_id,
@@ -263,10 +266,15 @@ def config_of(session: Session, standup: Standup) -> StandupConfig:
         local_time=_time(standup.local_time_minute),
         timezone_mode=TimezoneMode(standup.timezone_mode),
         team_timezone=standup.team_timezone,
-        reminder_delay=timedelta(minutes=standup.reminder_delay_minutes),
+        reminder_delay=reminder_delay_of(standup),
         window_end=_time(standup.window_end_minute),
         report_style=ReportStyle(standup.report_style),
     )
+
+
+def reminder_delay_of(standup: Standup) -> timedelta:
+    """How long after a prompt its reminder goes (zero: no reminders)."""
+    return timedelta(minutes=standup.reminder_delay_minutes)
 
 
 def save_standup(session: Session, *, team_id: str, channel_id: str, owner_id: str, config: StandupConfig,

@@ -262,9 +262,9 @@ def queue_due_prompts(runtime: Runtime, slack: Slack | None, *, team_id: str, st
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return 0
-        config = store.config_of(session, standup)
-        gone = {p.user_id for p in store.participants_of(session, team_id=team_id, standup_id=standup_id)
-                if p.gone_since is not None}
+        listed = store.participants_of(session, team_id=team_id, standup_id=standup_id)
+        config = store.config_of(session, standup, participants=listed)
+        gone = {p.user_id for p in listed if p.gone_since is not None}
         start, end = (now - timedelta(days=2)).date(), (now + timedelta(days=2)).date()
         holidays = calendar.holiday_days(session, team_id=team_id, start=start, end=end)
         away = store.away_ranges(session, team_id=team_id, user_ids=config.participants, start=start, end=end)
@@ -280,11 +280,14 @@ def queue_due_prompts(runtime: Runtime, slack: Slack | None, *, team_id: str, st
                     for u in users if u in profiles and u not in left]
     work = domain.due_prompts(config, participants, now=now, holidays=holidays, force=force)
     closes: dict[date, datetime] = defaultdict(lambda: now)
+    zones = {p.timezone for p in participants}
+    last_window: dict[date, datetime] = {}  # a day's latest window close, over the participants' timezones
     for prompt in work.prompts:
         # The day closes when the last timezone's window does, not when the first prompted one's does.
-        closes[prompt.local_date] = max([closes[prompt.local_date], prompt.closes_at,
-                                         *(domain.answer_window(config, prompt.local_date, p.timezone).closes_at
-                                           for p in participants)])
+        day = prompt.local_date
+        if day not in last_window:
+            last_window[day] = max(domain.answer_window(config, day, zone).closes_at for zone in zones)
+        closes[day] = max(closes[day], prompt.closes_at, last_window[day])
     with runtime.db.transaction() as session:
         for user_id in left:
             cases.person_gone(session, team_id=team_id, standup_id=standup_id, user_id=user_id, now=now)
@@ -309,9 +312,11 @@ def queue_reminders(runtime: Runtime, *, team_id: str, standup_id: int, now: dat
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return 0
-        config = store.config_of(session, standup)
+        # Only the reminder delay matters here: not the whole configuration (its participants and questions).
+        delay = store.reminder_delay_of(standup)
         waiting = [p for p in store.awaiting_reminder(session, team_id=team_id, standup_id=standup_id, now=now)
-                   if domain.reminder_due(config, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at, now=now)]
+                   if domain.reminder_due_after(delay, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at,
+                                                now=now)]
         if not waiting:
             return 0
         away = store.away_ranges(session, team_id=team_id, user_ids={p.user_id for p in waiting},
