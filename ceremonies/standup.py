@@ -227,9 +227,14 @@ def reminder_due(config: StandupConfig, *, due_at: datetime, closes_at: datetime
 
     A prompt sent late after an outage is reminded a full delay after it was sent, never straight away.
     """
-    if config.reminder_delay <= timedelta(0):
+    return reminder_due_after(config.reminder_delay, due_at=due_at, closes_at=closes_at, now=now)
+
+
+def reminder_due_after(delay: timedelta, *, due_at: datetime, closes_at: datetime, now: datetime) -> bool:
+    """`reminder_due` for a stand-up whose reminder delay is `delay` (zero or less: no reminders)."""
+    if delay <= timedelta(0):
         return False
-    return due_at + config.reminder_delay <= now < closes_at
+    return due_at + delay <= now < closes_at
 
 
 def is_late(*, closes_at: datetime | None, submitted_at: datetime) -> bool:

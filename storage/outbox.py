@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, and_, delete, event, func, or_, select, update
+from sqlalchemy import JSON, Boolean, Index, Integer, String, and_, case, delete, event, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -192,9 +192,11 @@ def add_many(session: Session, messages: Iterable[Queued], *, now: datetime) -> 
                    attempts=0, dirty=False) for m in messages]
     if not values:
         return set()
+    # The table's insert, run for many parameter sets: SQLAlchemy sends them as one multi-row statement, compiled
+    # once and cached (the ORM's insert with a list of values built and compiled one bind parameter per value).
+    table = OutboxMessage.__table__
     inserted = session.execute(
-        _insert(session)(OutboxMessage).values(values).on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.key))
+        _insert(session)(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.key), values)
     _queued(session)
     return set(inserted.scalars())
 
@@ -344,6 +346,46 @@ def mark_sent(session: Session, row: Claimed, *, now: datetime, channel: str, ts
         )
         _queued(session)
     return True
+
+
+@dataclass(frozen=True)
+class Landed:
+    """One row that reached Slack, for `mark_sent_many`: where its message is."""
+
+    row: Claimed
+    channel: str
+    ts: str
+
+
+def mark_sent_many(session: Session, delivered: Collection[Landed], *, now: datetime) -> set[str]:
+    """Record, in one statement, that every row of `delivered` reached Slack; the keys recorded (a row this worker no
+    longer owned is left alone, exactly as `mark_sent` would leave it). A dirty redraw goes again."""
+    if not delivered:
+        return set()
+    by_token: dict[str, list[str]] = {}
+    for d in delivered:
+        by_token.setdefault(d.row.claim_token, []).append(d.row.key)
+    # `_owned` for each row: its key, still pending, still held by the claim that sent it.
+    owned = or_(*(and_(OutboxMessage.key.in_(keys), OutboxMessage.state == PENDING,
+                       OutboxMessage.claim_token == token) for token, keys in by_token.items()))
+    channels = {d.row.key: d.channel for d in delivered}
+    stamps = {d.row.key: d.ts for d in delivered}
+    recorded = session.execute(
+        update(OutboxMessage).where(owned)
+        .values(state=SENT, sent_at=now, sent_channel=case(channels, value=OutboxMessage.key),
+                sent_ts=case(stamps, value=OutboxMessage.key), lease_until=None, last_error=None)
+        .returning(OutboxMessage.key, OutboxMessage.dirty)
+        .execution_options(synchronize_session=False)
+    ).all()
+    dirty = sorted(key for key, is_dirty in recorded if is_dirty)
+    if dirty:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.key.in_(dirty))
+            .values(state=PENDING, dirty=False, due_at=now, attempts=0)
+            .execution_options(synchronize_session=False)
+        )
+        _queued(session)
+    return {key for key, _dirty in recorded}
 
 
 def retry(session: Session, row: Claimed, *, at: datetime, error: str) -> None:

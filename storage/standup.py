@@ -23,7 +23,9 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    and_,
     delete,
+    func,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -248,9 +250,12 @@ def participants_of(session: Session, *, team_id: str, standup_id: int) -> list[
                                 .order_by(StandupParticipant.id)))
 
 
-def config_of(session: Session, standup: Standup) -> StandupConfig:
-    """The domain configuration of a stored stand-up."""
-    participants = participants_of(session, team_id=standup.team_id, standup_id=standup.id)
+def config_of(session: Session, standup: Standup, *, participants: list[StandupParticipant] | None = None
+              ) -> StandupConfig:
+    """The domain configuration of a stored stand-up (`participants`: its participants, when the caller has just
+    read them with `participants_of`)."""
+    if participants is None:
+        participants = participants_of(session, team_id=standup.team_id, standup_id=standup.id)
     return StandupConfig(
         channel_id=standup.channel_id,
         report_channel_id=standup.report_channel_id,
@@ -261,10 +266,15 @@ def config_of(session: Session, standup: Standup) -> StandupConfig:
         local_time=_time(standup.local_time_minute),
         timezone_mode=TimezoneMode(standup.timezone_mode),
         team_timezone=standup.team_timezone,
-        reminder_delay=timedelta(minutes=standup.reminder_delay_minutes),
+        reminder_delay=reminder_delay_of(standup),
         window_end=_time(standup.window_end_minute),
         report_style=ReportStyle(standup.report_style),
     )
+
+
+def reminder_delay_of(standup: Standup) -> timedelta:
+    """How long after a prompt its reminder goes (zero: no reminders)."""
+    return timedelta(minutes=standup.reminder_delay_minutes)
 
 
 def save_standup(session: Session, *, team_id: str, channel_id: str, owner_id: str, config: StandupConfig,
@@ -581,6 +591,41 @@ def previous_answer(session: Session, *, team_id: str, standup_id: int, user_id:
         StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id,
         StandupAnswer.user_id == user_id, StandupAnswer.local_date < before,
         StandupAnswerItem.position == position).order_by(StandupAnswer.local_date.desc()).limit(1))
+
+
+def previous_answers(session: Session, *, team_id: str, standup_id: int, user_ids: Iterable[str], before: date,
+                     position: int) -> dict[str, str]:
+    """`previous_answer` for many participants in one statement: each one's latest answer to question `position`
+    before `before`, by user id (someone with none is missing)."""
+    users = sorted(set(user_ids))
+    if not users:
+        return {}
+    answered = and_(StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id,
+                    StandupAnswer.user_id.in_(users), StandupAnswer.local_date < before,
+                    StandupAnswerItem.position == position)
+    latest = (select(StandupAnswer.user_id, func.max(StandupAnswer.local_date).label("day"))
+              .join(StandupAnswerItem, StandupAnswer.id == StandupAnswerItem.answer_id)
+              .where(answered).group_by(StandupAnswer.user_id).subquery())
+    rows = session.execute(
+        select(StandupAnswer.user_id, StandupAnswerItem.text)
+        .join(StandupAnswerItem, StandupAnswer.id == StandupAnswerItem.answer_id)
+        .join(latest, and_(latest.c.user_id == StandupAnswer.user_id, latest.c.day == StandupAnswer.local_date))
+        .where(answered))
+    return {user_id: text for user_id, text in rows}
+
+
+def prompts_of(session: Session, *, team_id: str, keys: Iterable[tuple[int, str, date]]
+               ) -> dict[tuple[int, str, date], StandupPrompt]:
+    """The prompts named by (stand-up id, user id, local date), in one statement; those not found are missing."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.scalars(select(StandupPrompt).where(
+        StandupPrompt.team_id == team_id, StandupPrompt.standup_id.in_(sorted({k[0] for k in wanted})),
+        StandupPrompt.user_id.in_(sorted({k[1] for k in wanted})),
+        StandupPrompt.local_date.in_(sorted({k[2] for k in wanted}))))
+    found = {(p.standup_id, p.user_id, p.local_date): p for p in rows}
+    return {key: prompt for key, prompt in found.items() if key in wanted}
 
 
 # -- what a day looks like ------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ceremonies import standup as domain
@@ -121,11 +121,12 @@ def queue_prompts(session: Session, *, standup: store.Standup, config: domain.St
     if fresh:
         recorded = store.prompted(session, team_id=standup.team_id, standup_id=standup.id,
                                   dates={p.local_date for p in fresh})
-        session.add_all([store.StandupPrompt(
-            team_id=standup.team_id, standup_id=standup.id, run_id=runs[p.local_date].id, user_id=p.user_id,
-            local_date=p.local_date, timezone=p.timezone, due_at=p.due_at, closes_at=p.closes_at, sent_at=now,
-            dm_channel_id="", dm_ts="") for p in fresh if (p.user_id, p.local_date) not in recorded])
-        session.flush()
+        rows = [dict(team_id=standup.team_id, standup_id=standup.id, run_id=runs[p.local_date].id, user_id=p.user_id,
+                     local_date=p.local_date, timezone=p.timezone, due_at=p.due_at, closes_at=p.closes_at,
+                     sent_at=now, dm_channel_id="", dm_ts="", reminded_at=None)
+                for p in fresh if (p.user_id, p.local_date) not in recorded]
+        if rows:  # the table's insert for many rows: one statement, without loading them back as objects
+            session.execute(insert(store.StandupPrompt.__table__), rows)
     return len(fresh)
 
 
@@ -135,6 +136,27 @@ def prompt_sent(session: Session, *, team_id: str, standup_id: int, user_id: str
     prompt = store.prompt_of(session, team_id=team_id, standup_id=standup_id, user_id=user_id, local_date=day)
     if prompt is not None:
         prompt.dm_channel_id, prompt.dm_ts = channel, ts
+
+
+@dataclass(frozen=True)
+class PromptSent:
+    """Where one prompt landed, for `prompts_sent`."""
+
+    standup_id: int
+    user_id: str
+    day: date
+    channel: str
+    ts: str
+
+
+def prompts_sent(session: Session, *, team_id: str, sent: Iterable[PromptSent]) -> None:
+    """`prompt_sent` for many prompts of a workspace: read in one statement, written in one flush."""
+    sent = list(sent)
+    prompts = store.prompts_of(session, team_id=team_id, keys=[(s.standup_id, s.user_id, s.day) for s in sent])
+    for one in sent:
+        prompt = prompts.get((one.standup_id, one.user_id, one.day))
+        if prompt is not None:
+            prompt.dm_channel_id, prompt.dm_ts = one.channel, one.ts
 
 
 def queue_reminders(session: Session, *, team_id: str, standup: store.Standup,

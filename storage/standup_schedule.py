@@ -37,9 +37,9 @@ def next_due_at(session: Session, standup: store.Standup, *, now: datetime, defa
     if standup.paused:
         return None
     team_id = standup.team_id
-    config = store.config_of(session, standup)
-    gone = {p.user_id for p in store.participants_of(session, team_id=team_id, standup_id=standup.id)
-            if p.gone_since is not None}
+    listed = store.participants_of(session, team_id=team_id, standup_id=standup.id)
+    config = store.config_of(session, standup, participants=listed)
+    gone = {p.user_id for p in listed if p.gone_since is not None}
     users = [u for u in config.participants if u not in gone]
     cached = people_store.people(session, team_id=team_id, user_ids=users)
     if any(u not in cached for u in users):

@@ -177,6 +177,18 @@ def test_every_post_needs_its_own_key(client: WebClient) -> None:
         FanOut(client).send([Post("k", "C1", "a"), Post("k", "C2", "b")])
 
 
+def test_deliveries_are_handed_over_together_within_the_gathering_time(slack: FakeSlack, client: WebClient) -> None:
+    batches: list[list[Delivery]] = []
+    deliveries = FanOut(client, per_second=20, burst=20, concurrency=4).send(
+        prompts(30), on_deliveries=batches.append, gather_seconds=0.5, gather_most=8)
+
+    assert all(d.ok for d in deliveries)
+    handed = [d.post.key for batch in batches for d in batch]
+    assert sorted(handed) == sorted(p.key for p in prompts(30))  # each once, none left behind at the end
+    assert len(batches) < 30, "answers that came in together should be handed over together"
+    assert max(len(batch) for batch in batches) <= 8 + 4  # the most held, plus what one pass brings in
+
+
 def test_a_real_time_fan_out_over_http_keeps_to_the_rate(slack: FakeSlack, client: WebClient) -> None:
     slack.rate_limit(per_second=40, burst=5)
     started = time.monotonic()

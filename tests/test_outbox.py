@@ -206,6 +206,28 @@ def test_a_renewed_claim_keeps_its_rows_and_an_abandoned_one_frees_them(cadence:
         assert not outbox.mark_sent(session, held, now=cadence.clock(), channel="C1", ts="1.0")
 
 
+def test_many_deliveries_recorded_together_skip_a_row_another_claim_took_over(cadence: Cadence) -> None:
+    for key in ("m1", "m2", "m3"):
+        queue(cadence, key)
+    lease = timedelta(seconds=20)
+    with cadence.db.transaction() as session:
+        held = {r.key: r for r in outbox.claim_due(session, now=cadence.clock(), lease=lease)}
+    cadence.clock.advance(timedelta(seconds=21))  # the worker was slow: another one takes m2 over
+    with cadence.db.transaction() as session:
+        [taken] = outbox.claim_due(session, now=cadence.clock(), lease=lease, limit=1)
+        outbox.renew(session, token=held["m1"].claim_token, now=cadence.clock(), lease=lease)
+    with cadence.db.transaction() as session:
+        recorded = outbox.mark_sent_many(session, [outbox.Landed(held[k], "C1", f"1.{n}") for n, k in
+                                                   enumerate(("m1", "m2", "m3"))], now=cadence.clock())
+    assert recorded == {"m1", "m2", "m3"} - {taken.key}
+    assert row(cadence, taken.key).state == outbox.PENDING
+    assert row(cadence, taken.key).claim_token == taken.claim_token
+    for n, key in enumerate(("m1", "m2", "m3")):
+        if key != taken.key:
+            assert (row(cadence, key).state, row(cadence, key).sent_channel, row(cadence, key).sent_ts) == \
+                (outbox.SENT, "C1", f"1.{n}")
+
+
 def test_a_batch_claimed_but_not_started_when_the_process_stops_goes_out_at_once(cadence: Cadence,
                                                                                  fake: FakeSlack) -> None:
     # The worker's pool is busy with something else, so the batch it claims waits in its queue when stop() comes:

@@ -454,6 +454,32 @@ def test_the_prompt_recalls_yesterdays_plan(cadence: Cadence) -> None:
     assert "Last time you planned: write the migration" in prompt_of(cadence, "U1").all_text
 
 
+def test_prompts_rendered_together_each_recall_their_own_persons_last_plan(cadence: Cadence) -> None:
+    team(cadence)
+    cadence.fake.add_user("U4", "dee", tz="Europe/Berlin")
+    set_up(cadence, users=("U1", "U2", "U4"))
+    cadence.tick(utc(2026, 12, 1, 8, 30))
+    answer(cadence, "U1", ["did things", "write the migration", ""])
+    answer(cadence, "U2", ["tests", "review the PR", ""])
+    cadence.tick(utc(2026, 12, 2, 8, 30))  # three prompts in one workspace's batch
+    assert "Last time you planned: write the migration" in prompt_of(cadence, "U1").all_text
+    assert "Last time you planned: review the PR" in prompt_of(cadence, "U2").all_text
+    assert "Last time you planned" not in prompt_of(cadence, "U4").all_text
+    answer(cadence, "U2", ["reviewed", "ship it", ""])
+    cadence.tick(utc(2026, 12, 3, 8, 30))
+    assert "Last time you planned: write the migration" in prompt_of(cadence, "U1").all_text  # their latest
+    assert "Last time you planned: ship it" in prompt_of(cadence, "U2").all_text
+    with cadence.db.reading() as session:  # where each prompt landed was recorded, together
+        landed = {(p.user_id, p.local_date.day): (p.dm_channel_id, p.dm_ts)
+                  for p in session.scalars(select(store.StandupPrompt))}
+    for user in ("U1", "U2", "U4"):
+        for day in (1, 2, 3):
+            channel, ts = landed[(user, day)]
+            assert channel
+            assert ts
+            assert cadence.fake.message(channel, ts) is not None
+
+
 def test_an_edit_slack_refused_reaches_the_report_on_a_later_tick(cadence: Cadence) -> None:
     team(cadence)
     set_up(cadence, users=("U1",))

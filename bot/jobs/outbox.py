@@ -2,10 +2,11 @@
 
 A round claims the due rows (several processes split them), groups them by workspace and sends each workspace's rows
 through its own paced FanOut, workspaces side by side (a slow or failing workspace delays only itself). Each outcome
-is recorded in its own transaction, by the gateway's one classification of Slack's answer:
+is recorded by the gateway's one classification of Slack's answer:
 
 - sent: the row is marked sent, with the message's channel and ts, and the kind's `after_sent` hook records what the
-  ceremony needs (a prompt's DM ts, a report's thread) in the same transaction;
+  ceremony needs (a prompt's DM ts, a report's thread) in the same transaction; the rows of a workspace's batch sent
+  within GATHER_SECONDS of each other are recorded in one transaction;
 - retry later (429, 5xx, timeouts): the row is given back with a due time that backs off;
 - unreachable / person gone / our bug: the row is given up and the kind's `on_failed` hook tells someone (and may
   queue that message in the same transaction);
@@ -15,7 +16,10 @@ Every post carries its row's key as message metadata. A row claimed again after 
 between sending and recording) is first looked for in the conversation, and only sent when it is not there.
 
 Ceremonies register, from their jobs module, a `renderer` for rows that are built when sent (charts, redraws of
-shared messages) and their `after_sent` / `on_failed` hooks.
+shared messages) and their `after_sent` / `on_failed` hooks. A kind sent many at a time (a stand-up's prompts) may
+also register a `batch_renderer`, which builds a workspace's batch of such rows from one read, and an
+`after_sent_many` hook: the deliveries whose answers came in together are then recorded in one transaction (each row
+still only by the claim that holds it).
 """
 
 from __future__ import annotations
@@ -55,6 +59,10 @@ TEAMS_AT_ONCE = 32  # workspaces served side by side by one process (each paced 
 WAIT_FOR_REF = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(minutes=15)
 GIVE_UP_AFTER = 12  # attempts that Slack answered "later"; then a person is told
+# Deliveries are recorded together, at most this long after the first of them reached Slack: a workspace's paced
+# batch costs a few transactions instead of one a message. (A crash in between only means the row is looked for in
+# Slack before it is sent again, as for any row whose outcome was not recorded.)
+GATHER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,11 +104,15 @@ class Undelivered:
 
 
 Renderer = Callable[[Runtime, dict[str, Any]], Message | None]
+BatchRenderer = Callable[[Runtime, list[dict[str, Any]]], list[Message | None]]
 AfterSent = Callable[[Session, Delivered], None]
+AfterSentMany = Callable[[Session, list[Delivered]], None]
 OnFailed = Callable[[Session, Undelivered], None]
 
 _renderers: dict[str, Renderer] = {}
+_batch_renderers: dict[str, BatchRenderer] = {}
 _after_sent: dict[str, AfterSent] = {}
+_after_sent_many: dict[str, AfterSentMany] = {}
 _on_failed: dict[str, OnFailed] = {}
 
 
@@ -108,6 +120,24 @@ def renderer(name: str) -> Callable[[Renderer], Renderer]:
     """Register the function that builds rows rendered as `name` when they are sent (None: nothing to send)."""
     def register(function: Renderer) -> Renderer:
         _renderers[name] = function
+        return function
+    return register
+
+
+def batch_renderer(name: str) -> Callable[[BatchRenderer], BatchRenderer]:
+    """Register the function that builds many rows rendered as `name` at once (one message, or None, per row, in
+    order), beside their one-row `renderer`, which is used when the batch fails."""
+    def register(function: BatchRenderer) -> BatchRenderer:
+        _batch_renderers[name] = function
+        return function
+    return register
+
+
+def after_sent_many(kind: str) -> Callable[[AfterSentMany], AfterSentMany]:
+    """Register what a ceremony records for many rows of `kind` sent at once, in the transaction that marks them sent
+    (beside its one-row `after_sent` hook)."""
+    def register(function: AfterSentMany) -> AfterSentMany:
+        _after_sent_many[kind] = function
         return function
     return register
 
@@ -336,13 +366,16 @@ class OutboxWorker:
             return
         slack = self.runtime.gateway.for_client(client, team_id=team_id)
         in_batch = {row.key for row in rows}
-        prepared = [self._prepare(slack, row, in_batch) for row in rows]
+        rendered = self._render_batch(rows)
+        prepared = [self._prepare(slack, row, in_batch, rendered) for row in rows]
         posts = {p.post.key: p.row for p in prepared if p.post is not None}
         if not posts:
             return
         fanout = self._fanout(team_id, client)
         fanout.send([p.post for p in prepared if p.post is not None],
-                    on_delivery=lambda delivery: self._settle(posts[delivery.post.key], delivery))
+                    on_deliveries=lambda deliveries: self._settle_all(
+                        [(posts[delivery.post.key], delivery) for delivery in deliveries]),
+                    gather_seconds=GATHER_SECONDS)
 
     def _fanout(self, team_id: str, client: Any) -> FanOut:
         # One FanOut a workspace, kept between rounds so that its pace carries over (bounded: least recent go).
@@ -361,9 +394,31 @@ class OutboxWorker:
             return fanout
 
     # -- preparing a row --------------------------------------------------------------------------------------------
-    def _prepare(self, slack: Any, row: outbox.Claimed, in_batch: set[str]) -> _Prepared:
+    def _render_batch(self, rows: list[outbox.Claimed]) -> dict[str, Message | None]:
+        """The messages of the rows whose renderer has a batch form, built together (one read for the batch), by
+        key. A row missing here (its batch failed) is rendered on its own when it is prepared."""
+        by_render: dict[str, list[outbox.Claimed]] = {}
+        for row in rows:
+            # A row waiting for its parent may not go now: it is rendered once it does.
+            if row.render in _batch_renderers and not row.ref_key:
+                by_render.setdefault(row.render, []).append(row)
+        rendered: dict[str, Message | None] = {}
+        for name, batch in by_render.items():
+            if len(batch) < 2:
+                continue
+            try:
+                messages = _batch_renderers[name](self.runtime, [row.payload for row in batch])
+            except Exception:
+                log.exception("outbox batch renderer %s failed; its rows are rendered one by one", name,
+                              extra={"team": batch[0].team_id})
+                continue
+            rendered.update(zip((row.key for row in batch), messages, strict=True))
+        return rendered
+
+    def _prepare(self, slack: Any, row: outbox.Claimed, in_batch: set[str],
+                 rendered: dict[str, Message | None] | None = None) -> _Prepared:
         try:
-            return self._prepare_row(slack, row, in_batch)
+            return self._prepare_row(slack, row, in_batch, rendered or {})
         except SlackFailure as failure:
             self._settle_failure(row, failure.answer)
         except Exception:
@@ -371,7 +426,8 @@ class OutboxWorker:
             self._settle_failure(row, Answer(Verdict.OUR_BUG, "render_failed"))
         return _Prepared(row)
 
-    def _prepare_row(self, slack: Any, row: outbox.Claimed, in_batch: set[str]) -> _Prepared:
+    def _prepare_row(self, slack: Any, row: outbox.Claimed, in_batch: set[str],
+                     rendered: dict[str, Message | None]) -> _Prepared:
         channel, ts, thread_ts = row.channel, row.ts, row.thread_ts
         if row.ref_key:
             with self.runtime.db.reading() as session:
@@ -390,7 +446,7 @@ class OutboxWorker:
                 channel, thread_ts = ref.channel, thread_ts or ref.ts
             else:
                 channel, ts = ref.channel, ref.ts
-        message = self._message(row)
+        message = rendered[row.key] if row.key in rendered else self._message(row)
         if message is None:  # nothing to send any more (the thing it was about is gone)
             self._settle_sent(row, channel="", ts="")
             return _Prepared(row)
@@ -448,11 +504,47 @@ class OutboxWorker:
         return (conversation, str(found.get("ts"))) if found is not None else None
 
     # -- outcomes -----------------------------------------------------------------------------------------------------
-    def _settle(self, row: outbox.Claimed, delivery: Delivery) -> None:
-        if delivery.ok:
-            self._settle_sent(row, channel=delivery.channel or row.channel, ts=delivery.ts or "")
-        else:
-            self._settle_failure(row, delivery.answer)
+    def _settle_all(self, outcomes: list[tuple[outbox.Claimed, Delivery]]) -> None:
+        """Record deliveries whose answers came in together: those sent in one transaction, failures one by one."""
+        sent = [outbox.Landed(row, delivery.channel or row.channel, delivery.ts or "")
+                for row, delivery in outcomes if delivery.ok]
+        if len(sent) == 1:
+            self._settle_sent(sent[0].row, channel=sent[0].channel, ts=sent[0].ts)
+        elif sent:
+            try:
+                self._settle_sent_many(sent)
+            except OperationalError:
+                raise
+            except Exception:
+                # One row's hook failed: the others are recorded one by one, as if they had come in apart.
+                log.exception("recording %d deliveries together failed; recording them one by one", len(sent),
+                              extra={"team": sent[0].row.team_id})
+                for landed in sent:
+                    self._settle_sent(landed.row, channel=landed.channel, ts=landed.ts)
+        for row, delivery in outcomes:
+            if not delivery.ok:
+                self._settle_failure(row, delivery.answer)
+
+    def _settle_sent_many(self, sent: list[outbox.Landed]) -> None:
+        now = self.runtime.now()
+        with self.runtime.db.transaction() as session:
+            recorded = outbox.mark_sent_many(session, sent, now=now)
+            by_kind: dict[str, list[Delivered]] = {}
+            for landed in sent:
+                row = landed.row
+                if row.key in recorded and landed.ts:
+                    by_kind.setdefault(row.kind, []).append(
+                        Delivered(row.team_id, row.key, row.kind, landed.channel, landed.ts, row.payload, now))
+            for kind, delivered in by_kind.items():
+                many = _after_sent_many.get(kind)
+                if many is not None:
+                    many(session, delivered)
+                elif (hook := _after_sent.get(kind)) is not None:
+                    for one in delivered:
+                        hook(session, one)
+        for landed in sent:
+            if landed.row.key in recorded:
+                metrics.observe_lag(landed.row.kind, landed.row.due_at, now)
 
     def _settle_sent(self, row: outbox.Claimed, *, channel: str, ts: str) -> None:
         now = self.runtime.now()

@@ -48,21 +48,58 @@ REFRESH_TEAMS_AT_ONCE = 8
 @outbox_jobs.renderer(cases.PROMPT)
 def render_prompt(runtime: Runtime, args: dict[str, Any]) -> outbox_jobs.Message | None:
     """A participant's prompt: the questions' button, yesterday's plan, and what other ceremonies add."""
-    team_id, standup_id, user_id, day = args["team_id"], int(args["standup_id"]), args["user_id"], \
-        date.fromisoformat(args["day"])
+    return render_prompts(runtime, [args])[0]
+
+
+@outbox_jobs.batch_renderer(cases.PROMPT)
+def render_prompts(runtime: Runtime, batch: list[dict[str, Any]]) -> list[outbox_jobs.Message | None]:
+    """Many participants' prompts (a workspace's batch of the morning's prompts): each stand-up, its questions and
+    its participants' previous answers are read once for the batch, not once a prompt."""
+    prompts = [(args["team_id"], int(args["standup_id"]), args["user_id"], date.fromisoformat(args["day"]))
+               for args in batch]
+    groups: dict[tuple[str, int], list[tuple[str, date]]] = defaultdict(list)
+    for team_id, standup_id, user_id, day in prompts:
+        groups[(team_id, standup_id)].append((user_id, day))
+    standups: dict[tuple[str, int], store.Standup | None] = {}
+    previous: dict[tuple[str, int, str, date], str] = {}
+    extras: list[hooks.Blocks] = []
     with runtime.db.reading() as session:
-        standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
+        for (team_id, standup_id), wanted in groups.items():
+            standup = standups[(team_id, standup_id)] = store.standup_by_id(session, team_id=team_id,
+                                                                             standup_id=standup_id)
+            if standup is None:
+                continue
+            # Only the questions: the whole configuration would load every participant for every prompt.
+            index = today_question(store.questions_of(session, team_id=team_id, standup_id=standup_id))
+            if index is None:
+                continue
+            by_day: dict[date, set[str]] = defaultdict(set)
+            for user_id, day in wanted:
+                by_day[day].add(user_id)
+            for day, users in by_day.items():
+                found = store.previous_answers(session, team_id=team_id, standup_id=standup_id, user_ids=users,
+                                               before=day, position=index)
+                previous.update({(team_id, standup_id, user_id, day): text for user_id, text in found.items()})
+        for team_id, standup_id, user_id, day in prompts:
+            standup = standups[(team_id, standup_id)]
+            extras.append([] if standup is None else hooks.prompt_sections(session, hooks.PromptContext(
+                team_id=team_id, channel_id=standup.channel_id, standup_id=standup_id, user_id=user_id,
+                local_date=day)))
+    messages: list[outbox_jobs.Message | None] = []
+    built: dict[tuple[Any, ...], outbox_jobs.Message] = {}  # the same prompt for many people is built once
+    for (team_id, standup_id, user_id, day), extra in zip(prompts, extras, strict=True):
+        standup = standups[(team_id, standup_id)]
         if standup is None:
-            return None
-        # Only the questions: the whole configuration would load every participant for every prompt.
-        index = today_question(store.questions_of(session, team_id=team_id, standup_id=standup_id))
-        previous = store.previous_answer(session, team_id=team_id, standup_id=standup_id, user_id=user_id,
-                                         before=day, position=index) if index is not None else None
-        extra = hooks.prompt_sections(session, hooks.PromptContext(
-            team_id=team_id, channel_id=standup.channel_id, standup_id=standup_id, user_id=user_id, local_date=day))
-    text, blocks = views.prompt_message(standup_id=standup_id, channel_id=standup.channel_id, day=day,
-                                        previous_today=previous, extra=extra)
-    return outbox_jobs.Message(text=text, blocks=blocks)
+            messages.append(None)
+            continue
+        text = previous.get((team_id, standup_id, user_id, day))
+        same = (standup_id, standup.channel_id, day, text, repr(extra))
+        if same not in built:
+            message, blocks = views.prompt_message(standup_id=standup_id, channel_id=standup.channel_id, day=day,
+                                                   previous_today=text, extra=extra)
+            built[same] = outbox_jobs.Message(text=message, blocks=blocks)
+        messages.append(built[same])
+    return messages
 
 
 @outbox_jobs.renderer(cases.REMINDER)
@@ -133,6 +170,16 @@ def prompt_sent(session: Session, sent: outbox_jobs.Delivered) -> None:
     team_id, standup_id, user_id, day = _prompt_args(sent.payload)
     cases.prompt_sent(session, team_id=team_id, standup_id=standup_id, user_id=user_id, day=day,
                       channel=sent.channel, ts=sent.ts)
+
+
+@outbox_jobs.after_sent_many(cases.PROMPT)
+def prompts_sent(session: Session, sent: list[outbox_jobs.Delivered]) -> None:
+    by_team: dict[str, list[cases.PromptSent]] = defaultdict(list)
+    for one in sent:
+        team_id, standup_id, user_id, day = _prompt_args(one.payload)
+        by_team[team_id].append(cases.PromptSent(standup_id, user_id, day, one.channel, one.ts))
+    for team_id, prompts in by_team.items():
+        cases.prompts_sent(session, team_id=team_id, sent=prompts)
 
 
 @outbox_jobs.on_failed(cases.PROMPT)
@@ -215,9 +262,9 @@ def queue_due_prompts(runtime: Runtime, slack: Slack | None, *, team_id: str, st
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return 0
-        config = store.config_of(session, standup)
-        gone = {p.user_id for p in store.participants_of(session, team_id=team_id, standup_id=standup_id)
-                if p.gone_since is not None}
+        listed = store.participants_of(session, team_id=team_id, standup_id=standup_id)
+        config = store.config_of(session, standup, participants=listed)
+        gone = {p.user_id for p in listed if p.gone_since is not None}
         start, end = (now - timedelta(days=2)).date(), (now + timedelta(days=2)).date()
         holidays = calendar.holiday_days(session, team_id=team_id, start=start, end=end)
         away = store.away_ranges(session, team_id=team_id, user_ids=config.participants, start=start, end=end)
@@ -233,11 +280,14 @@ def queue_due_prompts(runtime: Runtime, slack: Slack | None, *, team_id: str, st
                     for u in users if u in profiles and u not in left]
     work = domain.due_prompts(config, participants, now=now, holidays=holidays, force=force)
     closes: dict[date, datetime] = defaultdict(lambda: now)
+    zones = {p.timezone for p in participants}
+    last_window: dict[date, datetime] = {}  # a day's latest window close, over the participants' timezones
     for prompt in work.prompts:
         # The day closes when the last timezone's window does, not when the first prompted one's does.
-        closes[prompt.local_date] = max([closes[prompt.local_date], prompt.closes_at,
-                                         *(domain.answer_window(config, prompt.local_date, p.timezone).closes_at
-                                           for p in participants)])
+        day = prompt.local_date
+        if day not in last_window:
+            last_window[day] = max(domain.answer_window(config, day, zone).closes_at for zone in zones)
+        closes[day] = max(closes[day], prompt.closes_at, last_window[day])
     with runtime.db.transaction() as session:
         for user_id in left:
             cases.person_gone(session, team_id=team_id, standup_id=standup_id, user_id=user_id, now=now)
@@ -262,9 +312,11 @@ def queue_reminders(runtime: Runtime, *, team_id: str, standup_id: int, now: dat
         standup = store.standup_by_id(session, team_id=team_id, standup_id=standup_id)
         if standup is None:
             return 0
-        config = store.config_of(session, standup)
+        # Only the reminder delay matters here: not the whole configuration (its participants and questions).
+        delay = store.reminder_delay_of(standup)
         waiting = [p for p in store.awaiting_reminder(session, team_id=team_id, standup_id=standup_id, now=now)
-                   if domain.reminder_due(config, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at, now=now)]
+                   if domain.reminder_due_after(delay, due_at=max(p.due_at, p.sent_at), closes_at=p.closes_at,
+                                                now=now)]
         if not waiting:
             return 0
         away = store.away_ranges(session, team_id=team_id, user_ids={p.user_id for p in waiting},

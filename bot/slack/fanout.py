@@ -5,7 +5,9 @@ app. `FanOut.send` keeps to both with a token bucket for the workspace and a per
 bounded thread pool, pauses the whole stream when Slack answers 429 (for its Retry-After), retries 5xx and
 connection errors with backoff, and returns one `Delivery` per message — sent with its ts, or failed with the error —
 so the caller can finish or release each claim. `on_delivery` is called on the caller's thread as each message is
-settled, so claims can be finished as the run goes rather than at its end.
+settled, so claims can be finished as the run goes rather than at its end; `on_deliveries` instead gets, in one call,
+every message settled since the last call (those whose answers came in together, and, with `gather_seconds`, those
+settled within that long of the first of them), so that they can be recorded in one transaction.
 
     deliveries = FanOut(client).send(posts, on_delivery=record_outcome)
 
@@ -189,9 +191,13 @@ class FanOut:
                            clock=clock)
         self._order = itertools.count()  # ties between channels ready at once go first come, first served
 
-    def send(self, posts: Iterable[Post], *, on_delivery: Callable[[Delivery], None] | None = None
-             ) -> list[Delivery]:
-        """Send every post; one Delivery per post, in the order given."""
+    def send(self, posts: Iterable[Post], *, on_delivery: Callable[[Delivery], None] | None = None,
+             on_deliveries: Callable[[list[Delivery]], None] | None = None, gather_seconds: float = 0.0,
+             gather_most: int = 50) -> list[Delivery]:
+        """Send every post; one Delivery per post, in the order given.
+
+        `on_deliveries` is handed the deliveries settled since its last call, at most `gather_seconds` after the
+        first of them settled (or once `gather_most` wait, or once the last post is settled)."""
         posts = list(posts)
         keys = [post.key for post in posts]
         if len(set(keys)) != len(keys):
@@ -206,7 +212,7 @@ class FanOut:
         deliveries: dict[str, Delivery] = {}
         in_flight = 0
 
-        def settle(outcome: _Outcome) -> None:
+        def settle(outcome: _Outcome) -> Delivery | None:
             nonlocal in_flight
             in_flight -= 1
             delivery = self._settle(outcome)
@@ -214,27 +220,61 @@ class FanOut:
                 pending = outcome.pending
                 queues.setdefault(pending.post.lane, deque()).appendleft(pending)
                 heapq.heappush(ready, (pending.not_before, next(order), pending.post.lane))
-                return
+                return None
             deliveries[delivery.post.key] = delivery
             if on_delivery is not None:
                 on_delivery(delivery)
+            return delivery
+
+        held: list[Delivery] = []  # settled, not yet handed to on_deliveries
+        held_since = 0.0
+
+        def hand_over(*, now: bool = False) -> None:
+            nonlocal held
+            if held and on_deliveries is not None and (
+                    now or len(held) >= gather_most or self.clock() - held_since >= gather_seconds):
+                batch, held = held, []
+                on_deliveries(batch)
+
+        def settle_all(first: _Outcome | None = None) -> None:
+            nonlocal held_since
+            # Every answer already in, at once.
+            settled = [] if first is None else [settle(first)]
+            while True:
+                try:
+                    settled.append(settle(done.get_nowait()))
+                except queue.Empty:
+                    break
+            if on_deliveries is not None and (delivered := [d for d in settled if d is not None]):
+                if not held:
+                    held_since = self.clock()
+                held.extend(delivered)
+                hand_over()
+
+        def gathering_left() -> float | None:
+            return None if not held else max(0.0, held_since + gather_seconds - self.clock())
 
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="fanout") as pool:
             while True:
-                while True:
-                    try:
-                        settle(done.get_nowait())
-                    except queue.Empty:
-                        break
+                settle_all()
                 channel = self._next_channel(ready, queues)
                 if channel is None and in_flight == 0:
                     break
                 if channel is None or in_flight >= self.concurrency:
-                    settle(done.get())
+                    left = gathering_left()
+                    try:
+                        settle_all(done.get(timeout=left))
+                    except queue.Empty:  # the held deliveries waited long enough
+                        hand_over(now=True)
                     continue
                 start = max(self.pacer.ready_at(channel), queues[channel][0].not_before)
                 wait = start - self.clock()
                 if wait > 0:
+                    left = gathering_left()
+                    if left is not None and left <= wait:
+                        self.sleep(left)
+                        hand_over(now=True)
+                        continue
                     self.sleep(wait)
                     continue  # a 429 may have come in meanwhile
                 self.pacer.take(channel)
@@ -245,6 +285,7 @@ class FanOut:
                     heapq.heappush(ready, (self._channel_ready(channel, queues), next(order), channel))
                 in_flight += 1
                 pool.submit(self._post, pending, done)
+        hand_over(now=True)
         return [deliveries[key] for key in keys]
 
     def _channel_ready(self, channel: str, queues: dict[str, deque[_Pending]]) -> float:
