@@ -583,20 +583,10 @@ def record_skip(session: Session, *, team_id: str, standup_id: int, user_id: str
     return True
 
 
-def previous_answer(session: Session, *, team_id: str, standup_id: int, user_id: str, before: date,
-                    position: int) -> str | None:
-    """The participant's latest answer to question `position` before `before` (their last "today")."""
-    return session.scalar(select(StandupAnswerItem.text).join(
-        StandupAnswer, StandupAnswer.id == StandupAnswerItem.answer_id).where(
-        StandupAnswer.team_id == team_id, StandupAnswer.standup_id == standup_id,
-        StandupAnswer.user_id == user_id, StandupAnswer.local_date < before,
-        StandupAnswerItem.position == position).order_by(StandupAnswer.local_date.desc()).limit(1))
-
-
 def previous_answers(session: Session, *, team_id: str, standup_id: int, user_ids: Iterable[str], before: date,
                      position: int) -> dict[str, str]:
-    """`previous_answer` for many participants in one statement: each one's latest answer to question `position`
-    before `before`, by user id (someone with none is missing)."""
+    """Each participant's latest answer to question `position` before `before` (their last "today"), in one
+    statement, by user id (someone with none is missing)."""
     users = sorted(set(user_ids))
     if not users:
         return {}

@@ -151,6 +151,11 @@ class Flaky:
     chance: random.Random
 
 
+class _Server(ThreadingHTTPServer):
+    # Slack never refuses a connection; the standard library's backlog of 5 did, under a rush of 200 calls a second.
+    request_queue_size = 1024
+
+
 @dataclass
 class FakeSlackState:
     calls: list[Call] = field(default_factory=list)
@@ -240,7 +245,7 @@ class FakeSlack:
             def log_message(self, *_args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), name="fake-slack", daemon=True)
         self._thread.start()
