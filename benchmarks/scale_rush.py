@@ -12,6 +12,7 @@ outbox's delivery loop, with the default settings: SLACK_FANOUT_PER_SECOND=4) sh
 from the due moment to the last prompt, against the least the limits allow one workspace; prompts lost and doubled
 (counted per DM at the fake); p50 / p99 lag of the prompts; peak resident memory of each app process. Then, with two
 processes, one workspace whose Slack answers in 10 s, and one whose Slack answers 500: the others' p99 lag.
+RUSH_LATENCY=S sets the fake's answer time (default 0.05 s).
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from storage.db import Database
 ROOT = Path(__file__).resolve().parent.parent
 DUE = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)  # 09:30 in Berlin, a Tuesday
 PEOPLE = 20
-LIMIT_PER_SECOND, LIMIT_BURST, LATENCY = 20.0, 20, 0.05
+LIMIT_PER_SECOND, LIMIT_BURST = 20.0, 20
+# Every Web API call's answer time at the fake (RUSH_LATENCY=1.0: a Slack slow enough that waiting, not this
+# machine's two cores, bounds the rush, which shows how the processes split it).
+LATENCY = float(os.environ.get("RUSH_LATENCY", "0.05"))
 APP_PER_SECOND, APP_BURST = 4.0, 10  # the app's fan-out pace (the defaults)
 START_DELAY = 4.0  # seconds between launching the processes and the due moment (imports, connections)
 TIMEOUT = 900.0
