@@ -94,6 +94,22 @@ def test_a_lost_answer_does_not_double_the_message(cadence: Cadence, fake: FakeS
     assert fake.calls("conversations.history")
 
 
+def test_a_lookup_slack_cannot_answer_now_is_tried_again_instead_of_sending_a_second_copy(
+        cadence: Cadence, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", status=500, after_doing=True)  # posted, but the answer is lost
+    queue(cadence, "note:4")
+    cadence.settle()
+    # ...and the look for it before sending it again fails too, its retries included.
+    fake.fail("conversations.history", status=503, times=3)
+    cadence.clock.advance(timedelta(seconds=6))
+    cadence.settle()
+    assert len(fake.messages("C1")) == 1  # not sent blind
+    cadence.clock.advance(timedelta(seconds=11))
+    cadence.settle()
+    [message] = fake.messages("C1")
+    assert row(cadence, "note:4").sent_ts == message.ts
+
+
 def test_a_dm_whose_process_died_after_posting_is_found_not_resent(cadence: Cadence, fake: FakeSlack) -> None:
     fake.add_user("U7", name="Ann")
     queue(cadence, "note:4", channel="U7")

@@ -451,7 +451,13 @@ class OutboxWorker:
             self._settle_sent(row, channel="", ts="")
             return _Prepared(row)
         if row.maybe_sent_before:
-            found = self._already_sent(slack, row, channel, thread_ts)
+            try:
+                found = self._already_sent(slack, row, channel, thread_ts)
+            except SlackFailure as busy:
+                if row.attempts < GIVE_UP_AFTER - 1:  # look again later rather than risk a second copy...
+                    self._settle_failure(row, busy.answer)
+                    return _Prepared(row)
+                found = None  # ...but on its last attempt a message is sent twice rather than lost
             if found is not None:
                 log.info("outbox row %s was sent before its process stopped; not sent again", row.key,
                          extra={"team": row.team_id})
@@ -497,6 +503,8 @@ class OutboxWorker:
             found = slack.find_by_key(channel=conversation, key=row.key, thread_ts=thread_ts,
                                       oldest=row.created_at.timestamp() - 1)
         except SlackFailure as failure:
+            if failure.verdict is Verdict.RETRY_LATER:  # Slack busy or unreachable for a moment: the caller decides
+                raise
             # Without the history scope (an older installation) the message is sent again rather than lost.
             log.warning("could not look for outbox row %s before resending it (%s); sending it", row.key,
                         failure.error, extra={"team": row.team_id})
