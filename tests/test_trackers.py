@@ -200,6 +200,25 @@ def test_a_github_app_github_refuses_is_refused_under_its_field_in_githubs_words
     with cadence.db.reading() as session:
         assert store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB) is None
     assert "Connected to GitHub as *acme*" in texts(connect_github_app(cadence, app)["view"])
+    # The same IDs with another key once the right one has a token: still refused (no token is shared between keys).
+    assert connect_github_app(cadence, app, private_key=new_private_key())["errors"] == {
+        "trackers.private_key": "GitHub: A JSON web token could not be decoded"}
+
+
+def test_an_installation_token_is_renewed_by_githubkit_before_it_expires(cadence: Cadence, github: FakeGitHub) -> None:
+    import time
+
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.add_issue("acme/shop", "Checkout")
+    github.token_lifetime = timedelta(seconds=61)  # githubkit renews a token a minute before it expires
+    connect_github_app(cadence, app)
+    time.sleep(1.1)
+    cadence.command("/poker", "github acme/shop", user=ADMIN)
+    assert "1 stor" in parent_and_stories(cadence)[0].all_text
+    minted = github.calls_to(f"POST /app/installations/{INSTALLATION_ID}/access_tokens")
+    assert len(minted) == 2
+    used = {c.authorization for c in github.calls if c.authorization.startswith("token ghs_")}
+    assert len(used) == 2
 
 
 def test_a_github_connection_takes_a_token_or_an_app_not_both_nor_neither(cadence: Cadence, github: FakeGitHub) -> None:

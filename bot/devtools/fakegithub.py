@@ -114,6 +114,7 @@ class FakeGitHub(FakeService):
         self.installation_tokens: dict[str, InstallationToken] = {}
         # GitHub's clock: real time, as githubkit signs JWTs and decides when to refresh a token by real time.
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.token_lifetime = INSTALLATION_TOKEN_LIFETIME  # GitHub's is an hour; a test may shorten it
 
     # -- arranging ------------------------------------------------------------------------------------------------
     def add_token(self, token: str, login: str, *, read_only: bool = False) -> None:
@@ -264,7 +265,7 @@ class FakeGitHub(FakeService):
         if not installation.isdigit() or int(installation) not in app.installations:
             return _error(404, "Not Found")
         installation_id = int(installation)
-        expires = (self.now() + INSTALLATION_TOKEN_LIFETIME).replace(microsecond=0)
+        expires = (self.now() + self.token_lifetime).replace(microsecond=0)
         token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")
         self.installation_tokens[token] = InstallationToken(app.id, installation_id,
                                                             app.installations[installation_id], expires)
