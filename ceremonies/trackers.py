@@ -27,6 +27,9 @@ URL_MAX = 500
 PROJECT_MAX = 100
 ACCOUNT_MAX = 200
 TOKEN_MAX = 2000
+PRIVATE_KEY_MAX = 3000  # Slack's plain_text_input max_length; an App's RSA-2048 PEM is about 1.7 KB
+GITHUB_ID = re.compile(r"[0-9]{1,20}")  # an App's or an installation's ID
+PEM = re.compile(r"-----BEGIN (RSA )?PRIVATE KEY-----\s+[A-Za-z0-9+/=\s]+-----END (RSA )?PRIVATE KEY-----")
 JQL_MAX = 2000
 REPO = re.compile(r"^[A-Za-z0-9_.-]{1,39}/[A-Za-z0-9_.-]{1,100}$")
 JIRA_PROJECT = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -45,10 +48,20 @@ def parse_kind(text: str) -> Kind:
 @dataclass(frozen=True)
 class Credentials:
     """What a connection authenticates with: an e-mail and API token (Jira Cloud), a personal access token (Jira
-    Data Center, `email` empty) or a GitHub token."""
+    Data Center, `email` empty), a GitHub token, or a GitHub App installation (`app_id` set, `token` empty)."""
 
     token: str
     email: str = ""
+    app_id: int = 0
+    installation_id: int = 0
+    private_key: str = ""  # the App's PEM
+
+
+def private_key_parts(pem: str) -> list[str]:
+    """What of a private key must never be shown: the whole PEM and each line of its body (a log may quote it with
+    its newlines escaped)."""
+    body = [line.strip() for line in pem.splitlines() if line.strip() and not line.startswith("-----")]
+    return [pem, "".join(body), *body] if pem else []
 
 
 @dataclass(frozen=True)
@@ -61,13 +74,22 @@ class ConnectForm:
     project: str  # Jira project key or GitHub owner/repo for new issues; may be empty
 
 
-def check_connect_form(kind: Kind, *, site_url: str, email: str, token: str, project: str
+def check_connect_form(kind: Kind, *, site_url: str, email: str, token: str, project: str, app_id: str = "",
+                       installation_id: str = "", private_key: str = ""
                        ) -> tuple[ConnectForm | None, dict[str, str]]:
-    """The form, or its problems by field name (site_url, email, token, project)."""
+    """The form, or its problems by field name (site_url, email, token, project, and GitHub App's app_id,
+    installation_id, private_key). GitHub takes exactly one of two ways: a token, or a GitHub App's three fields."""
     problems: dict[str, str] = {}
     site_url, email, token, project = site_url.strip().rstrip("/"), email.strip(), token.strip(), project.strip()
-    if not token:
-        problems["token"] = "Paste the token."
+    app_id, installation_id, private_key = app_id.strip(), installation_id.strip(), private_key.strip()
+    app = kind is Kind.GITHUB and bool(app_id or installation_id or private_key)
+    if app and token:
+        problems["token"] = "Either a token or a GitHub App, not both: empty the token or the App's fields."
+    elif app:
+        problems.update(_app_problems(app_id, installation_id, private_key))
+    elif not token:
+        problems["token"] = ("Paste the token." if kind is Kind.JIRA
+                             else "Paste a fine-grained token, or fill in the GitHub App's three fields.")
     elif len(token) > TOKEN_MAX or any(c.isspace() for c in token):
         problems["token"] = "This is not a token: it has spaces or is too long."
     if kind is Kind.JIRA:
@@ -85,7 +107,24 @@ def check_connect_form(kind: Kind, *, site_url: str, email: str, token: str, pro
             problems["project"] = "Write the repository as owner/name, e.g. acme/shop."
     if problems:
         return None, problems
+    if app:
+        credentials = Credentials("", app_id=int(app_id), installation_id=int(installation_id),
+                                  private_key=private_key + "\n")
+        return ConnectForm(kind, site_url, credentials, project), {}
     return ConnectForm(kind, site_url, Credentials(token, email), project), {}
+
+
+def _app_problems(app_id: str, installation_id: str, private_key: str) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not (GITHUB_ID.fullmatch(app_id) and int(app_id) > 0):
+        problems["app_id"] = "The App ID is a number, e.g. 123456 (the App's settings page, under About)."
+    if not (GITHUB_ID.fullmatch(installation_id) and int(installation_id) > 0):
+        problems["installation_id"] = ("The installation ID is a number: the end of the installation's settings "
+                                       "address, …/settings/installations/12345678.")
+    if len(private_key) > PRIVATE_KEY_MAX or not PEM.fullmatch(private_key):
+        problems["private_key"] = ("Paste the App's private key: the whole .pem file, from -----BEGIN RSA PRIVATE "
+                                   "KEY----- to -----END RSA PRIVATE KEY-----.")
+    return problems
 
 
 # -- issues -----------------------------------------------------------------------------------------------------------

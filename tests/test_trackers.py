@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.devtools.fakegithub import FakeGitHub
+from bot.devtools.fakegithub import App, FakeGitHub, new_private_key
 from bot.devtools.fakejira import STORY_POINTS_FIELD, FakeJira
 from bot.devtools.fakeslack import FakeSlack, Message
 from bot.devtools.harness import Cadence, FrozenClock, start_cadence
@@ -27,6 +27,7 @@ JIRA_EMAIL = "ada@example.com"
 JIRA_TOKEN = "ATATT3xFfGF0-jira-api-token-1"
 GITHUB_TOKEN = "github_pat_11ABCDEFG0123456789_secret"
 ADMIN, MEMBER = "U1", "U2"
+APP_ID, INSTALLATION_ID = 123456, 45678901
 
 
 @pytest.fixture
@@ -73,6 +74,17 @@ def connect_github(cadence: Cadence, *, token: str = GITHUB_TOKEN, project: str 
     cadence.command("/cadence", "connect github", user=ADMIN)
     modal = cadence.fake.last_view()
     reply = cadence.slack.view_submission(modal, values(token=token, project=project), user=ADMIN)
+    return seen(cadence, modal, reply)
+
+
+def connect_github_app(cadence: Cadence, app: App, *, private_key: str | None = None, app_id: int = APP_ID,
+                       installation_id: int = INSTALLATION_ID, token: str = "", channel: str = "C1"
+                       ) -> dict[str, Any]:
+    cadence.command("/cadence", "connect github", user=ADMIN, channel=channel)
+    modal = cadence.fake.last_view()
+    reply = cadence.slack.view_submission(modal, values(
+        token=token, app_id=str(app_id), installation_id=str(installation_id),
+        private_key=app.private_key if private_key is None else private_key, project="acme/shop"), user=ADMIN)
     return seen(cadence, modal, reply)
 
 
@@ -143,6 +155,151 @@ def test_a_github_token_github_refuses_is_refused_in_the_modal(cadence: Cadence,
     assert answer == {"response_action": "errors", "errors": {"trackers.token": "GitHub: Bad credentials"}}
     answer = connect_github(cadence)
     assert "Connected to GitHub as *ada*" in texts(answer["view"])
+
+
+def test_a_github_app_installation_connects_as_the_account_it_is_installed_on(
+        cadence: Cadence, github: FakeGitHub) -> None:
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.repo("acme/shop")
+    cadence.command("/cadence", "connect github", user=ADMIN)
+    modal = cadence.fake.last_view()
+    fields = {b["block_id"]: b for b in modal["blocks"] if b["type"] == "input"}
+    assert fields["trackers.private_key"]["element"]["multiline"] is True
+    assert fields["trackers.private_key"]["element"]["max_length"] == 3000
+    assert fields["trackers.token"]["optional"] is True  # one of the two ways
+
+    answer = connect_github_app(cadence, app)
+    assert answer.get("response_action") == "update", answer
+    assert "Connected to GitHub as *acme* for the workspace" in texts(answer["view"])
+    minted = github.calls_to(f"POST /app/installations/{INSTALLATION_ID}/access_tokens")
+    assert len(minted) == 1
+    assert minted[0].authorization.startswith("Bearer ey")  # the App's JWT
+    assert github.calls_to("GET /installation/repositories")[-1].authorization.startswith("token ghs_")
+    assert github.calls_to("GET /user") == []
+    with cadence.db.reading() as session:
+        row = store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB)
+        assert row is not None
+        assert row.account == "acme"
+        assert "PRIVATE KEY" not in row.secret
+        assert str(INSTALLATION_ID) not in row.secret
+
+
+def test_a_github_app_github_refuses_is_refused_under_its_field_in_githubs_words(
+        cadence: Cadence, github: FakeGitHub) -> None:
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.repo("acme/shop")
+    assert connect_github_app(cadence, app, private_key=new_private_key()) == {"response_action": "errors", "errors": {
+        "trackers.private_key": "GitHub: A JSON web token could not be decoded"}}
+    assert connect_github_app(cadence, app, app_id=999) == {"response_action": "errors", "errors": {
+        "trackers.private_key": "GitHub: A JSON web token could not be decoded"}}
+    assert connect_github_app(cadence, app, installation_id=1) == {"response_action": "errors", "errors": {
+        "trackers.installation_id": "GitHub: Not Found"}}
+    garbage = "-----BEGIN RSA PRIVATE KEY-----\nbm90IGEga2V5\n-----END RSA PRIVATE KEY-----"
+    answer = connect_github_app(cadence, app, private_key=garbage)
+    assert answer["errors"]["trackers.private_key"].startswith("GitHub App: the private key cannot be read")
+    with cadence.db.reading() as session:
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB) is None
+    assert "Connected to GitHub as *acme*" in texts(connect_github_app(cadence, app)["view"])
+    # The same IDs with another key once the right one has a token: still refused (no token is shared between keys).
+    assert connect_github_app(cadence, app, private_key=new_private_key())["errors"] == {
+        "trackers.private_key": "GitHub: A JSON web token could not be decoded"}
+
+
+def test_an_installation_token_is_renewed_by_githubkit_before_it_expires(cadence: Cadence, github: FakeGitHub) -> None:
+    import time
+
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.add_issue("acme/shop", "Checkout")
+    github.token_lifetime = timedelta(seconds=61)  # githubkit renews a token a minute before it expires
+    connect_github_app(cadence, app)
+    time.sleep(1.1)
+    cadence.command("/poker", "github acme/shop", user=ADMIN)
+    assert "1 stor" in parent_and_stories(cadence)[0].all_text
+    minted = github.calls_to(f"POST /app/installations/{INSTALLATION_ID}/access_tokens")
+    assert len(minted) == 2
+    used = {c.authorization for c in github.calls if c.authorization.startswith("token ghs_")}
+    assert len(used) == 2
+
+
+def test_a_github_connection_takes_a_token_or_an_app_not_both_nor_neither(cadence: Cadence, github: FakeGitHub) -> None:
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    assert connect_github_app(cadence, app, token=GITHUB_TOKEN) == {"response_action": "errors", "errors": {
+        "trackers.token": "Either a token or a GitHub App, not both: empty the token or the App's fields."}}
+    assert connect_github(cadence, token="") == {"response_action": "errors", "errors": {
+        "trackers.token": "Paste a fine-grained token, or fill in the GitHub App's three fields."}}
+    answer = connect_github_app(cadence, app, private_key="my key")
+    assert set(answer["errors"]) == {"trackers.private_key"}
+    assert github.calls == []  # refused before any call
+
+
+def test_a_poker_session_from_github_writes_its_estimates_back_as_the_app(cadence: Cadence, github: FakeGitHub) -> None:
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.add_issue("acme/shop", "Checkout with Apple Pay")
+    github.add_issue("acme/shop", "Checkout coupon", labels=["estimate: 3"])
+    github.add_issue("other/secret", "Checkout elsewhere")  # not where the App is installed
+    project, item, field = github.add_to_project("acme/shop", 1)
+    connect_github_app(cadence, app)
+    cadence.command("/poker", "github acme/shop checkout", user=ADMIN)
+    parent, thread = parent_and_stories(cadence)
+    assert "2 stories" in parent.all_text
+    assert github.calls_to("GET /search/issues")[-1].authorization.startswith("token ghs_")
+    accept(cadence, thread[0], "5")
+    accept(cadence, parent_and_stories(cadence)[1][1], "8")
+    cadence.tick()
+    assert github.project_value(project, item, field) == 5
+    assert github.issue("acme/shop", 2).labels == ["estimate: 8"]
+    assert "Estimate written to shop#1." in current(cadence, thread[0]).all_text
+    # One installation token served it all: githubkit keeps it for its hour.
+    assert len(github.calls_to(f"POST /app/installations/{INSTALLATION_ID}/access_tokens")) == 1
+
+    cadence.command("/poker", "github other/secret checkout", user=ADMIN)
+    assert "GitHub did not give the issues: GitHub: Validation Failed — The listed users and repositories cannot " \
+        "be searched" in cadence.fake.ephemerals(ADMIN)[-1]["text"]
+
+
+def test_the_fake_github_checks_an_apps_jwt_and_token_expiry_as_github_documents(github: FakeGitHub) -> None:
+    import time
+    import urllib.error
+    import urllib.request
+
+    import jwt as pyjwt
+
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.add_issue("acme/shop", "Checkout")
+
+    def call(method: str, path: str, authorization: str) -> tuple[int, dict[str, Any]]:
+        request = urllib.request.Request(github.url + path, method=method, headers={"Authorization": authorization})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def signed(key: str = app.private_key, iss: Any = str(APP_ID), iat: int = -60, exp: int = 540) -> str:
+        now = int(time.time())
+        return "Bearer " + pyjwt.encode({"iss": iss, "iat": now + iat, "exp": now + exp}, key, algorithm="RS256")
+
+    mint = f"/app/installations/{INSTALLATION_ID}/access_tokens"
+    for token, message in ((signed(key=new_private_key()), "A JSON web token could not be decoded"),
+                           (signed(iss="99"), "A JSON web token could not be decoded"),
+                           (signed(iat=-700, exp=-100), "'Expiration time' claim ('exp') must be a numeric value"),
+                           (signed(iat=0, exp=660), "'Expiration time' claim ('exp') is too far in the future"),
+                           (signed(iat=-300, exp=400), "'Expiration time' claim ('exp') is too far in the future"),
+                           (signed(iat=300, exp=500), "'Issued at' claim ('iat') must be an Integer")):
+        status, body = call("POST", mint, token)
+        assert (status, body["message"][:len(message)]) == (401, message)
+    assert call("POST", "/app/installations/1/access_tokens", signed())[0] == 404
+    status, body = call("POST", mint, signed())
+    assert status == 201
+    token = body["token"]
+    assert token.startswith("ghs_")
+    expires = datetime.strptime(body["expires_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    assert timedelta(minutes=59) < expires - datetime.now(UTC) <= timedelta(hours=1)
+    assert call("GET", "/repos/acme/shop/issues/1", f"token {token}")[0] == 200
+    assert call("GET", "/user", f"token {token}")[0] == 403  # an installation is no user
+    github.now = lambda: datetime.now(UTC) + timedelta(hours=1, seconds=1)
+    assert call("GET", "/repos/acme/shop/issues/1", f"token {token}") == (401, {
+        "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
 
 
 def test_a_slow_tracker_gets_a_checking_modal_then_the_connection(cadence: Cadence, jira: FakeJira) -> None:
@@ -427,16 +584,28 @@ def test_no_token_in_any_log_or_export(cadence: Cadence, jira: FakeJira, github:
     cadence.tick()
     cadence.tick(cadence.clock() + timedelta(minutes=5))
     cadence.command("/poker", "github acme/shop", user=ADMIN)
+    # A GitHub App installation for C2: first with another App's key (refused), then with its own.
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    other_key = new_private_key()
+    cadence.fake.add_channel("C2", "team-two")
+    connect_github_app(cadence, app, private_key=other_key, channel="C2")
+    assert "Connected to GitHub as *acme*" in texts(connect_github_app(cadence, app, channel="C2")["view"])
+    cadence.command("/poker", "github acme/shop", user=ADMIN, channel="C2")
     logged = "\n".join(record.getMessage() for record in caplog.records)
     import base64
 
+    from ceremonies.trackers import private_key_parts
+
     basic = base64.b64encode(f"{JIRA_EMAIL}:{JIRA_TOKEN}".encode()).decode()
-    for secret in (JIRA_TOKEN, GITHUB_TOKEN, basic, "wrong-token-to-log-maybe", webhook_secret(cadence, "jira")):
+    keys = [part for key in (app.private_key, other_key) for part in private_key_parts(key)[1:]]
+    for secret in (JIRA_TOKEN, GITHUB_TOKEN, basic, "wrong-token-to-log-maybe", webhook_secret(cadence, "jira"),
+                   *keys):
         assert secret not in logged
     exported = export.export_json(cadence.db, team_id="T1", now=datetime(2026, 12, 2, tzinfo=UTC))
     assert "tracker_connections" in exported
-    for secret in (JIRA_TOKEN, GITHUB_TOKEN, webhook_secret(cadence, "jira")):
+    for secret in (JIRA_TOKEN, GITHUB_TOKEN, webhook_secret(cadence, "jira"), *keys):
         assert secret not in exported
+    assert "PRIVATE KEY" not in exported
     with cadence.db.reading() as session:
         stored = session.scalars(select(store.TrackerConnection.secret)).all()
     assert '"secret"' not in exported
@@ -636,12 +805,16 @@ def test_a_sprint_review_follow_up_gets_an_issue_in_the_connected_tracker(cadenc
     assert f"<{jira.url}/browse/PAY-4|PAY-4> created for the review's follow-up" in team.fake.dms(FACILITATOR)[-1].text
 
 
-def test_the_connection_is_purged_with_the_workspace(cadence: Cadence, jira: FakeJira) -> None:
+def test_the_connection_is_purged_with_the_workspace(cadence: Cadence, jira: FakeJira, github: FakeGitHub) -> None:
     from storage import workspace_data
 
     connect_jira(cadence, jira)
+    app = github.add_app(APP_ID, installation_id=INSTALLATION_ID, account="acme")
+    github.repo("acme/shop")
+    connect_github_app(cadence, app)
     with cadence.db.transaction() as session:
         deleted = workspace_data.purge(session, team_id="T1")
-    assert deleted["tracker_connections"] == 1
+    assert deleted["tracker_connections"] == 2
     with cadence.db.reading() as session:
         assert store.connection(session, team_id="T1", kind=store.domain.Kind.JIRA) is None
+        assert store.connection(session, team_id="T1", kind=store.domain.Kind.GITHUB) is None

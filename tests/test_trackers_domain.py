@@ -78,3 +78,55 @@ def test_what_a_story_says_about_its_estimate() -> None:
     assert domain.EstimateWrite("PAY-1", "written", None).line() == ":outbox_tray: Estimate written to PAY-1."
     assert domain.EstimateWrite("PAY-1", "pending", "Jira: busy").line() == \
         ":hourglass: Not written to PAY-1 yet: Jira: busy (trying again)."
+
+
+PEM = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx1c2\nAbCd+/==\n-----END RSA PRIVATE KEY-----")
+
+
+def github_form(**fields: str) -> tuple[domain.ConnectForm | None, dict[str, str]]:
+    given = {"token": "", "app_id": "", "installation_id": "", "private_key": "", **fields}
+    return domain.check_connect_form(domain.Kind.GITHUB, site_url="", email="", project="acme/shop", **given)
+
+
+def test_github_takes_a_token_or_an_app_installation_not_both_nor_neither() -> None:
+    form, problems = github_form(app_id=" 123456 ", installation_id="7890", private_key=f"\n{PEM}\n")
+    assert problems == {}
+    assert form is not None
+    assert form.credentials == domain.Credentials("", app_id=123456, installation_id=7890, private_key=PEM + "\n")
+    form, problems = github_form(token="github_pat_1")
+    assert form is not None
+    assert form.credentials == domain.Credentials("github_pat_1")  # the token way is as it was
+
+    assert github_form()[1] == {"token": "Paste a fine-grained token, or fill in the GitHub App's three fields."}
+    assert github_form(token="github_pat_1", app_id="123456")[1] == {
+        "token": "Either a token or a GitHub App, not both: empty the token or the App's fields."}
+
+
+def test_a_github_app_needs_its_two_ids_and_a_whole_private_key() -> None:
+    _form, problems = github_form(app_id="12a", installation_id="", private_key="-----BEGIN RSA PRIVATE KEY-----")
+    assert set(problems) == {"app_id", "installation_id", "private_key"}
+    assert problems["app_id"].startswith("The App ID is a number")
+    assert problems["private_key"].startswith("Paste the App's private key: the whole .pem file")
+    assert set(github_form(app_id="0", installation_id="²", private_key=PEM)[1]) == {"app_id", "installation_id"}
+    too_long = PEM.replace("AbCd+/==", "A" * 3000)
+    assert set(github_form(app_id="1", installation_id="2", private_key=too_long)[1]) == {"private_key"}
+    pkcs8 = PEM.replace("RSA PRIVATE KEY", "PRIVATE KEY")
+    assert github_form(app_id="1", installation_id="2", private_key=pkcs8)[1] == {}
+
+
+def test_the_app_fields_are_not_jiras() -> None:
+    form, problems = domain.check_connect_form(domain.Kind.JIRA, site_url="https://t.atlassian.net", email="",
+                                               token="pat", project="", app_id="1", installation_id="2",
+                                               private_key=PEM)
+    assert problems == {}
+    assert form is not None
+    assert form.credentials == domain.Credentials("pat")
+
+
+def test_every_line_of_a_private_key_is_kept_out_of_sight() -> None:
+    parts = domain.private_key_parts(PEM)
+    assert parts[0] == PEM
+    assert "MIIEowIBAAKCAQEAx1c2AbCd+/==" in parts
+    assert "AbCd+/==" in parts
+    assert not any(part.startswith("-----") for part in parts[1:])
+    assert domain.private_key_parts("") == []

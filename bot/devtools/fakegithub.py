@@ -1,9 +1,11 @@
 """A fake GitHub REST API over HTTP, as strict as the parts Cadence uses: token auth ("Bearer" or "token"), 401 Bad
 credentials, 403 secondary rate limits with Retry-After, 404 Not Found, 422 Validation Failed, issue search, issues,
-labels and milestones, and webhooks signed with X-Hub-Signature-256.
+labels and milestones, webhooks signed with X-Hub-Signature-256, and GitHub Apps: a JWT (RS256, signed with the App's
+private key) buys an installation token (`ghs_…`, one hour) at POST /app/installations/{id}/access_tokens.
 
     github = FakeGitHub().start()
     github.add_token("github_pat_1", "ada")
+    app = github.add_app(123456, installation_id=7890, account="acme")  # app.private_key: the PEM to connect with
     github.add_issue("acme/shop", "Pay by card")
     github.fail("PATCH /repos/acme/shop/issues", status=403, retry_after=60)
 """
@@ -12,12 +14,27 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.devtools.fakeservice import Failure, FakeService, Reply, Request, deliver, new_delivery_id, signature
 
 DOCS = "https://docs.github.com/rest"
+# GitHub's words when it refuses an App's JWT (docs.github.com: "Generating a JSON Web Token (JWT) for a GitHub App").
+JWT_UNDECODABLE = "A JSON web token could not be decoded"  # not a JWT, a wrong signature, or an unknown App ID
+JWT_EXPIRED = ("'Expiration time' claim ('exp') must be a numeric value representing the future time at which the "
+               "assertion expires")
+JWT_TOO_LONG = "'Expiration time' claim ('exp') is too far in the future"
+JWT_IAT = "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+JWT_MAX_SECONDS = 600  # exp at most 10 minutes after iat (and after now)
+INSTALLATION_TOKEN_LIFETIME = timedelta(hours=1)
 SECONDARY = ("You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you "
              "reach out to GitHub Support for help, please include the request ID.")
 
@@ -53,6 +70,35 @@ class Repo:
     next_number: int = 1
 
 
+def new_private_key() -> str:
+    """A fresh RSA-2048 private key as GitHub gives an App's: PKCS#1 PEM ("BEGIN RSA PRIVATE KEY")."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode()
+
+
+@dataclass
+class App:
+    """A GitHub App: its ID, its private key (what its owner downloads) and its installations (id -> account)."""
+
+    id: int
+    private_key: str
+    installations: dict[int, str] = field(default_factory=dict)
+    repositories: dict[int, list[str] | None] = field(default_factory=dict)  # None: all the account's repositories
+
+    @property
+    def public_key(self) -> Any:
+        return serialization.load_pem_private_key(self.private_key.encode(), password=None).public_key()
+
+
+@dataclass(frozen=True)
+class InstallationToken:
+    app_id: int
+    installation_id: int
+    account: str
+    expires_at: datetime
+
+
 class FakeGitHub(FakeService):
     name = "github"
 
@@ -64,6 +110,11 @@ class FakeGitHub(FakeService):
         self.public_emails: dict[str, str] = {}  # e-mail -> login, for users who show their e-mail
         self.projects: dict[str, Project] = {}
         self.without_projects: set[str] = set()  # tokens not granted Projects access
+        self.apps: dict[int, App] = {}
+        self.installation_tokens: dict[str, InstallationToken] = {}
+        # GitHub's clock: real time, as githubkit signs JWTs and decides when to refresh a token by real time.
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.token_lifetime = INSTALLATION_TOKEN_LIFETIME  # GitHub's is an hour; a test may shorten it
 
     # -- arranging ------------------------------------------------------------------------------------------------
     def add_token(self, token: str, login: str, *, read_only: bool = False) -> None:
@@ -71,6 +122,16 @@ class FakeGitHub(FakeService):
             self.tokens[token] = login
             if read_only:
                 self.read_only.add(token)
+
+    def add_app(self, app_id: int, *, installation_id: int, account: str, repositories: list[str] | None = None,
+                private_key: str | None = None) -> App:
+        """A GitHub App installed on `account` (all its repositories, or only `repositories`)."""
+        with self._lock:
+            app = self.apps.get(app_id) or App(app_id, private_key or new_private_key())
+            app.installations[installation_id] = account
+            app.repositories[installation_id] = repositories
+            self.apps[app_id] = app
+            return app
 
     def repo(self, full_name: str) -> Repo:
         with self._lock:
@@ -138,13 +199,28 @@ class FakeGitHub(FakeService):
     def answer(self, request: Request) -> Reply:
         header = request.headers.get("authorization", "")
         token = header.split(" ", 1)[1] if header.startswith(("Bearer ", "token ")) else ""
-        login = self.tokens.get(token)
+        path, method = request.path, request.method
+        if match := re.fullmatch(r"/app/installations/([^/]+)/access_tokens", path):
+            return self._access_token(token, match.group(1)) if method == "POST" else _error(404, "Not Found")
+        installation = self.installation_tokens.get(token)
+        if installation is not None and installation.expires_at <= self.now():
+            installation = None  # expired: GitHub no longer knows it
+        login = self.tokens.get(token) or (installation.account if installation else None)
         if login is None:
             return _error(401, "Bad credentials")
-        path, method = request.path, request.method
+        if method == "GET" and path == "/installation/repositories":
+            if installation is None:
+                return _error(403, "You must authenticate with an installation access token in order to list "
+                                   "repositories for an installation.")
+            return self._installation_repositories(installation, request.query)
         if method == "GET" and path == "/user":
+            if installation is not None:
+                return _error(403, "Resource not accessible by integration")
             return Reply(200, {"login": login, "id": 1000 + len(login), "type": "User"})
         if method == "GET" and path == "/search/issues":
+            wanted = next((w[5:] for w in (request.query.get("q") or "").split() if w.startswith("repo:")), None)
+            if installation is not None and wanted is not None and not self._visible(installation, wanted):
+                return _unsearchable()
             return self._search(request.query)
         if method == "POST" and path == "/graphql":
             return self._graphql(token, request.body or {})
@@ -156,13 +232,67 @@ class FakeGitHub(FakeService):
         if match is None:
             return _error(404, "Not Found")
         repo = self.repos.get(match.group(1))
-        if repo is None:
+        if repo is None or (installation is not None and not self._visible(installation, repo.full_name)):
             return _error(404, "Not Found")
         rest = match.group(2) or ""
         writes = method in ("POST", "PATCH", "DELETE", "PUT")
         if writes and token in self.read_only:
             return _error(403, "Resource not accessible by personal access token")
         return self._repo(request, repo, method, rest)
+
+    # -- GitHub Apps ------------------------------------------------------------------------------------------------
+    def _access_token(self, jwt_text: str, installation: str) -> Reply:
+        """POST /app/installations/{id}/access_tokens, authenticated with the App's JWT as GitHub checks it: RS256
+        signed with the private key of the App named by `iss`, `iat` not in the future, `exp` in the future and at
+        most 10 minutes after `iat`. The token is good for an hour."""
+        try:
+            claims = jwt.decode(jwt_text, options={"verify_signature": False})
+            app = self.apps.get(int(claims.get("iss")))
+            if app is None:
+                raise jwt.InvalidTokenError("unknown App")
+            jwt.decode(jwt_text, app.public_key, algorithms=["RS256"],
+                       options={"verify_exp": False, "verify_iat": False, "verify_nbf": False})
+        except (jwt.PyJWTError, TypeError, ValueError):
+            return _error(401, JWT_UNDECODABLE)
+        now = self.now().timestamp()
+        iat, exp = claims.get("iat"), claims.get("exp")
+        if not isinstance(iat, int) or iat > now + 60:  # GitHub allows a little clock drift
+            return _error(401, JWT_IAT)
+        if not isinstance(exp, int) or exp <= now:
+            return _error(401, JWT_EXPIRED)
+        if exp - iat > JWT_MAX_SECONDS or exp > now + JWT_MAX_SECONDS:
+            return _error(401, JWT_TOO_LONG)
+        if not installation.isdigit() or int(installation) not in app.installations:
+            return _error(404, "Not Found")
+        installation_id = int(installation)
+        expires = (self.now() + self.token_lifetime).replace(microsecond=0)
+        token = "ghs_" + secrets.token_urlsafe(27).replace("-", "A").replace("_", "B")
+        self.installation_tokens[token] = InstallationToken(app.id, installation_id,
+                                                            app.installations[installation_id], expires)
+        selected = app.repositories[installation_id]
+        return Reply(201, {"token": token, "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           "permissions": {"issues": "write", "metadata": "read", "organization_projects": "write"},
+                           "repository_selection": "all" if selected is None else "selected"})
+
+    def _visible(self, installation: InstallationToken, full_name: str) -> bool:
+        """Whether an installation's token may see the repository (an App sees only the repositories it is
+        installed on)."""
+        selected = self.apps[installation.app_id].repositories[installation.installation_id]
+        if selected is None:
+            return full_name.split("/")[0].lower() == installation.account.lower()
+        return full_name in selected
+
+    def _installation_repositories(self, installation: InstallationToken, query: dict[str, str]) -> Reply:
+        visible = [r for r in self.repos.values() if self._visible(installation, r.full_name)]
+        per_page = min(int(query.get("per_page") or 30), 100)
+        page = int(query.get("page") or 1)
+        shown = visible[(page - 1) * per_page : page * per_page]
+        selected = self.apps[installation.app_id].repositories[installation.installation_id]
+        return Reply(200, {"total_count": len(visible), "repository_selection": "all" if selected is None
+                           else "selected", "repositories": [
+                               {"id": 9000 + n, "name": r.full_name.split("/")[1], "full_name": r.full_name,
+                                "private": True, "owner": {"login": r.full_name.split("/")[0], "type": "Organization"}}
+                               for n, r in enumerate(shown)]})
 
     def _repo(self, request: Request, repo: Repo, method: str, rest: str) -> Reply:
         body = request.body or {}
@@ -279,10 +409,7 @@ class FakeGitHub(FakeService):
                     {"message": f"The qualifier '{qualifier}' is not supported here.", "resource": "Search",
                      "field": "q", "code": "invalid"}], "documentation_url": DOCS})
         if wanted_repo is None or wanted_repo not in self.repos:
-            return Reply(422, {"message": "Validation Failed", "errors": [
-                {"message": "The listed users and repositories cannot be searched either because the resources do "
-                            "not exist or you do not have permission to view them.", "resource": "Search",
-                 "field": "q", "code": "invalid"}], "documentation_url": DOCS})
+            return _unsearchable()
         found = [i for i in self.repos[wanted_repo].issues.values()
                  if (state is None or i.state == state) and all(w in i.title.lower() for w in words)]
         per_page = min(int(query.get("per_page") or 30), 100)
@@ -305,6 +432,13 @@ class FakeGitHub(FakeService):
 
 def _error(status: int, message: str) -> Reply:
     return Reply(status, {"message": message, "documentation_url": DOCS, "status": str(status)})
+
+
+def _unsearchable() -> Reply:
+    return Reply(422, {"message": "Validation Failed", "errors": [
+        {"message": "The listed users and repositories cannot be searched either because the resources do not exist "
+                    "or you do not have permission to view them.", "resource": "Search", "field": "q",
+         "code": "invalid"}], "documentation_url": DOCS})
 
 
 def _graphql_error(kind: str, message: str) -> Reply:

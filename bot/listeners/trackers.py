@@ -100,7 +100,9 @@ def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
     runtime, slack = runtime_of(context), slack_of(context)
     answers = views.parse_connect(body["view"])
     form, problems = domain.check_connect_form(answers.kind, site_url=answers.site_url, email=answers.email,
-                                               token=answers.token, project=answers.project)
+                                               token=answers.token, project=answers.project, app_id=answers.app_id,
+                                               installation_id=answers.installation_id,
+                                               private_key=answers.private_key)
     if form is None:
         ack(response_action="errors", errors=views.connect_errors(problems))
         return
@@ -121,18 +123,22 @@ def submit_connect(ack: Ack, body: dict, context: BoltContext) -> None:
 
 def _check_and_save(runtime: Runtime, slack: Slack, form: domain.ConnectForm, answers: views.ConnectAnswers, *,
                     team_id: str, user_id: str) -> _Checked:
+    app = bool(form.credentials.app_id)  # a GitHub App installation: its refusals go under its fields
     try:  # checked again on submit: who may connect can change while the modal is open
         _require_admin(runtime, slack, team_id=team_id, channel_id=answers.channel_id, user_id=user_id)
         secret = connections.encrypt_credentials(runtime.settings, form.credentials)
         webhook_clear, webhook_secret = connections.new_webhook_secret(runtime.settings)
     except (NotAllowed, connections.NoEncryptionKey) as problem:
-        return _Checked(errors=views.connect_errors({"token": str(problem)}))
+        return _Checked(errors=views.connect_errors({"private_key" if app else "token": str(problem)}))
     tracker = connections.tracker_for(runtime.settings, form.kind, site_url=form.site_url,
                                       credentials=form.credentials, timeout=connections.CHECK_TIMEOUT_SECONDS)
     try:
         account = tracker.whoami()
     except TrackerError as refused:
-        field = "site_url" if form.kind is domain.Kind.JIRA and refused.status in (0, 404) else "token"
+        if app:  # 404: GitHub knows no such installation of that App
+            field = "installation_id" if refused.status == 404 else "private_key"
+        else:
+            field = "site_url" if form.kind is domain.Kind.JIRA and refused.status in (0, 404) else "token"
         return _Checked(errors=views.connect_errors({field: refused.message}))
     webhook_clear = _save(runtime, form, team_id=team_id, channel_id=answers.scope, user_id=user_id, account=account,
                           secret=secret, webhook=(webhook_clear, webhook_secret))

@@ -13,8 +13,9 @@ from typing import Any
 from bot.server.settings import Settings
 
 REDACTED = "[redacted]"
-# Bot, user, app-config and refresh tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxe.xoxb-…) and app-level tokens.
-TOKEN_PATTERN = re.compile(r"xox[abpre](?:\.xox[abp])?-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+# Bot, user, app-config and refresh tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxe.xoxb-…) and app-level tokens;
+# and GitHub App installation tokens (ghs_…), which githubkit creates and renews hourly out of sight.
+TOKEN_PATTERN = re.compile(r"xox[abpre](?:\.xox[abp])?-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|ghs_[A-Za-z0-9]{20,}")
 # Secrets shorter than this are not redacted literally: they would blank out ordinary words.
 MIN_SECRET_LENGTH = 8
 

@@ -42,7 +42,12 @@ def tracker_for(settings: Settings, kind: domain.Kind, *, site_url: str, credent
 
 
 def encrypt_credentials(settings: Settings, credentials: domain.Credentials) -> str:
-    return cipher(settings).encrypt(json.dumps({"token": credentials.token, "email": credentials.email}))
+    stored: dict[str, str | int] = {"token": credentials.token, "email": credentials.email}
+    if credentials.app_id:  # a GitHub App installation
+        redact.add_secrets(*domain.private_key_parts(credentials.private_key))
+        stored.update(app_id=credentials.app_id, installation_id=credentials.installation_id,
+                      private_key=credentials.private_key)
+    return cipher(settings).encrypt(json.dumps(stored))
 
 
 def new_webhook_secret(settings: Settings) -> tuple[str, str]:
@@ -54,8 +59,11 @@ def new_webhook_secret(settings: Settings) -> tuple[str, str]:
 
 def credentials_of(settings: Settings, row: TrackerConnection) -> domain.Credentials:
     stored = json.loads(cipher(settings).decrypt(row.secret))
-    credentials = domain.Credentials(token=str(stored["token"]), email=str(stored.get("email") or ""))
-    redact.add_secrets(credentials.token)
+    credentials = domain.Credentials(token=str(stored["token"]), email=str(stored.get("email") or ""),
+                                     app_id=int(stored.get("app_id") or 0),
+                                     installation_id=int(stored.get("installation_id") or 0),
+                                     private_key=str(stored.get("private_key") or ""))
+    redact.add_secrets(credentials.token, *domain.private_key_parts(credentials.private_key))
     return credentials
 
 

@@ -1,13 +1,26 @@
-"""GitHub's REST API through githubkit, with a fine-grained token. githubkit's own retries are off: a secondary
+"""GitHub's REST API through githubkit, with a fine-grained token or as a GitHub App installation (githubkit creates
+the installation's one-hour tokens with the App's JWT and renews them). githubkit's own retries are off: a secondary
 rate limit's Retry-After goes back to Cadence's retries instead of holding a worker asleep."""
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from githubkit import GitHub, TokenAuthStrategy
-from githubkit.exception import GitHubException, GraphQLFailed, RateLimitExceeded, RequestFailed, RequestTimeout
+import jwt
+from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.cache import BaseCacheStrategy, MemCacheStrategy
+from githubkit.exception import (
+    GitHubException,
+    GraphQLFailed,
+    RateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+)
 
 from bot.server import redact
 from bot.trackers.base import TrackerError
@@ -33,18 +46,57 @@ mutation($project: ID!, $item: ID!, $field: ID!, $value: Float!) {
 }"""
 
 
+# githubkit keeps an App's JWT and installation token in its cache under the App and installation IDs only, and its
+# default cache is one per process: a connection typing another workspace's IDs with a wrong key would be handed that
+# workspace's token. Each set of credentials (and API URL) has a cache of its own instead, kept between calls so that
+# a token serves its hour.
+_APP_CACHES: OrderedDict[str, BaseCacheStrategy] = OrderedDict()
+_APP_CACHES_MAX = 1000
+_app_caches_lock = threading.Lock()
+
+
+def _app_cache(api_url: str, credentials: domain.Credentials) -> BaseCacheStrategy:
+    key = hashlib.sha256("\0".join((api_url, str(credentials.app_id), str(credentials.installation_id),
+                                     credentials.private_key)).encode()).hexdigest()
+    with _app_caches_lock:
+        cache = _APP_CACHES.pop(key, None) or MemCacheStrategy()
+        _APP_CACHES[key] = cache
+        while len(_APP_CACHES) > _APP_CACHES_MAX:
+            _APP_CACHES.popitem(last=False)
+        return cache
+
+
 class GitHubTracker:
-    """One GitHub account (the token's), on github.com or a GitHub Enterprise Server API base URL."""
+    """One GitHub account (the token's, or the account a GitHub App is installed on), on github.com or a GitHub
+    Enterprise Server API base URL."""
 
     def __init__(self, api_url: str, credentials: domain.Credentials, *, timeout: float) -> None:
-        redact.add_secrets(credentials.token)
         self.api_url = api_url.rstrip("/")
-        self.github = GitHub(TokenAuthStrategy(credentials.token), base_url=self.api_url + "/", auto_retry=False,
-                             timeout=timeout, http_cache=False)
+        self.app = bool(credentials.app_id)
+        if self.app:
+            redact.add_secrets(*domain.private_key_parts(credentials.private_key))
+            auth: TokenAuthStrategy | AppInstallationAuthStrategy = AppInstallationAuthStrategy(
+                credentials.app_id, credentials.private_key, credentials.installation_id)
+            cache: BaseCacheStrategy | None = _app_cache(self.api_url, credentials)
+        else:
+            redact.add_secrets(credentials.token)
+            auth, cache = TokenAuthStrategy(credentials.token), None
+        self.github = GitHub(auth, base_url=self.api_url + "/", auto_retry=False, timeout=timeout, http_cache=False,
+                             cache_strategy=cache)
 
     def _call(self, call: Callable[[], T]) -> T:
         try:
-            return call()
+            try:
+                return call()
+            except RequestError as wrapped:
+                # An App's installation token is asked for inside the request (githubkit's auth flow): a refusal, or
+                # a key that cannot sign, comes wrapped.
+                if type(wrapped) is RequestError and isinstance(wrapped.exc, GitHubException | jwt.PyJWTError):
+                    raise wrapped.exc from None
+                raise
+        except jwt.PyJWTError:
+            raise TrackerError("GitHub App: the private key cannot be read: paste the whole .pem file that the "
+                               "App's settings page gave.", status=401) from None
         except RateLimitExceeded as error:
             seconds = max(error.retry_after.total_seconds(), 1.0)
             raise TrackerError(f"GitHub: {_message(error)}", status=error.response.status_code,
@@ -62,6 +114,16 @@ class GitHubTracker:
             raise TrackerError(f"GitHub cannot be reached at {self.api_url}.") from None
 
     def whoami(self) -> str:
+        """The token's user; for an App, the account it is installed on (the call also proves that the JWT buys an
+        installation token)."""
+        if self.app:
+            found = self._call(lambda: self.github.rest.apps.list_repos_accessible_to_installation(per_page=1)).json()
+            owner = next((str((r.get("owner") or {}).get("login") or "") for r in found.get("repositories") or []),
+                         "")
+            if not owner:
+                raise TrackerError("GitHub: the App's installation has access to no repository: choose some in the "
+                                   "installation's settings (Repository access).", status=404)
+            return owner
         me = self._call(lambda: self.github.rest.users.get_authenticated()).json()
         return str(me.get("login") or "?")
 

@@ -16,9 +16,13 @@ SITE_BLOCK = "trackers.site_url"
 EMAIL_BLOCK = "trackers.email"
 TOKEN_BLOCK = "trackers.token"
 PROJECT_BLOCK = "trackers.project"
+APP_ID_BLOCK = "trackers.app_id"
+INSTALLATION_BLOCK = "trackers.installation_id"
+PRIVATE_KEY_BLOCK = "trackers.private_key"
 SCOPE_BLOCK = "trackers.scope"
 ONLY_HERE = "channel"
-BLOCKS = {"site_url": SITE_BLOCK, "email": EMAIL_BLOCK, "token": TOKEN_BLOCK, "project": PROJECT_BLOCK}
+BLOCKS = {"site_url": SITE_BLOCK, "email": EMAIL_BLOCK, "token": TOKEN_BLOCK, "project": PROJECT_BLOCK,
+          "app_id": APP_ID_BLOCK, "installation_id": INSTALLATION_BLOCK, "private_key": PRIVATE_KEY_BLOCK}
 CREATE_ISSUE = "trackers.create_issue"  # the action item's "Create issue" button
 
 
@@ -31,6 +35,9 @@ class ConnectAnswers:
     token: str
     project: str
     only_here: bool  # a connection for this team channel only
+    app_id: str = ""  # a GitHub App installation instead of a token
+    installation_id: str = ""
+    private_key: str = ""
 
     @property
     def scope(self) -> str:
@@ -39,18 +46,22 @@ class ConnectAnswers:
 
 
 def _input(block_id: str, label: str, *, hint: str | None = None, optional: bool = False,
-           max_length: int = 500, initial: str = "", refusal: dict[str, str] | None = None) -> InputBlock:
+           max_length: int = 500, initial: str = "", refusal: dict[str, str] | None = None,
+           multiline: bool = False) -> InputBlock:
     problem = (refusal or {}).get(block_id)
     return InputBlock(block_id=block_id, label=label, hint=f"⚠️ {problem}" if problem else hint, optional=optional,
                       element=PlainTextInputElement(action_id=block_id, max_length=max_length,
-                                                    initial_value=initial or None))
+                                                    initial_value=initial or None, multiline=multiline or None))
 
 
 def connect_modal(kind: domain.Kind, channel_id: str, *, filled: ConnectAnswers | None = None,
                   refusal: dict[str, str] | None = None) -> dict[str, Any]:
     """The modal of `/cadence connect jira|github`: where, and the credentials (checked with one call on submit).
 
-    Shown again with what was typed (`filled`, the token excepted: it is never sent back to Slack) and the tracker's
+    GitHub takes either a fine-grained token or a GitHub App installation (App ID, installation ID, private key).
+
+    Shown again with what was typed (`filled`, the token and the private key excepted: they are never sent back to
+    Slack) and the tracker's
     refusal (`connect_errors`) under its field when the check outlasted Slack's 3 s and the refusal came after the
     acknowledgement."""
     was = filled or ConnectAnswers(kind, channel_id, "", "", "", "", only_here=False)
@@ -68,8 +79,18 @@ def connect_modal(kind: domain.Kind, channel_id: str, *, filled: ConnectAnswers 
         ]
     else:
         blocks = [
-            _input(TOKEN_BLOCK, "Fine-grained personal access token", max_length=domain.TOKEN_MAX,
+            _input(TOKEN_BLOCK, "Fine-grained personal access token", max_length=domain.TOKEN_MAX, optional=True,
                    hint="Repository access to your repositories, with Issues: read and write.", refusal=refusal),
+            section("*Or a GitHub App installation* (leave the token empty): the App needs Issues read and write, "
+                    "Projects read and write (for a project's number field) and Metadata read."),
+            _input(APP_ID_BLOCK, "App ID", optional=True, max_length=domain.PROJECT_MAX, initial=was.app_id,
+                   hint="The App's settings page, under About.", refusal=refusal),
+            _input(INSTALLATION_BLOCK, "Installation ID", optional=True, max_length=domain.PROJECT_MAX,
+                   initial=was.installation_id, refusal=refusal,
+                   hint="The end of the installation's settings address: …/settings/installations/12345678."),
+            _input(PRIVATE_KEY_BLOCK, "App's private key (.pem)", optional=True, max_length=domain.PRIVATE_KEY_MAX,
+                   multiline=True, refusal=refusal,
+                   hint="Generated in the App's settings page: paste the whole file, BEGIN and END lines too."),
             _input(PROJECT_BLOCK, "Default repository (owner/name)", optional=True, max_length=domain.PROJECT_MAX,
                    hint="New issues from retro action items go here.", initial=was.project, refusal=refusal),
         ]
@@ -108,7 +129,9 @@ def parse_connect(view: dict[str, Any]) -> ConnectAnswers:
     scope = ((view.get("state") or {}).get("values") or {}).get(SCOPE_BLOCK, {}).get(SCOPE_BLOCK) or {}
     only_here = ONLY_HERE in [o.get("value") for o in scope.get("selected_options") or []]
     return ConnectAnswers(domain.parse_kind(kind), channel_id, _value(view, SITE_BLOCK), _value(view, EMAIL_BLOCK),
-                          _value(view, TOKEN_BLOCK), _value(view, PROJECT_BLOCK), only_here)
+                          _value(view, TOKEN_BLOCK), _value(view, PROJECT_BLOCK), only_here,
+                          app_id=_value(view, APP_ID_BLOCK), installation_id=_value(view, INSTALLATION_BLOCK),
+                          private_key=_value(view, PRIVATE_KEY_BLOCK))
 
 
 def connect_errors(problems: dict[str, str]) -> dict[str, str]:
