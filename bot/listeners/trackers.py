@@ -61,9 +61,15 @@ def connect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None:
         return
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
-    _require_admin(runtime, slack, team_id=command["team_id"], channel_id=command["channel_id"],
-                   user_id=command["user_id"])
-    slack.open_view(trigger_id=command["trigger_id"], view=views.connect_modal(kind, command["channel_id"]))
+    # The modal opens first (its trigger lasts 3 s); who may connect needs Slack (users.info), so it is asked after
+    # and the modal turns into the refusal. The submission asks again before anything is stored.
+    opened = slack.open_view(trigger_id=command["trigger_id"], view=views.connect_modal(kind, command["channel_id"]))
+    try:
+        _require_admin(runtime, slack, team_id=command["team_id"], channel_id=command["channel_id"],
+                       user_id=command["user_id"])
+    except NotAllowed as refusal:
+        slack.update_view(view_id=opened["view"]["id"], hash=opened["view"].get("hash"),
+                          view=views.refused_view(kind, str(refusal)))
 
 
 def disconnect(ack: Ack, command: dict, context: BoltContext, rest: str) -> None:

@@ -105,6 +105,12 @@ def connect_modal(kind: domain.Kind, channel_id: str, *, filled: ConnectAnswers 
     return view.to_dict()
 
 
+def refused_view(kind: domain.Kind, refusal: str) -> dict[str, Any]:
+    """What the connect modal turns into for someone who may not connect a tracker."""
+    return View(type="modal", callback_id=f"{CONNECT}.refused", title=f"Connect {domain.LABELS[kind]}",
+                close="Close", blocks=[section(f":warning: {escape(refusal)}")]).to_dict()
+
+
 def checking_view(kind: domain.Kind) -> dict[str, Any]:
     """Shown while a slow tracker is still answering the check (Slack wants an answer to a submission in 3 s)."""
     label = domain.LABELS[kind]
