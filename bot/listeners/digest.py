@@ -26,7 +26,8 @@ def handle_digest(ack: Ack, command: dict, respond: Respond, context: BoltContex
     subcommand, argument = first_word(rest)
     ack()
     runtime, slack = runtime_of(context), slack_of(context)
-    roles.require_admin(runtime, slack, team_id=context.team_id or "", user_id=context.user_id or "",
+    checks = slack.quick()  # before the modal opens (its trigger lasts 3 s): 2 s for these calls, no retry
+    roles.require_admin(runtime, checks, team_id=context.team_id or "", user_id=context.user_id or "",
                         action="set up the executive digest or revoke report links")
     if subcommand == "revoke":
         revoke(runtime, respond, context, argument)
@@ -34,7 +35,7 @@ def handle_digest(ack: Ack, command: dict, respond: Respond, context: BoltContex
     if subcommand:
         raise InvalidInput(f"I don't know `digest {subcommand[:30]}`: try `/cadence digest` or "
                            "`/cadence digest revoke [link]`.")
-    person = profile(runtime, slack, team_id=context.team_id or "", user_id=context.user_id or "")
+    person = profile(runtime, checks, team_id=context.team_id or "", user_id=context.user_id or "")
     timezone = (person.timezone if person and person.timezone else None) or runtime.settings.default_timezone
     with runtime.db.reading() as session:
         found = store.schedule_of(session, team_id=context.team_id or "")

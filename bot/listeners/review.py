@@ -35,9 +35,10 @@ def _start(runtime: Runtime, respond: Respond, context: BoltContext, command: di
     slack, team_id, channel_id, user_id = slack_of(context), command["team_id"], command["channel_id"], command["user_id"]
     with runtime.db.reading() as session:
         found = cases.target(session, team_id=team_id, channel_id=channel_id, now=runtime.now())
-    roles.require_admin(runtime, slack, team_id=team_id, user_id=user_id, action="start the sprint review",
+    checks = slack.quick()  # before the modal opens (its trigger lasts 3 s): 2 s for these calls, no retry
+    roles.require_admin(runtime, checks, team_id=team_id, user_id=user_id, action="start the sprint review",
                         facilitator_ids={found.facilitator_id})
-    slack.ensure_member(channel=channel_id)  # a refusal is told before anything is stored
+    checks.ensure_member(channel=channel_id)  # a refusal is told before anything is stored
     slack.open_view(trigger_id=command["trigger_id"], view=views.start_modal(found))
 
 
