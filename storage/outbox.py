@@ -330,22 +330,7 @@ def renew(session: Session, *, token: str, now: datetime, lease: timedelta) -> i
 
 def mark_sent(session: Session, row: Claimed, *, now: datetime, channel: str, ts: str) -> bool:
     """Record that `row` reached Slack; False when this worker no longer owned it. A dirty redraw goes again."""
-    result = session.execute(
-        update(OutboxMessage).where(_owned(row))
-        .values(state=SENT, sent_at=now, sent_channel=channel, sent_ts=ts, lease_until=None, last_error=None)
-        .returning(OutboxMessage.dirty)
-        .execution_options(synchronize_session=False)
-    ).first()
-    if result is None:
-        return False
-    if result[0]:
-        session.execute(
-            update(OutboxMessage).where(OutboxMessage.key == row.key)
-            .values(state=PENDING, dirty=False, due_at=now, attempts=0)
-            .execution_options(synchronize_session=False)
-        )
-        _queued(session)
-    return True
+    return row.key in mark_sent_many(session, [Landed(row, channel, ts)], now=now)
 
 
 @dataclass(frozen=True)

@@ -280,6 +280,7 @@ class DueReminders:
 
     remind: list[DueItem]
     unknown_owners: list[tuple[str, str]]  # (team_id, user_id)
+    claimed: int  # items looked at: fewer than the limit means nothing more is due now
 
 
 # When nobody knows an owner's timezone, 09:00 has passed everywhere on Earth by 09:00 at UTC-12.
@@ -294,8 +295,9 @@ def due_reminders(session: Session, *, now: datetime, default_timezone: str, lim
     The caller queues the reminders (outbox, key per item and due date) in this same transaction."""
     remind: list[DueItem] = []
     unknown: list[tuple[str, str]] = []
-    for item in due.claim(session, store.RetroActionItem, now=now, limit=limit,
-                          where=[store.RetroActionItem.status == domain.ActionStatus.OPEN.value]):
+    claimed = due.claim(session, store.RetroActionItem, now=now, limit=limit,
+                        where=[store.RetroActionItem.status == domain.ActionStatus.OPEN.value])
+    for item in claimed:
         if item.due_date is None:
             due.set_next(item, at=None, now=now)
             continue
@@ -312,4 +314,4 @@ def due_reminders(session: Session, *, now: datetime, default_timezone: str, lim
         due.set_next(item, at=None, now=now)
         if now - at <= domain.REMINDER_CATCH_UP:  # older ones were missed during a long outage: not sent now
             remind.append(DueItem(item.id, item.team_id, item.channel_id, item.owner_id, item.text, item.due_date))
-    return DueReminders(remind, sorted(set(unknown)))
+    return DueReminders(remind, sorted(set(unknown)), len(claimed))

@@ -172,7 +172,7 @@ def remind_due_action_items(runtime: Runtime, now: datetime) -> None:
         for team_id, user_id in found.unknown_owners:  # off the tick: Slack is not called here
             runtime.background.submit(("profile", team_id, user_id),
                                       lambda team=team_id, user=user_id: _look_up(runtime, team, user))
-        if len(found.remind) + len(found.unknown_owners) < BATCH:
+        if found.claimed < BATCH:
             return
 
 
